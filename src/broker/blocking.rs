@@ -1,0 +1,151 @@
+//! Clients parked by blocking commands (`BLPOP`, `BLMOVE`, `BZPOPMIN`...).
+//!
+//! Each parked client waits on one or more keys; per key, waiters are served
+//! first come, first served. Deadlines are kept in order so the broker can
+//! sleep exactly until the next one.
+
+use bytes::Bytes;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::cmd::Block;
+use crate::resp::Frame;
+
+struct Waiter<T> {
+    client: u64,
+    db: u32,
+    block: Block,
+    item: T,
+}
+
+/// The parked clients, each holding an item `T` (the rest of its batch).
+pub struct Waiters<T> {
+    next_id: u64,
+    parked: HashMap<u64, Waiter<T>>,
+    by_key: HashMap<(u32, Bytes), VecDeque<u64>>,
+    by_client: HashMap<u64, u64>,
+    deadlines: BTreeSet<(u64, u64)>,
+}
+
+impl<T> Default for Waiters<T> {
+    fn default() -> Self {
+        Waiters {
+            next_id: 0,
+            parked: HashMap::new(),
+            by_key: HashMap::new(),
+            by_client: HashMap::new(),
+            deadlines: BTreeSet::new(),
+        }
+    }
+}
+
+impl<T> Waiters<T> {
+    /// Whether nobody is parked.
+    pub fn is_empty(&self) -> bool {
+        self.parked.is_empty()
+    }
+
+    /// Whether someone waits on `key` in `db`.
+    pub fn has_key(&self, db: u32, key: &Bytes) -> bool {
+        self.by_key.contains_key(&(db, key.clone()))
+    }
+
+    /// The earliest deadline, Unix milliseconds.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// Parks `item` at the back of the line for each of `block.keys`.
+    pub fn park(&mut self, client: u64, db: u32, block: Block, item: T) {
+        self.insert(client, db, block, item, false);
+    }
+
+    /// Parks `item` at the front of the line (it was just served nothing).
+    pub fn park_front(&mut self, client: u64, db: u32, block: Block, item: T) {
+        self.insert(client, db, block, item, true);
+    }
+
+    fn insert(&mut self, client: u64, db: u32, block: Block, item: T, front: bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        for k in &block.keys {
+            let q = self.by_key.entry((db, k.clone())).or_default();
+            if q.contains(&id) {
+                continue;
+            }
+            if front { q.push_front(id) } else { q.push_back(id) }
+        }
+        if let Some(t) = block.deadline_ms {
+            self.deadlines.insert((t, id));
+        }
+        self.by_client.insert(client, id);
+        self.parked.insert(id, Waiter { client, db, block, item });
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Waiter<T>> {
+        let w = self.parked.remove(&id)?;
+        for k in &w.block.keys {
+            let slot = (w.db, k.clone());
+            if let Some(q) = self.by_key.get_mut(&slot) {
+                q.retain(|&x| x != id);
+                if q.is_empty() {
+                    self.by_key.remove(&slot);
+                }
+            }
+        }
+        if let Some(t) = w.block.deadline_ms {
+            self.deadlines.remove(&(t, id));
+        }
+        if self.by_client.get(&w.client) == Some(&id) {
+            self.by_client.remove(&w.client);
+        }
+        Some(w)
+    }
+
+    /// Takes the first client waiting on `key`, unparking it everywhere.
+    pub fn take_first(&mut self, db: u32, key: &Bytes) -> Option<T> {
+        let id = *self.by_key.get(&(db, key.clone()))?.front()?;
+        self.remove(id).map(|w| w.item)
+    }
+
+    /// Takes every client whose deadline is at or before `now`, with the
+    /// reply its command gives on timeout.
+    pub fn take_expired(&mut self, now: u64) -> Vec<(T, Frame)> {
+        let due: Vec<u64> = self.deadlines.iter().take_while(|(t, _)| *t <= now).map(|(_, id)| *id).collect();
+        due.into_iter().filter_map(|id| self.remove(id)).map(|w| (w.item, w.block.on_timeout)).collect()
+    }
+
+    /// Drops a disconnected client's wait, if any.
+    pub fn remove_client(&mut self, client: u64) -> Option<T> {
+        let id = self.by_client.get(&client).copied()?;
+        self.remove(id).map(|w| w.item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(keys: &[&'static str], deadline: Option<u64>) -> Block {
+        Block {
+            keys: keys.iter().map(|k| Bytes::from_static(k.as_bytes())).collect(),
+            deadline_ms: deadline,
+            on_timeout: Frame::NullArray,
+        }
+    }
+
+    #[test]
+    fn first_come_first_served_and_timeouts() {
+        let mut w = Waiters::default();
+        w.park(1, 0, block(&["a", "b"], Some(100)), "one");
+        w.park(2, 0, block(&["a"], None), "two");
+        assert_eq!(w.take_first(0, &Bytes::from("a")), Some("one"));
+        assert!(!w.has_key(0, &Bytes::from("b")));
+        w.park(3, 0, block(&["a"], Some(50)), "three");
+        assert_eq!(w.next_deadline(), Some(50));
+        let expired = w.take_expired(60);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].0, "three");
+        assert_eq!(w.remove_client(2), Some("two"));
+        assert!(w.is_empty());
+    }
+}

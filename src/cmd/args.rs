@@ -1,0 +1,163 @@
+//! Argument parsing shared by every command: a cursor over the arguments
+//! and Redis's number parsers, turning bad input into Redis's exact errors.
+
+use bytes::Bytes;
+
+use super::{CmdResult, NOT_FLOAT, NOT_INT, SYNTAX};
+use crate::resp::Frame;
+
+/// A cursor over a command's arguments (the command name excluded).
+#[derive(Debug, Clone)]
+pub struct Args<'a> {
+    name: &'a Bytes,
+    rest: &'a [Bytes],
+}
+
+impl<'a> Args<'a> {
+    /// A cursor over `argv` (`argv[0]` is the command name).
+    pub fn new(argv: &'a [Bytes]) -> Args<'a> {
+        Args { name: &argv[0], rest: &argv[1..] }
+    }
+
+    /// The command name as the client sent it.
+    pub fn name(&self) -> &'a Bytes {
+        self.name
+    }
+
+    /// Number of arguments not yet consumed.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
+    /// Whether every argument has been consumed.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The arguments not yet consumed, without consuming them.
+    pub fn peek_rest(&self) -> &'a [Bytes] {
+        self.rest
+    }
+
+    /// Consumes and returns all remaining arguments.
+    pub fn rest(&mut self) -> &'a [Bytes] {
+        std::mem::take(&mut self.rest)
+    }
+
+    /// The next argument; `ERR syntax error` if there is none.
+    pub fn next_bytes(&mut self) -> Result<&'a Bytes, Frame> {
+        let (first, rest) = self.rest.split_first().ok_or(SYNTAX)?;
+        self.rest = rest;
+        Ok(first)
+    }
+
+    /// The next argument as an integer (`ERR value is not an integer or out of range`).
+    pub fn next_i64(&mut self) -> Result<i64, Frame> {
+        parse_i64(self.next_bytes()?).ok_or(NOT_INT)
+    }
+
+    /// The next argument as a double (`ERR value is not a valid float`).
+    pub fn next_f64(&mut self) -> Result<f64, Frame> {
+        parse_f64(self.next_bytes()?).ok_or(NOT_FLOAT)
+    }
+
+    /// Consumes the next argument if it equals `keyword` (ASCII case-insensitive).
+    pub fn eat(&mut self, keyword: &str) -> bool {
+        match self.rest.first() {
+            Some(a) if a.eq_ignore_ascii_case(keyword.as_bytes()) => {
+                self.rest = &self.rest[1..];
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `ERR syntax error` unless every argument was consumed.
+    pub fn finish(&self) -> Result<(), Frame> {
+        if self.rest.is_empty() { Ok(()) } else { Err(SYNTAX) }
+    }
+}
+
+/// Parses an integer as Redis's `string2ll` does (no spaces, no `+`, no
+/// leading zeros, no overflow).
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s == b"-0" {
+        return Some(0);
+    }
+    crate::resp::decode::parse_i64(s)
+}
+
+/// Parses a double as Redis does for scores and increments: `inf`,
+/// `+inf`, `-inf` (any case) and decimal/exponent forms; no spaces, no NaN.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(s).ok()?;
+    if text.is_empty() || text.starts_with(|c: char| c.is_whitespace()) || text.ends_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    if lower.contains("nan") || lower.contains("inf") {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    (!v.is_nan()).then_some(v)
+}
+
+/// Parses a non-negative count argument.
+pub fn parse_count(s: &[u8]) -> Option<usize> {
+    parse_i64(s).and_then(|n| usize::try_from(n).ok())
+}
+
+/// Parses a timeout in (fractional) seconds for blocking commands, as
+/// milliseconds; `0` means forever (`None` inside `Ok`).
+pub fn parse_timeout(s: &[u8]) -> Result<Option<u64>, Frame> {
+    let secs =
+        parse_f64(s).filter(|v| v.is_finite()).ok_or(Frame::error("ERR timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(Frame::error("ERR timeout is negative"));
+    }
+    if secs > 1e12 {
+        return Err(Frame::error("ERR timeout is out of range"));
+    }
+    let ms = (secs * 1000.0).ceil() as u64;
+    Ok(if ms == 0 { None } else { Some(ms) })
+}
+
+/// A result with Redis's syntax error.
+pub fn syntax<T>() -> Result<T, Frame> {
+    Err(SYNTAX)
+}
+
+/// Shorthand for a command result that is an integer reply.
+pub fn int(n: i64) -> CmdResult {
+    Ok(Frame::Integer(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_follow_redis() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b""), None);
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout(b"0"), Ok(None));
+        assert_eq!(parse_timeout(b"0.1"), Ok(Some(100)));
+        assert!(parse_timeout(b"-1").is_err());
+        assert!(parse_timeout(b"x").is_err());
+    }
+}

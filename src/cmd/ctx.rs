@@ -1,0 +1,267 @@
+//! What a command runs against: the keyspace, the calling client's session,
+//! and the server-wide state the broker owns.
+
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::WRONGTYPE;
+use crate::config::Config;
+use crate::resp::{Frame, Protocol};
+use crate::state::{Effect, Entry, Keyspace, Value};
+
+/// Per-connection state. The connection owns it and lends it to the broker
+/// with every batch, so the broker sees `SELECT`, `HELLO` and `MULTI` in
+/// pipeline order.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// Client id (`CLIENT ID`).
+    pub id: u64,
+    /// Selected database.
+    pub db: u32,
+    /// Protocol version (`HELLO`).
+    pub proto: Protocol,
+    /// `CLIENT SETNAME`.
+    pub name: Option<Bytes>,
+    /// `CLIENT SETINFO LIB-NAME`.
+    pub lib_name: Option<Bytes>,
+    /// `CLIENT SETINFO LIB-VER`.
+    pub lib_ver: Option<Bytes>,
+    /// Close the connection once the current replies are written (`QUIT`).
+    pub close: bool,
+}
+
+/// Server-wide counters reported by `INFO stats`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Connections accepted since start.
+    pub total_connections: u64,
+    /// Commands processed since start.
+    pub total_commands: u64,
+    /// Commands refused before running (unknown, wrong arity).
+    pub rejected_calls: u64,
+    /// Keys removed because they expired.
+    pub expired_keys: u64,
+    /// Successful key lookups.
+    pub keyspace_hits: u64,
+    /// Failed key lookups.
+    pub keyspace_misses: u64,
+}
+
+/// What the broker knows about a connected client (`CLIENT LIST`).
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// Client id.
+    pub id: u64,
+    /// Peer address (`/path:0` style for Unix sockets, `ip:port` for TCP).
+    pub addr: String,
+    /// Local address.
+    pub laddr: String,
+    /// When the connection was accepted.
+    pub created: Instant,
+    /// When the client last sent a command.
+    pub last_active: Instant,
+    /// Selected database.
+    pub db: u32,
+    /// Client name.
+    pub name: Option<Bytes>,
+    /// Protocol version.
+    pub proto: Protocol,
+    /// Name of the last command run.
+    pub last_cmd: String,
+    /// Library name and version.
+    pub lib: (Option<Bytes>, Option<Bytes>),
+}
+
+/// State the broker owns besides the keyspace.
+#[derive(Debug)]
+pub struct ServerState {
+    /// The configuration.
+    pub config: Config,
+    /// Process start time.
+    pub started: Instant,
+    /// Random run id (`INFO server`).
+    pub run_id: String,
+    /// Counters.
+    pub stats: Stats,
+    /// Connected clients by id.
+    pub clients: BTreeMap<u64, ClientInfo>,
+    /// Set by `SHUTDOWN`.
+    pub shutdown_requested: bool,
+    /// The `INFO persistence` section body, refreshed by the broker.
+    pub info_persistence: String,
+    /// Set when persistence has failed: writes are refused with this error.
+    pub write_refusal: Option<String>,
+    /// Event classes enabled by `notify-keyspace-events` (empty: off).
+    pub notify_flags: String,
+    /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
+    pub rng: u64,
+}
+
+impl ServerState {
+    /// Fresh state for `config`.
+    pub fn new(config: Config) -> ServerState {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+        let mut s = ServerState {
+            config,
+            started: Instant::now(),
+            run_id: String::new(),
+            stats: Stats::default(),
+            clients: BTreeMap::new(),
+            shutdown_requested: false,
+            info_persistence: String::new(),
+            write_refusal: None,
+            notify_flags: String::new(),
+            rng: seed,
+        };
+        s.run_id = (0..5).map(|_| format!("{:08x}", s.random() as u32)).collect();
+        s
+    }
+
+    /// A pseudo-random 64-bit number (xorshift64*; not for secrets).
+    pub fn random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A pseudo-random index below `n` (`n > 0`).
+    pub fn random_below(&mut self, n: usize) -> usize {
+        (self.random() % n as u64) as usize
+    }
+}
+
+/// A keyspace event for notifications (`notify-keyspace-events`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEvent {
+    /// The event class flag, as in `notify-keyspace-events`: `g` generic,
+    /// `$` string, `l` list, `s` set, `h` hash, `z` sorted set, `x` expired.
+    pub class: char,
+    /// The event name Redis uses (`set`, `lpush`, `del`, `expire`...).
+    pub event: &'static str,
+    /// The database.
+    pub db: u32,
+    /// The key.
+    pub key: Bytes,
+}
+
+/// A blocking command's request to wait: the broker parks the client until
+/// one of `keys` may have data or the deadline passes.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Keys (in the client's database) to wait on.
+    pub keys: Vec<Bytes>,
+    /// Absolute deadline in Unix milliseconds; `None` waits forever.
+    pub deadline_ms: Option<u64>,
+    /// The reply sent when the deadline passes.
+    pub on_timeout: Frame,
+}
+
+/// Everything a command can touch while it runs.
+pub struct Ctx<'a> {
+    /// The keyspace.
+    pub ks: &'a mut Keyspace,
+    /// The calling client's session.
+    pub session: &'a mut Session,
+    /// Server-wide state.
+    pub server: &'a mut ServerState,
+    /// Effects applied by this batch, in order (for persistence).
+    pub effects: &'a mut Vec<Effect>,
+    /// The time the batch started, Unix milliseconds (one clock per batch).
+    pub now_ms: u64,
+    /// Inside `EXEC`: blocking commands must not block.
+    pub in_exec: bool,
+    /// Set by a blocking command that has to wait.
+    pub block: Option<Block>,
+    /// Keyspace events raised by this batch (collected only when
+    /// notifications are enabled).
+    pub events: &'a mut Vec<KeyEvent>,
+}
+
+impl Ctx<'_> {
+    /// The selected database index.
+    pub fn db(&self) -> u32 {
+        self.session.db
+    }
+
+    /// Applies an effect to the keyspace and records it for persistence.
+    pub fn apply(&mut self, effect: Effect) {
+        self.ks.apply(&effect);
+        self.effects.push(effect);
+    }
+
+    /// Raises a keyspace event for `key` in the selected database (a no-op
+    /// unless notifications are enabled).
+    pub fn notify(&mut self, class: char, event: &'static str, key: &Bytes) {
+        if !self.server.notify_flags.is_empty() {
+            let db = self.db();
+            self.events.push(KeyEvent { class, event, db, key: key.clone() });
+        }
+    }
+
+    /// Removes `key` from the selected database if its deadline has passed
+    /// (recording the removal); true if it did.
+    pub fn expire_if_due(&mut self, db: u32, key: &[u8]) -> bool {
+        let due =
+            matches!(self.ks.dbs[db as usize].get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= self.now_ms);
+        if due {
+            let key = Bytes::copy_from_slice(key);
+            if !self.server.notify_flags.is_empty() {
+                self.events.push(KeyEvent { class: 'x', event: "expired", db, key: key.clone() });
+            }
+            self.apply(Effect::Del { db, key });
+            self.server.stats.expired_keys += 1;
+        }
+        due
+    }
+
+    /// The live entry for `key` in the selected database (expired keys are
+    /// removed on the way).
+    pub fn lookup(&mut self, key: &[u8]) -> Option<&Entry> {
+        let db = self.db();
+        self.lookup_in(db, key)
+    }
+
+    /// The live entry for `key` in database `db`.
+    pub fn lookup_in(&mut self, db: u32, key: &[u8]) -> Option<&Entry> {
+        self.expire_if_due(db, key);
+        self.ks.dbs[db as usize].get(key)
+    }
+
+    /// Like [`Ctx::lookup`], counting a keyspace hit or miss.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        let db = self.db();
+        self.expire_if_due(db, key);
+        match self.ks.dbs[db as usize].get(key) {
+            Some(e) => {
+                self.server.stats.keyspace_hits += 1;
+                Some(e)
+            }
+            None => {
+                self.server.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// The live value for `key` in the selected database.
+    pub fn value(&mut self, key: &[u8]) -> Option<&Value> {
+        self.lookup(key).map(|e| &e.value)
+    }
+
+    /// The string at `key`: `Ok(None)` if absent, `WRONGTYPE` if not a string.
+    pub fn get_str(&mut self, key: &[u8]) -> Result<Option<Bytes>, Frame> {
+        match self.lookup_read(key).map(|e| &e.value) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(WRONGTYPE),
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Commands: argument parsing and semantics, one file per family, all
+//! synchronous functions over the keyspace.
+//!
+//! The command table ([`table`]) is the single source of truth for names,
+//! arities, flags and key positions: the dispatcher, `COMMAND INFO`/`DOCS`,
+//! the README's command list and the "is this a write?" decision read it.
+
+pub mod args;
+pub mod ctx;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use args::Args;
+pub use ctx::{Block, ClientInfo, Ctx, KeyEvent, ServerState, Session, Stats};
+
+use crate::resp::Frame;
+
+/// What a command returns: a reply, or an error reply via `?`.
+pub type CmdResult = Result<Frame, Frame>;
+
+/// A command implementation.
+pub type Handler = fn(&mut Ctx, &mut Args) -> CmdResult;
+
+/// `WRONGTYPE` error.
+pub const WRONGTYPE: Frame = Frame::error("WRONGTYPE Operation against a key holding the wrong kind of value");
+/// Integer parse error.
+pub const NOT_INT: Frame = Frame::error("ERR value is not an integer or out of range");
+/// Float parse error.
+pub const NOT_FLOAT: Frame = Frame::error("ERR value is not a valid float");
+/// Generic syntax error.
+pub const SYNTAX: Frame = Frame::error("ERR syntax error");
+/// Missing key error (`RENAME`, `LSET`...).
+pub const NO_SUCH_KEY: Frame = Frame::error("ERR no such key");
+/// Out-of-range database index.
+pub const DB_RANGE: Frame = Frame::error("ERR DB index is out of range");
+/// Numeric overflow in an increment.
+pub const OVERFLOW: Frame = Frame::error("ERR increment or decrement would overflow");
+
+/// Command flag bits (reported by `COMMAND INFO` under Redis's names).
+pub mod flags {
+    /// May change the keyspace.
+    pub const WRITE: u32 = 1;
+    /// Never changes the keyspace.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory use.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Publish/subscribe related.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 5;
+    /// O(1) or O(log n).
+    pub const FAST: u32 = 1 << 6;
+    /// Runs while loading.
+    pub const LOADING: u32 = 1 << 7;
+    /// Runs on stale data.
+    pub const STALE: u32 = 1 << 8;
+    /// Not queued inside `MULTI` (MULTI, EXEC, DISCARD, WATCH, ...).
+    pub const NO_MULTI: u32 = 1 << 9;
+    /// Key positions are not fixed.
+    pub const MOVABLEKEYS: u32 = 1 << 10;
+    /// Allowed in RESP2 subscribed mode.
+    pub const SUBSCRIBED_OK: u32 = 1 << 11;
+
+    /// `(bit, name)` pairs in the order `COMMAND INFO` lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (FAST, "fast"),
+        (MOVABLEKEYS, "movablekeys"),
+    ];
+}
+
+/// One entry of the command table.
+#[derive(Debug)]
+pub struct Command {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments including the name; -N means at least N.
+    pub arity: i32,
+    /// [`flags`] bits.
+    pub flags: u32,
+    /// Position of the first key (0: no keys).
+    pub first_key: i32,
+    /// Position of the last key (-1: the last argument).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// Command group as `COMMAND DOCS` reports it (`string`, `generic`...).
+    pub group: &'static str,
+    /// One-line summary, with the wire syntax.
+    pub summary: &'static str,
+    /// The implementation.
+    pub handler: Handler,
+}
+
+impl Command {
+    /// Whether the command may change the keyspace.
+    pub fn is_write(&self) -> bool {
+        self.flags & flags::WRITE != 0
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 { argc == self.arity } else { argc >= -self.arity }
+    }
+
+    /// The key arguments of `argv` according to the key positions.
+    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a Bytes> {
+        if self.first_key <= 0 {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 { argv.len() as i32 + self.last_key } else { self.last_key };
+        let mut out = Vec::new();
+        let mut i = self.first_key;
+        while i <= last && (i as usize) < argv.len() {
+            out.push(&argv[i as usize]);
+            i += self.step.max(1);
+        }
+        out
+    }
+}
+
+/// Every command family's table, in the order they are listed.
+pub fn families() -> &'static [&'static [Command]] {
+    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS];
+    FAMILIES
+}
+
+/// Every command, by lower-case name.
+pub fn table() -> &'static HashMap<&'static str, &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| families().iter().flat_map(|f| f.iter()).map(|c| (c.name, c)).collect())
+}
+
+/// Finds a command by name, case-insensitively, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    table().get(std::str::from_utf8(lower).ok()?).copied()
+}
+
+/// The reply to an unknown command, as Redis words it.
+pub fn unknown_command(argv: &[Bytes]) -> Frame {
+    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(&argv[0], 128));
+    for a in argv.iter().skip(1) {
+        if msg.len() > 512 {
+            break;
+        }
+        msg.push_str(&format!("'{}' ", printable(a, 128)));
+    }
+    Frame::error_owned(msg)
+}
+
+/// The reply to a wrong argument count.
+pub fn wrong_arity(name: &str) -> Frame {
+    Frame::error_owned(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// Text of `b` for an error message: lossy UTF-8, control bytes as spaces, cut to `max`.
+pub fn printable(b: &[u8], max: usize) -> String {
+    let cut = &b[..b.len().min(max)];
+    String::from_utf8_lossy(cut).chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Runs one command: lookup, arity check, then the handler. The reply is
+/// returned; a handler that must wait sets [`Ctx::block`].
+pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let Some(cmd) = lookup(&argv[0]) else {
+        ctx.server.stats.rejected_calls += 1;
+        return unknown_command(argv);
+    };
+    if !cmd.arity_ok(argv.len()) {
+        ctx.server.stats.rejected_calls += 1;
+        return wrong_arity(cmd.name);
+    }
+    if cmd.is_write() {
+        if let Some(reason) = &ctx.server.write_refusal {
+            return Frame::error_owned(reason.clone());
+        }
+    }
+    ctx.server.stats.total_commands += 1;
+    let mut args = Args::new(argv);
+    match (cmd.handler)(ctx, &mut args) {
+        Ok(f) | Err(f) => f,
+    }
+}
+
+/// Expands to a [`Command`] entry: `command!(name, arity, flags, first, last, step, group, summary, handler)`.
+#[macro_export]
+macro_rules! command {
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $group:literal, $summary:literal, $handler:expr) => {
+        $crate::cmd::Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: $step,
+            group: $group,
+            summary: $summary,
+            handler: $handler,
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut seen = std::collections::HashSet::new();
+        for c in families().iter().flat_map(|f| f.iter()) {
+            assert!(seen.insert(c.name), "duplicate command {}", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(c.arity != 0, "{}", c.name);
+            assert!(
+                (c.flags & flags::WRITE == 0) || (c.flags & flags::READONLY == 0),
+                "{} is both write and readonly",
+                c.name
+            );
+        }
+        assert!(lookup(b"GeT").is_some());
+    }
+
+    #[test]
+    fn unknown_command_text() {
+        let argv = vec![Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")];
+        assert_eq!(
+            unknown_command(&argv),
+            Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+}

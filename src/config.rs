@@ -1,0 +1,124 @@
+//! Server settings: what the command line sets, what `CONFIG GET` reports
+//! and `CONFIG SET` may change. Names follow Redis's directives.
+
+use std::path::PathBuf;
+
+/// When the write-ahead log is flushed to stable storage (`appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncPolicy {
+    /// fsync every commit group before any reply that depends on it leaves.
+    #[default]
+    Always,
+    /// fsync at least once per second; up to ~1 s of acknowledged writes at risk.
+    Everysec,
+    /// Leave flushing to the operating system.
+    No,
+}
+
+impl FsyncPolicy {
+    /// The directive value (`always`, `everysec`, `no`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "always",
+            FsyncPolicy::Everysec => "everysec",
+            FsyncPolicy::No => "no",
+        }
+    }
+
+    /// Parses a directive value (case-insensitive).
+    pub fn parse(s: &str) -> Option<FsyncPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Some(FsyncPolicy::Always),
+            "everysec" => Some(FsyncPolicy::Everysec),
+            "no" => Some(FsyncPolicy::No),
+            _ => None,
+        }
+    }
+}
+
+/// The complete server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Path of the Unix socket to listen on.
+    pub unixsocket: PathBuf,
+    /// Permission bits of the socket file.
+    pub unixsocketperm: u32,
+    /// TCP port; 0 disables TCP.
+    pub port: u16,
+    /// TCP bind address.
+    pub bind: String,
+    /// Data directory (log and snapshots).
+    pub dir: PathBuf,
+    /// Number of databases.
+    pub databases: usize,
+    /// Log level name.
+    pub loglevel: String,
+    /// Worker threads for connection I/O (1: everything on one thread).
+    pub io_threads: usize,
+    /// Whether writes are persisted at all (`appendonly`).
+    pub appendonly: bool,
+    /// fsync policy of the write-ahead log.
+    pub appendfsync: FsyncPolicy,
+    /// Largest bulk argument accepted.
+    pub proto_max_bulk_len: usize,
+    /// Largest unparsed input a client may accumulate.
+    pub client_query_buffer_limit: usize,
+    /// Active expiry frequency per second.
+    pub hz: u32,
+    /// Log size (bytes) past which a snapshot compacts it (at least this,
+    /// or the size of the last snapshot, whichever is larger).
+    pub snapshot_min_log_bytes: u64,
+    /// Closing idle clients after this many seconds (0: never).
+    pub timeout: u64,
+    /// Maximum number of connected clients.
+    pub maxclients: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let dir = PathBuf::from("statebroker-data");
+        Config {
+            unixsocket: dir.join("statebroker.sock"),
+            unixsocketperm: 0o600,
+            port: 0,
+            bind: "127.0.0.1".into(),
+            dir,
+            databases: 16,
+            loglevel: "notice".into(),
+            io_threads: 1,
+            appendonly: true,
+            appendfsync: FsyncPolicy::Always,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            hz: 10,
+            snapshot_min_log_bytes: 64 * 1024 * 1024,
+            timeout: 0,
+            maxclients: 10000,
+        }
+    }
+}
+
+impl Config {
+    /// Every parameter as `(name, value)`, in the form `CONFIG GET` replies.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("unixsocket", self.unixsocket.display().to_string()),
+            ("unixsocketperm", format!("{:o}", self.unixsocketperm)),
+            ("port", self.port.to_string()),
+            ("bind", self.bind.clone()),
+            ("dir", self.dir.display().to_string()),
+            ("databases", self.databases.to_string()),
+            ("loglevel", self.loglevel.clone()),
+            ("io-threads", self.io_threads.to_string()),
+            ("appendonly", if self.appendonly { "yes" } else { "no" }.into()),
+            ("appendfsync", self.appendfsync.as_str().into()),
+            ("proto-max-bulk-len", self.proto_max_bulk_len.to_string()),
+            ("client-query-buffer-limit", self.client_query_buffer_limit.to_string()),
+            ("hz", self.hz.to_string()),
+            ("timeout", self.timeout.to_string()),
+            ("maxclients", self.maxclients.to_string()),
+            ("save", String::new()),
+            ("maxmemory", "0".into()),
+        ]
+    }
+}

@@ -1,0 +1,142 @@
+//! One client connection: read, decode, hand whole batches to the broker,
+//! write replies. Only this module and `server` touch sockets.
+
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::broker::{Batch, BatchReply, Message, Push};
+use crate::cmd::Session;
+use crate::resp::{Decoder, Frame, Limits, Protocol};
+
+/// Settings a connection needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Decoder limits.
+    pub decode: Limits,
+    /// Largest unparsed input held for one client.
+    pub query_buffer_limit: usize,
+}
+
+/// Why a connection ended abnormally (logged at debug level).
+#[derive(Debug)]
+pub enum ConnError {
+    /// The socket failed.
+    Io(std::io::Error),
+    /// The broker is gone (server shutting down).
+    BrokerGone,
+}
+
+impl From<std::io::Error> for ConnError {
+    fn from(e: std::io::Error) -> Self {
+        ConnError::Io(e)
+    }
+}
+
+/// Serves one client until it disconnects, misbehaves or the server stops.
+pub async fn serve<S>(
+    mut stream: S,
+    id: u64,
+    broker: mpsc::Sender<Message>,
+    mut push_rx: mpsc::UnboundedReceiver<Push>,
+    limits: ConnLimits,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, limits, &mut shutdown).await;
+    let _ = broker.send(Message::Disconnect { id }).await;
+    let _ = stream.shutdown().await;
+    result
+}
+
+async fn serve_inner<S>(
+    stream: &mut S,
+    id: u64,
+    broker: &mpsc::Sender<Message>,
+    push_rx: &mut mpsc::UnboundedReceiver<Push>,
+    limits: ConnLimits,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut decoder = Decoder::new(limits.decode);
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut session = Some(Session { id, ..Session::default() });
+    let mut in_flight: Option<oneshot::Receiver<BatchReply>> = None;
+    let mut protocol_error: Option<String> = None;
+    let mut eof = false;
+    loop {
+        if in_flight.is_none() {
+            let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
+            while protocol_error.is_none() {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(argv)) => commands.push_back(argv),
+                    Ok(None) => break,
+                    Err(e) => protocol_error = Some(e.0),
+                }
+            }
+            if !commands.is_empty() && !eof {
+                let (tx, rx) = oneshot::channel();
+                let session = session.take().expect("session is home when nothing is in flight");
+                broker
+                    .send(Message::Batch(Batch { session, commands, reply: tx }))
+                    .await
+                    .map_err(|_| ConnError::BrokerGone)?;
+                in_flight = Some(rx);
+            } else if let Some(msg) = protocol_error.take() {
+                let proto = session.as_ref().map_or(Protocol::Resp2, |s| s.proto);
+                let mut out = BytesMut::new();
+                Frame::error_owned(format!("ERR {msg}")).encode(proto, &mut out);
+                stream.write_all(&out).await?;
+                return Ok(());
+            } else if eof || *shutdown.borrow() {
+                return Ok(());
+            }
+        }
+        let want_read = !eof && in_flight.is_none() || buf.len() < 64 * 1024;
+        if buf.capacity() - buf.len() < 4096 {
+            let wanted = decoder.bytes_wanted().unwrap_or(0).min(1 << 20);
+            buf.reserve(wanted.max(16 * 1024));
+        }
+        tokio::select! {
+            r = stream.read_buf(&mut buf), if want_read && !eof => {
+                if r? == 0 {
+                    eof = true;
+                    if in_flight.is_some() {
+                        // Like Redis, a closed client is dropped: tell the broker
+                        // now so a blocked command stops waiting.
+                        let _ = broker.send(Message::Disconnect { id }).await;
+                    }
+                } else if buf.len() > limits.query_buffer_limit {
+                    let mut out = BytesMut::new();
+                    Frame::error("ERR Protocol error: client query buffer limit exceeded").encode(Protocol::Resp2, &mut out);
+                    stream.write_all(&out).await?;
+                    return Ok(());
+                }
+            }
+            reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
+                in_flight = None;
+                let reply = reply.map_err(|_| ConnError::BrokerGone)?;
+                if !reply.out.is_empty() {
+                    stream.write_all(&reply.out).await?;
+                }
+                let close = reply.session.close;
+                session = Some(reply.session);
+                if close {
+                    return Ok(());
+                }
+            }
+            push = push_rx.recv() => {
+                match push {
+                    Some(Push::Data(data)) => stream.write_all(&data).await?,
+                    Some(Push::Kill) | None => return Ok(()),
+                }
+            }
+            _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
+        }
+    }
+}

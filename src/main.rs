@@ -1,0 +1,84 @@
+//! The `statebroker` binary: parses flags, sets up logging, runs the server.
+
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::Parser;
+use std::path::PathBuf;
+
+use statebroker::config::{Config, FsyncPolicy};
+
+/// A durable, Redis-compatible state and queue broker for the processes of one host.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Unix socket path [default: <dir>/statebroker.sock]
+    #[arg(long)]
+    unixsocket: Option<PathBuf>,
+    /// Permission bits of the socket file, octal
+    #[arg(long, default_value = "600")]
+    unixsocketperm: String,
+    /// TCP port (0: no TCP)
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// TCP bind address
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Data directory (write-ahead log, snapshots, default socket)
+    #[arg(long, default_value = "statebroker-data")]
+    dir: PathBuf,
+    /// Number of databases
+    #[arg(long, default_value_t = 16)]
+    databases: usize,
+    /// Log level: debug, verbose, notice, warning
+    #[arg(long, default_value = "notice")]
+    loglevel: String,
+    /// Threads for connection I/O (1: one thread runs everything)
+    #[arg(long, default_value_t = 1)]
+    io_threads: usize,
+    /// Persist writes (yes/no)
+    #[arg(long, default_value = "yes")]
+    appendonly: String,
+    /// When to fsync the log: always, everysec, no
+    #[arg(long, default_value = "always")]
+    appendfsync: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let level = match cli.loglevel.as_str() {
+        "debug" => tracing::Level::DEBUG,
+        "verbose" => tracing::Level::DEBUG,
+        "notice" => tracing::Level::INFO,
+        "warning" => tracing::Level::WARN,
+        other => anyhow::bail!("unknown --loglevel {other:?} (debug, verbose, notice, warning)"),
+    };
+    tracing_subscriber::fmt().with_max_level(level).with_target(false).init();
+
+    let perm = u32::from_str_radix(&cli.unixsocketperm, 8)
+        .with_context(|| format!("--unixsocketperm {:?} is not an octal number", cli.unixsocketperm))?;
+    let appendfsync = FsyncPolicy::parse(&cli.appendfsync)
+        .with_context(|| format!("--appendfsync {:?}: expected always, everysec or no", cli.appendfsync))?;
+    let appendonly = match cli.appendonly.to_ascii_lowercase().as_str() {
+        "yes" => true,
+        "no" => false,
+        other => anyhow::bail!("--appendonly {other:?}: expected yes or no"),
+    };
+    anyhow::ensure!(cli.databases >= 1, "--databases must be at least 1");
+    let config = Config {
+        unixsocket: cli.unixsocket.unwrap_or_else(|| cli.dir.join("statebroker.sock")),
+        unixsocketperm: perm,
+        port: cli.port,
+        bind: cli.bind,
+        dir: cli.dir,
+        databases: cli.databases,
+        loglevel: cli.loglevel,
+        io_threads: cli.io_threads.max(1),
+        appendonly,
+        appendfsync,
+        ..Config::default()
+    };
+    let rt = statebroker::server::runtime(&config).context("building the runtime")?;
+    rt.block_on(statebroker::server::run(config, |_| {}))?;
+    Ok(())
+}

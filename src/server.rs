@@ -1,0 +1,252 @@
+//! Listening sockets, the accept loop, start-up and shutdown. Together with
+//! `connection`, the only code that touches sockets.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{mpsc, watch};
+
+use crate::broker::{Broker, Message, Outgoing};
+use crate::cmd::{ClientInfo, ServerState};
+use crate::config::Config;
+use crate::connection::{self, ConnLimits};
+use crate::persist::{PersistError, Persister};
+use crate::resp::Limits;
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Another server answers on the socket path.
+    SocketInUse(PathBuf),
+    /// The socket path exists and is not a socket.
+    NotASocket(PathBuf),
+    /// Binding or preparing a listener failed.
+    Io(String, io::Error),
+    /// The data could not be recovered.
+    Persist(PersistError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::SocketInUse(p) => {
+                write!(
+                    f,
+                    "another server is already listening on {} (stop it, or choose another --unixsocket)",
+                    p.display()
+                )
+            }
+            StartError::NotASocket(p) => {
+                write!(f, "{} exists and is not a socket; refusing to replace it", p.display())
+            }
+            StartError::Io(what, e) => write!(f, "{what}: {e}"),
+            StartError::Persist(e) => write!(f, "recovery failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Where a started server listens.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// The Unix socket path.
+    pub unixsocket: PathBuf,
+    /// The TCP address, if TCP is on.
+    pub tcp: Option<std::net::SocketAddr>,
+}
+
+/// Prepares the Unix socket path: a stale file from a crashed run is
+/// replaced; a live server there makes start-up fail.
+fn claim_socket_path(path: &Path) -> Result<(), StartError> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StartError::Io(format!("inspecting {}", path.display()), e)),
+        Ok(meta) if !meta.file_type().is_socket() => Err(StartError::NotASocket(path.to_owned())),
+        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => Err(StartError::SocketInUse(path.to_owned())),
+            Err(_) => {
+                tracing::warn!(path = %path.display(), "replacing a stale socket file left by an earlier run");
+                std::fs::remove_file(path).map_err(|e| StartError::Io(format!("removing {}", path.display()), e))
+            }
+        },
+    }
+}
+
+/// Runs the server until SIGINT, SIGTERM or `SHUTDOWN`. `ready` is called
+/// once the sockets accept connections.
+pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), StartError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&config.dir)
+        .map_err(|e| StartError::Io(format!("creating data directory {}", config.dir.display()), e))?;
+    let (persister, ks) = Persister::<Outgoing>::open(&config).map_err(StartError::Persist)?;
+    claim_socket_path(&config.unixsocket)?;
+    let unix = UnixListener::bind(&config.unixsocket)
+        .map_err(|e| StartError::Io(format!("binding {}", config.unixsocket.display()), e))?;
+    std::fs::set_permissions(&config.unixsocket, std::fs::Permissions::from_mode(config.unixsocketperm))
+        .map_err(|e| StartError::Io(format!("setting permissions on {}", config.unixsocket.display()), e))?;
+    let tcp = if config.port != 0 {
+        let addr = format!("{}:{}", config.bind, config.port);
+        Some(TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("binding {addr}"), e))?)
+    } else {
+        None
+    };
+    let listening =
+        Listening { unixsocket: config.unixsocket.clone(), tcp: tcp.as_ref().and_then(|l| l.local_addr().ok()) };
+    let limits = ConnLimits {
+        decode: Limits { max_bulk_len: config.proto_max_bulk_len, ..Limits::default() },
+        query_buffer_limit: config.client_query_buffer_limit,
+    };
+    let keys = ks.total_keys();
+    let socket_path = config.unixsocket.clone();
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let shutdown_tx = Arc::new(shutdown_tx);
+    let (tx, rx) = mpsc::channel::<Message>(1024);
+    let broker = Broker::new(ks, ServerState::new(config), persister);
+    let sd = shutdown_tx.clone();
+    let broker_task = tokio::spawn(broker.run(rx, move || {
+        let _ = sd.send(true);
+    }));
+    tracing::info!(
+        socket = %listening.unixsocket.display(),
+        keys,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "statebroker ready: connect with `redis-cli -s {}`",
+        listening.unixsocket.display()
+    );
+    ready(&listening);
+
+    let (conn_done_tx, mut conn_done_rx) = mpsc::channel::<()>(1);
+    let mut next_id: u64 = 1;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| StartError::Io("installing SIGINT handler".into(), e))?;
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| StartError::Io("installing SIGTERM handler".into(), e))?;
+    let mut shutdown_watch = shutdown_rx.clone();
+    let local_unix = socket_path.display().to_string();
+    loop {
+        let accepted: Option<(ConnStream, String, String)> = tokio::select! {
+            r = unix.accept() => match r {
+                Ok((s, _)) => Some((ConnStream::Unix(s), format!("{local_unix}:0"), local_unix.clone())),
+                Err(e) => { tracing::warn!(error = %e, "accept failed"); None }
+            },
+            r = async { tcp.as_ref().expect("guarded").accept().await }, if tcp.is_some() => match r {
+                Ok((s, peer)) => {
+                    let _ = s.set_nodelay(true);
+                    let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    Some((ConnStream::Tcp(s), peer.to_string(), local))
+                }
+                Err(e) => { tracing::warn!(error = %e, "accept failed"); None }
+            },
+            _ = sigint.recv() => { tracing::info!("SIGINT received, shutting down"); break; }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM received, shutting down"); break; }
+            _ = shutdown_watch.changed() => { tracing::info!("SHUTDOWN requested, shutting down"); break; }
+        };
+        let Some((stream, addr, laddr)) = accepted else {
+            continue;
+        };
+        let id = next_id;
+        next_id += 1;
+        let (push_tx, push_rx) = mpsc::unbounded_channel();
+        let now = Instant::now();
+        let info = ClientInfo {
+            id,
+            addr,
+            laddr,
+            created: now,
+            last_active: now,
+            db: 0,
+            name: None,
+            proto: Default::default(),
+            last_cmd: String::new(),
+            lib: (None, None),
+        };
+        if tx.send(Message::Connect { info, push: push_tx }).await.is_err() {
+            break;
+        }
+        let tx = tx.clone();
+        let shutdown = shutdown_rx.clone();
+        let done = conn_done_tx.clone();
+        tokio::spawn(async move {
+            let r = match stream {
+                ConnStream::Unix(s) => connection::serve(s, id, tx, push_rx, limits, shutdown).await,
+                ConnStream::Tcp(s) => connection::serve(s, id, tx, push_rx, limits, shutdown).await,
+            };
+            if let Err(e) = r {
+                tracing::debug!(client = id, error = ?e, "connection ended");
+            }
+            drop(done);
+        });
+    }
+    // Stop accepting, let connections finish what is in flight, stop the broker.
+    drop(unix);
+    drop(tcp);
+    let _ = std::fs::remove_file(&socket_path);
+    let _ = shutdown_tx.send(true);
+    let _ = tx.send(Message::Shutdown).await;
+    drop(tx);
+    drop(conn_done_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn_done_rx.recv()).await;
+    let _ = broker_task.await;
+    tracing::info!("statebroker stopped");
+    Ok(())
+}
+
+enum ConnStream {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+/// Builds the runtime `config.io_threads` asks for: one thread runs
+/// everything, more use a multi-threaded scheduler. The broker stays a
+/// single task either way.
+pub fn runtime(config: &Config) -> io::Result<tokio::runtime::Runtime> {
+    if config.io_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(config.io_threads).enable_all().build()
+    }
+}
+
+/// A server running on its own thread (for tests and embedding).
+pub struct Spawned {
+    /// Where it listens.
+    pub listening: Listening,
+    thread: Option<std::thread::JoinHandle<Result<(), StartError>>>,
+}
+
+impl Spawned {
+    /// Waits for the server to stop (after `SHUTDOWN`).
+    pub fn join(mut self) -> Result<(), StartError> {
+        self.thread.take().map_or(Ok(()), |t| t.join().unwrap_or(Ok(())))
+    }
+}
+
+/// Starts a server on a new thread and returns once it accepts connections.
+pub fn spawn(config: Config) -> Result<Spawned, StartError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("statebroker".into())
+        .spawn(move || {
+            let rt = runtime(&config).map_err(|e| StartError::Io("building runtime".into(), e))?;
+            let fail_tx = ready_tx.clone();
+            let r = rt.block_on(run(config, move |l| {
+                let _ = ready_tx.send(Ok(l.clone()));
+            }));
+            if let Err(e) = &r {
+                let _ = fail_tx.send(Err(e.to_string()));
+            }
+            r
+        })
+        .map_err(|e| StartError::Io("spawning server thread".into(), e))?;
+    match ready_rx.recv() {
+        Ok(Ok(listening)) => Ok(Spawned { listening, thread: Some(thread) }),
+        _ => match thread.join() {
+            Ok(Err(e)) => Err(e),
+            _ => Err(StartError::Io("server thread".into(), io::Error::other("exited before it was ready"))),
+        },
+    }
+}

@@ -1,0 +1,257 @@
+//! One database: keys to entries, plus an index of expiry deadlines.
+//!
+//! Keys are ordered by a seeded 64-bit hash. That order is stable while keys
+//! come and go, which gives `SCAN` its guarantee for free: the cursor is
+//! "the next hash to visit", so a key present for the whole scan is
+//! returned exactly once however the keyspace grows or shrinks.
+
+use bytes::Bytes;
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use super::value::Value;
+
+/// A key's value and its absolute expiry time (Unix milliseconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// When the key expires, if it does. Change it with [`Db::set_expire`].
+    pub expire_at: Option<u64>,
+}
+
+/// Keys sharing one 64-bit hash (almost always exactly one).
+#[derive(Debug)]
+enum Slot {
+    One(Bytes, Entry),
+    Many(Vec<(Bytes, Entry)>),
+}
+
+impl Slot {
+    fn find(&self, key: &[u8]) -> Option<&Entry> {
+        match self {
+            Slot::One(k, e) => (k.as_ref() == key).then_some(e),
+            Slot::Many(v) => v.iter().find(|(k, _)| k.as_ref() == key).map(|(_, e)| e),
+        }
+    }
+
+    fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        match self {
+            Slot::One(k, e) => (k.as_ref() == key).then_some(e),
+            Slot::Many(v) => v.iter_mut().find(|(k, _)| k.as_ref() == key).map(|(_, e)| e),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        let (one, many) = match self {
+            Slot::One(k, e) => (Some((k, e)), None),
+            Slot::Many(v) => (None, Some(v.iter().map(|(k, e)| (k, e)))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
+fn seed() -> &'static RandomState {
+    static SEED: OnceLock<RandomState> = OnceLock::new();
+    SEED.get_or_init(RandomState::new)
+}
+
+/// The seeded hash that orders keys.
+pub fn key_hash(key: &[u8]) -> u64 {
+    seed().hash_one(key)
+}
+
+/// One numbered database.
+#[derive(Debug, Default)]
+pub struct Db {
+    map: BTreeMap<u64, Slot>,
+    len: usize,
+    expires: BTreeSet<(u64, Bytes)>,
+}
+
+impl Db {
+    /// Number of keys (expired ones not yet reclaimed included).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of keys with an expiry time.
+    pub fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// The entry for `key`, expired or not.
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(&key_hash(key))?.find(key)
+    }
+
+    /// The value for `key`, for in-place changes. Expiry is changed only
+    /// through [`Db::set_expire`], which keeps the deadline index true.
+    pub fn value_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.map.get_mut(&key_hash(key))?.find_mut(key).map(|e| &mut e.value)
+    }
+
+    /// Stores `value` under `key` with the given expiry, replacing any entry.
+    pub fn insert(&mut self, key: Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
+        let old = self.remove(&key);
+        if let Some(at) = expire_at {
+            self.expires.insert((at, key.clone()));
+        }
+        let entry = Entry { value, expire_at };
+        let h = key_hash(&key);
+        match self.map.get_mut(&h) {
+            None => {
+                self.map.insert(h, Slot::One(key, entry));
+            }
+            Some(slot) => {
+                let prev = std::mem::replace(slot, Slot::Many(Vec::new()));
+                let mut v = match prev {
+                    Slot::One(k, e) => vec![(k, e)],
+                    Slot::Many(v) => v,
+                };
+                v.push((key, entry));
+                *slot = Slot::Many(v);
+            }
+        }
+        self.len += 1;
+        old
+    }
+
+    /// Removes `key`, returning its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let h = key_hash(key);
+        let slot = self.map.get_mut(&h)?;
+        let (k, entry) = match slot {
+            Slot::One(k, _) if k.as_ref() == key => match self.map.remove(&h) {
+                Some(Slot::One(k, e)) => (k, e),
+                _ => unreachable!("slot checked above"),
+            },
+            Slot::One(..) => return None,
+            Slot::Many(v) => {
+                let i = v.iter().position(|(k, _)| k.as_ref() == key)?;
+                let pair = v.swap_remove(i);
+                if v.len() == 1 {
+                    let (k, e) = v.pop().expect("one left");
+                    *slot = Slot::One(k, e);
+                }
+                pair
+            }
+        };
+        if let Some(at) = entry.expire_at {
+            self.expires.remove(&(at, k));
+        }
+        self.len -= 1;
+        Some(entry)
+    }
+
+    /// Sets or clears `key`'s expiry; false if the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
+        let Some(entry) = self.map.get_mut(&key_hash(key)).and_then(|s| s.find_mut(key)) else {
+            return false;
+        };
+        let old = std::mem::replace(&mut entry.expire_at, at);
+        if old != at {
+            let k = Bytes::copy_from_slice(key);
+            if let Some(old) = old {
+                self.expires.remove(&(old, k.clone()));
+            }
+            if let Some(at) = at {
+                self.expires.insert((at, k));
+            }
+        }
+        true
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        *self = Db::default();
+    }
+
+    /// Keys whose deadline is at or before `now`, earliest first, at most `limit`.
+    pub fn expired_keys(&self, now: u64, limit: usize) -> Vec<Bytes> {
+        self.expires.iter().take_while(|(at, _)| *at <= now).take(limit).map(|(_, k)| k.clone()).collect()
+    }
+
+    /// Every key and entry, in hash order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.map.values().flat_map(Slot::iter)
+    }
+
+    /// Visits keys from `cursor` on in hash order until `visit` has seen at
+    /// least `count` slots; returns the cursor to continue from (0: done).
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Bytes, &Entry)) -> u64 {
+        for (seen, (&h, slot)) in self.map.range(cursor..).enumerate() {
+            if seen >= count {
+                return h;
+            }
+            for (k, e) in slot.iter() {
+                visit(k, e);
+            }
+        }
+        0
+    }
+
+    /// A key chosen by `r` (uniform over hash space, not over keys).
+    pub fn random_key(&self, r: u64) -> Option<&Bytes> {
+        let slot = self.map.range(r..).next().or_else(|| self.map.iter().next()).map(|(_, s)| s)?;
+        slot.iter().next().map(|(k, _)| k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Bytes::copy_from_slice(v.as_bytes()))
+    }
+
+    #[test]
+    fn insert_remove_expire_keep_the_index_true() {
+        let mut db = Db::default();
+        db.insert(Bytes::from("a"), s("1"), Some(10));
+        db.insert(Bytes::from("b"), s("2"), None);
+        assert_eq!(db.len(), 2);
+        assert_eq!(db.volatile_len(), 1);
+        assert_eq!(db.expired_keys(10, 10), vec![Bytes::from("a")]);
+        db.set_expire(b"a", None);
+        assert!(db.expired_keys(100, 10).is_empty());
+        db.set_expire(b"b", Some(5));
+        db.insert(Bytes::from("b"), s("3"), None);
+        assert_eq!(db.volatile_len(), 0);
+        assert!(db.remove(b"a").is_some());
+        assert!(db.remove(b"a").is_none());
+        assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn scan_returns_every_surviving_key_once_while_the_db_grows() {
+        let mut db = Db::default();
+        for i in 0..1000 {
+            db.insert(Bytes::from(format!("k{i}")), s("v"), None);
+        }
+        let mut seen = std::collections::HashMap::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            cursor = db.scan(cursor, 10, |k, _| *seen.entry(k.clone()).or_insert(0) += 1);
+            for j in 0..20 {
+                db.insert(Bytes::from(format!("new{round}-{j}")), s("v"), None);
+            }
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            assert_eq!(seen.get(&Bytes::from(format!("k{i}"))), Some(&1), "k{i}");
+        }
+    }
+}

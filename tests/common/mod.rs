@@ -1,0 +1,156 @@
+//! Test helpers: a real server started in-process on a throwaway directory
+//! and socket, and clients for it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use statebroker::config::Config;
+use statebroker::server::{self, Spawned};
+
+/// Result type of tests.
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates a unique directory.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir =
+            std::env::temp_dir().join(format!("sb-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server running in this process.
+pub struct TestServer {
+    /// Its data directory.
+    pub dir: TempDir,
+    /// The running server.
+    pub spawned: Option<Spawned>,
+    /// Its configuration.
+    pub config: Config,
+}
+
+impl TestServer {
+    /// Starts a server with default settings on a new directory.
+    pub fn start() -> TestServer {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a server after `tweak` adjusts the configuration.
+    pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = TempDir::new("srv");
+        let mut config = Config { unixsocket: dir.0.join("sb.sock"), dir: dir.0.clone(), ..Config::default() };
+        tweak(&mut config);
+        let spawned = server::spawn(config.clone()).expect("server starts");
+        TestServer { dir, spawned: Some(spawned), config }
+    }
+
+    /// Restarts on the same directory (after `SHUTDOWN`).
+    pub fn restart(&mut self) {
+        if let Some(s) = self.spawned.take() {
+            let mut c = self.client();
+            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").query(&mut c);
+            s.join().expect("clean stop");
+        }
+        self.spawned = Some(server::spawn(self.config.clone()).expect("server restarts"));
+    }
+
+    /// The socket path.
+    pub fn socket(&self) -> PathBuf {
+        self.config.unixsocket.clone()
+    }
+
+    /// A `redis` crate connection (RESP2).
+    pub fn client(&self) -> redis::Connection {
+        let url = format!("unix://{}", self.socket().display());
+        let client = redis::Client::open(url).expect("client");
+        client.get_connection().expect("connect")
+    }
+
+    /// A `redis` crate connection speaking RESP3.
+    pub fn client3(&self) -> redis::Connection {
+        let url = format!("unix://{}?protocol=resp3", self.socket().display());
+        let client = redis::Client::open(url).expect("client");
+        client.get_connection().expect("connect")
+    }
+
+    /// A raw socket for byte-level tests.
+    pub fn raw(&self) -> Raw {
+        let s = UnixStream::connect(self.socket()).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        Raw(s)
+    }
+}
+
+/// A raw connection: write bytes, read replies.
+pub struct Raw(pub UnixStream);
+
+impl Raw {
+    /// Writes bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.0.write_all(bytes).expect("write");
+    }
+
+    /// Reads exactly `n` bytes.
+    pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0; n];
+        self.0.read_exact(&mut buf).expect("read");
+        buf
+    }
+
+    /// Reads until `expected` has arrived and checks it matches.
+    pub fn expect(&mut self, expected: &[u8]) {
+        let got = self.read_exact(expected.len());
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Reads until the peer closes; returns everything read.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.0.read_to_end(&mut out).expect("read to end");
+        out
+    }
+}
+
+/// Runs `cmd` and returns the reply as a `redis::Value`.
+pub fn val(c: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    match cmd.query::<redis::Value>(c) {
+        Ok(v) => v,
+        Err(e) => redis::Value::ServerError(redis::ServerError::try_from(e).unwrap_or_else(|e| panic!("{e}"))),
+    }
+}
+
+/// Runs `cmd` and returns the error text (code and message), panicking if it succeeds.
+pub fn err(c: &mut redis::Connection, args: &[&str]) -> String {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    match cmd.query::<redis::Value>(c) {
+        Ok(v) => panic!("expected an error from {args:?}, got {v:?}"),
+        Err(e) => match (e.code(), e.detail()) {
+            (Some(code), Some(detail)) => format!("{code} {detail}"),
+            (Some(code), None) => code.to_string(),
+            _ => e.to_string(),
+        },
+    }
+}
