@@ -231,7 +231,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -260,7 +260,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -277,7 +277,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -290,9 +290,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        break;
-                    }
+                    c if is_space(c) => break,
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
                     c => cur.push(c),
@@ -302,6 +300,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
         }
         args.push(Bytes::from(cur));
     }
+}
+
+/// The separators of inline arguments (C's `isspace`).
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
 fn is_hex(c: u8) -> bool {
@@ -366,6 +369,13 @@ mod tests {
         let mut buf = BytesMut::from(&b"*1048576\r\n$536870912\r\nab"[..]);
         assert_eq!(d.decode(&mut buf).unwrap(), None);
         assert!(buf.capacity() < 1 << 20);
+    }
+
+    #[test]
+    fn inline_with_nul_and_vertical_space_terminates() {
+        // Regression: a NUL byte once made the inline splitter loop forever.
+        let cmds = all(b"a\0b c\x0bd\r\n").unwrap();
+        assert_eq!(cmds, vec![vec![Bytes::from_static(b"a\0b"), Bytes::from("c"), Bytes::from("d")]]);
     }
 
     #[test]

@@ -9,3 +9,6 @@ pub mod frame;
 
 pub use decode::{Decoder, Limits, ProtocolError};
 pub use frame::{Frame, Protocol};
+
+#[cfg(test)]
+mod props;
