@@ -197,7 +197,7 @@ fn run(c: &mut redis::Connection, argv: &[String], unordered: bool) -> Value {
     }
     let v = match cmd.query::<Value>(c) {
         Ok(v) => v,
-        Err(e) => Value::SimpleString(format!("ERROR {}", e.code().unwrap_or("?"))),
+        Err(e) => Value::SimpleString(format!("ERROR {} {}", e.code().unwrap_or("?"), e.detail().unwrap_or(""))),
     };
     normalize(v, unordered)
 }

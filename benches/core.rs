@@ -1,0 +1,95 @@
+//! Micro-benchmarks of the hot paths that do not touch the network: request
+//! decoding, reply encoding and applying effects to the keyspace.
+//!
+//! Run with `cargo bench --bench core`. Prints nanoseconds per operation
+//! (best of 5 rounds).
+
+use bytes::{Bytes, BytesMut};
+use std::hint::black_box;
+use std::time::Instant;
+
+use statebroker::resp::{Decoder, Frame, Protocol};
+use statebroker::state::{Effect, ExpireChange, Keyspace, Value};
+
+fn best_of<F: FnMut() -> usize>(name: &str, mut f: F) {
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let ops = f();
+        let ns = t.elapsed().as_nanos() as f64 / ops as f64;
+        best = best.min(ns);
+    }
+    println!("{name:<40} {best:>8.1} ns/op");
+}
+
+fn main() {
+    let n = 200_000;
+    let mut wire = Vec::new();
+    for i in 0..n {
+        let k = format!("key:{i}");
+        let v = "x".repeat(32);
+        wire.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n", k.len(), v.len()).as_bytes());
+    }
+    best_of("decode pipelined SET (multibulk)", || {
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&wire[..]);
+        let mut count = 0;
+        while let Ok(Some(cmd)) = d.decode(&mut buf) {
+            black_box(cmd);
+            count += 1;
+        }
+        count
+    });
+
+    let frames: Vec<Frame> = (0..n).map(|i| Frame::Bulk(Bytes::from(format!("value-{i}")))).collect();
+    best_of("encode bulk reply (RESP2)", || {
+        let mut out = BytesMut::new();
+        for f in &frames {
+            f.encode(Protocol::Resp2, &mut out);
+        }
+        black_box(out);
+        frames.len()
+    });
+
+    let keys: Vec<Bytes> = (0..n).map(|i| Bytes::from(format!("key:{i}"))).collect();
+    best_of("apply Put (string SET) into 200k keys", || {
+        let mut ks = Keyspace::new(1);
+        for k in &keys {
+            ks.apply(&Effect::Put {
+                db: 0,
+                key: k.clone(),
+                value: Value::Str(Bytes::from_static(b"v")),
+                expire: ExpireChange::Clear,
+            });
+        }
+        black_box(ks.total_keys())
+    });
+
+    let mut ks = Keyspace::new(1);
+    for k in &keys {
+        ks.apply(&Effect::Put {
+            db: 0,
+            key: k.clone(),
+            value: Value::Str(Bytes::from_static(b"v")),
+            expire: ExpireChange::Clear,
+        });
+    }
+    best_of("lookup in 200k keys", || {
+        for k in &keys {
+            black_box(ks.dbs[0].get(k));
+        }
+        keys.len()
+    });
+
+    best_of("list push+pop (effects)", || {
+        let mut ks = Keyspace::new(1);
+        let key = Bytes::from_static(b"q");
+        for k in &keys {
+            ks.apply(&Effect::ListPush { db: 0, key: key.clone(), left: true, items: vec![k.clone()] });
+        }
+        for _ in &keys {
+            ks.apply(&Effect::ListPop { db: 0, key: key.clone(), left: false, count: 1 });
+        }
+        keys.len() * 2
+    });
+}
