@@ -198,6 +198,7 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     ctx.server.stats.total_commands += 1;
+    ctx.session.last_cmd = cmd.name;
     let mut args = Args::new(argv);
     match (cmd.handler)(ctx, &mut args) {
         Ok(f) | Err(f) => f,
