@@ -6,4 +6,5 @@ mod common;
 #[path = "core.rs"]
 mod core_server;
 mod protocol;
+mod readme;
 mod server_commands;
