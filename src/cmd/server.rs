@@ -261,7 +261,9 @@ pub fn help_reply(container: &str, table: &[Subcommand]) -> Frame {
         let (syntax, text) = split_summary(s.summary);
         let syntax = syntax.strip_prefix(upper.as_str()).unwrap_or(syntax).trim_start();
         lines.push(syntax.to_string());
-        lines.push(format!("    {}{}", text[..1].to_ascii_uppercase(), &text[1..]));
+        let mut chars = text.chars();
+        let first = chars.next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+        lines.push(format!("    {first}{}", chars.as_str()));
     }
     lines.push("HELP".into());
     lines.push("    Prints this help.".into());
