@@ -69,6 +69,7 @@ where
     let mut in_flight: Option<oneshot::Receiver<BatchReply>> = None;
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
+    let mut push_open = true;
     loop {
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
@@ -79,7 +80,9 @@ where
                     Err(e) => protocol_error = Some(e.0),
                 }
             }
-            if !commands.is_empty() && !eof {
+            if !commands.is_empty() {
+                // Commands that arrived before the end of input still run and
+                // are answered, as Redis does for a client that half-closes.
                 let (tx, rx) = oneshot::channel();
                 let session = session.take().expect("session is home when nothing is in flight");
                 broker
@@ -87,6 +90,11 @@ where
                     .await
                     .map_err(|_| ConnError::BrokerGone)?;
                 in_flight = Some(rx);
+                if eof {
+                    // The client is gone: a command of this batch that blocks
+                    // must not wait for it.
+                    let _ = broker.send(Message::Disconnect { id }).await;
+                }
             } else if let Some(msg) = protocol_error.take() {
                 let proto = session.as_ref().map_or(Protocol::Resp2, |s| s.proto);
                 let mut out = BytesMut::new();
@@ -120,7 +128,12 @@ where
             }
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                let reply = reply.map_err(|_| ConnError::BrokerGone)?;
+                let reply = match reply {
+                    Ok(reply) => reply,
+                    // A blocked command dropped because the client left.
+                    Err(_) if eof => return Ok(()),
+                    Err(_) => return Err(ConnError::BrokerGone),
+                };
                 if !reply.out.is_empty() {
                     stream.write_all(&reply.out).await?;
                 }
@@ -130,9 +143,12 @@ where
                     return Ok(());
                 }
             }
-            push = push_rx.recv() => {
+            push = push_rx.recv(), if push_open => {
                 match push {
                     Some(Push::Data(data)) => stream.write_all(&data).await?,
+                    // After the end of input the broker forgets the client, which
+                    // closes this channel; replies still in flight are written.
+                    None if eof => push_open = false,
                     Some(Push::Kill) | None => return Ok(()),
                 }
             }

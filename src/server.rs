@@ -130,7 +130,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     loop {
         let accepted: Option<(ConnStream, String, String)> = tokio::select! {
             r = unix.accept() => match r {
-                Ok((s, _)) => Some((ConnStream::Unix(s), format!("{local_unix}:0"), local_unix.clone())),
+                Ok((s, _)) => Some((ConnStream::Unix(s), format!("{local_unix}:0"), format!("{local_unix}:0"))),
                 Err(e) => { tracing::warn!(error = %e, "accept failed"); None }
             },
             r = async { tcp.as_ref().expect("guarded").accept().await }, if tcp.is_some() => match r {

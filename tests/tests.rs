@@ -5,3 +5,6 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod protocol;
+mod readme;
+mod server_commands;

@@ -44,6 +44,11 @@ impl<T> Waiters<T> {
         self.parked.is_empty()
     }
 
+    /// Number of parked clients.
+    pub fn len(&self) -> usize {
+        self.parked.len()
+    }
+
     /// Whether someone waits on `key` in `db`.
     pub fn has_key(&self, db: u32, key: &Bytes) -> bool {
         self.by_key.contains_key(&(db, key.clone()))

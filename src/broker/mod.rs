@@ -229,8 +229,12 @@ impl Broker {
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
-            frame.encode(run.session.proto, &mut run.out);
-            run.replies += 1;
+            if run.session.no_reply {
+                run.session.no_reply = false;
+            } else {
+                frame.encode(run.session.proto, &mut run.out);
+                run.replies += 1;
+            }
             if self.effects.len() > before {
                 run.writes += 1;
                 if !self.waiters.is_empty() {
@@ -254,6 +258,7 @@ impl Broker {
         argv: &[Bytes],
         now_ms: u64,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
+        self.server.blocked_clients = self.waiters.len();
         let mut ctx = Ctx {
             ks: &mut self.ks,
             session,
@@ -275,6 +280,12 @@ impl Broker {
             c.last_active = std::time::Instant::now();
             if c.name != s.name {
                 c.name.clone_from(&s.name);
+            }
+            if (&c.lib.0, &c.lib.1) != (&s.lib_name, &s.lib_ver) {
+                c.lib = (s.lib_name.clone(), s.lib_ver.clone());
+            }
+            if c.last_cmd != s.last_cmd {
+                s.last_cmd.clone_into(&mut c.last_cmd);
             }
         }
     }

@@ -29,6 +29,11 @@ pub struct Session {
     pub lib_ver: Option<Bytes>,
     /// Close the connection once the current replies are written (`QUIT`).
     pub close: bool,
+    /// Send no reply for the command being run (`SHUTDOWN`); the broker
+    /// clears it after the command.
+    pub no_reply: bool,
+    /// Full name of the last command run (`client|list` style), for `CLIENT LIST`.
+    pub last_cmd: &'static str,
 }
 
 /// Server-wide counters reported by `INFO stats`.
@@ -92,6 +97,8 @@ pub struct ServerState {
     pub info_persistence: String,
     /// Set when persistence has failed: writes are refused with this error.
     pub write_refusal: Option<String>,
+    /// Clients parked by blocking commands (`INFO clients`), kept by the broker.
+    pub blocked_clients: usize,
     /// Event classes enabled by `notify-keyspace-events` (empty: off).
     pub notify_flags: String,
     /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
@@ -115,6 +122,7 @@ impl ServerState {
             shutdown_requested: false,
             info_persistence: String::new(),
             write_refusal: None,
+            blocked_clients: 0,
             notify_flags: String::new(),
             rng: seed,
         };

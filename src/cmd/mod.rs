@@ -146,6 +146,28 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command> {
     TABLE.get_or_init(|| families().iter().flat_map(|f| f.iter()).map(|c| (c.name, c)).collect())
 }
 
+/// The command table as a Markdown table (command, syntax and summary,
+/// group), sorted by group then name, subcommands of container commands
+/// included. The README's command list is this text.
+pub fn markdown_table() -> String {
+    let mut rows: Vec<(&str, String, &str)> = Vec::new();
+    for c in families().iter().flat_map(|f| f.iter()) {
+        rows.push((c.group, c.name.to_ascii_uppercase(), c.summary));
+        for s in server::subcommands_of(c.name) {
+            rows.push((c.group, s.name.replace('|', " ").to_ascii_uppercase(), s.summary));
+        }
+    }
+    rows.sort();
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("| Command | Syntax and summary | Group |\n|---|---|---|\n");
+    for (group, name, summary) in rows {
+        let (syntax, text) = server::split_summary(summary);
+        let described = if syntax.is_empty() { cell(text) } else { format!("`{}` — {}", cell(syntax), cell(text)) };
+        out.push_str(&format!("| `{name}` | {described} | {group} |\n"));
+    }
+    out
+}
+
 /// Finds a command by name, case-insensitively, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     let mut buf = [0u8; 32];
@@ -198,6 +220,7 @@ pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     ctx.server.stats.total_commands += 1;
+    ctx.session.last_cmd = cmd.name;
     let mut args = Args::new(argv);
     match (cmd.handler)(ctx, &mut args) {
         Ok(f) | Err(f) => f,
