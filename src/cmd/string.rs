@@ -1,8 +1,10 @@
-//! String commands.
+//! String commands: `GET`, `SET` and its variants, `MGET`/`MSET`, ranges,
+//! `APPEND` and the counters.
 
 use bytes::Bytes;
 
-use super::{CmdResult, Ctx, flags::*};
+use super::args::parse_f64;
+use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
@@ -22,22 +24,679 @@ pub static COMMANDS: &[super::Command] = &[
         "SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] — set a string",
         set
     ),
+    command!(
+        "setnx",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "SETNX key value — set a string only if the key does not exist",
+        setnx
+    ),
+    command!(
+        "setex",
+        4,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        "string",
+        "SETEX key seconds value — set a string that expires in seconds",
+        setex
+    ),
+    command!(
+        "psetex",
+        4,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        "string",
+        "PSETEX key milliseconds value — set a string that expires in milliseconds",
+        psetex
+    ),
+    command!(
+        "getset",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "GETSET key value — set a string and return the old value",
+        getset
+    ),
+    command!("getdel", 2, WRITE | FAST, 1, 1, 1, "string", "GETDEL key — return a string and delete the key", getdel),
+    command!(
+        "getex",
+        -2,
+        WRITE | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST] — return a string and change its expiry",
+        getex
+    ),
+    command!("mget", -2, READONLY | FAST, 1, -1, 1, "string", "MGET key [key ...] — the values of several keys", mget),
+    command!(
+        "mset",
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        2,
+        "string",
+        "MSET key value [key value ...] — set several strings",
+        mset
+    ),
+    command!(
+        "msetnx",
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        2,
+        "string",
+        "MSETNX key value [key value ...] — set several strings only if none of the keys exists",
+        msetnx
+    ),
+    command!(
+        "append",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "APPEND key value — append to a string, returning the new length",
+        append
+    ),
+    command!("strlen", 2, READONLY | FAST, 1, 1, 1, "string", "STRLEN key — the length of a string", strlen),
+    command!(
+        "getrange",
+        4,
+        READONLY,
+        1,
+        1,
+        1,
+        "string",
+        "GETRANGE key start end — a substring (inclusive, negative from the end)",
+        getrange
+    ),
+    command!(
+        "substr",
+        4,
+        READONLY,
+        1,
+        1,
+        1,
+        "string",
+        "SUBSTR key start end — a substring (old name of GETRANGE)",
+        getrange
+    ),
+    command!(
+        "setrange",
+        4,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        "string",
+        "SETRANGE key offset value — overwrite part of a string, zero-padding",
+        setrange
+    ),
+    command!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, "string", "INCR key — add one to an integer", incr),
+    command!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, "string", "DECR key — subtract one from an integer", decr),
+    command!(
+        "incrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "INCRBY key increment — add to an integer",
+        incrby
+    ),
+    command!(
+        "decrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "DECRBY key decrement — subtract from an integer",
+        decrby
+    ),
+    command!(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "string",
+        "INCRBYFLOAT key increment — add to a floating point number",
+        incrbyfloat
+    ),
 ];
 
+/// Parses an integer argument strictly, as Redis's `string2ll` does
+/// (`-0`, `+1`, spaces and leading zeros are refused).
+pub(crate) fn strict_i64(b: &[u8]) -> Result<i64, Frame> {
+    crate::resp::decode::parse_i64(b).ok_or(NOT_INT)
+}
+
+/// `ERR invalid expire time in '<name>' command`.
+pub(crate) fn invalid_expire(name: &str) -> Frame {
+    Frame::error_owned(format!("ERR invalid expire time in '{name}' command"))
+}
+
+/// `ERR string exceeds maximum allowed size (proto-max-bulk-len)` unless
+/// a string of `size + append` bytes is allowed.
+fn check_len(ctx: &Ctx, size: usize, append: usize) -> Result<(), Frame> {
+    match size.checked_add(append) {
+        Some(total) if total <= ctx.server.config.proto_max_bulk_len => Ok(()),
+        _ => Err(Frame::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")),
+    }
+}
+
+/// The string at `key` for a write (no hit/miss counting): `Ok(None)` if
+/// absent, `WRONGTYPE` if the key holds another type.
+fn str_for_write(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
+    match ctx.lookup(key).map(|e| &e.value) {
+        None => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(WRONGTYPE),
+    }
+}
+
+/// How an expiry option expresses its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpireUnit {
+    /// `EX`: relative seconds.
+    Ex,
+    /// `PX`: relative milliseconds.
+    Px,
+    /// `EXAT`: absolute Unix seconds.
+    ExAt,
+    /// `PXAT`: absolute Unix milliseconds.
+    PxAt,
+}
+
+/// The options of `SET` (and of `GETEX`, which shares Redis's parser).
+#[derive(Debug, Default, PartialEq)]
+struct SetOpts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    expire: Option<(ExpireUnit, &'a Bytes)>,
+}
+
+/// Parses `SET`'s options (`for_set`) or `GETEX`'s, exactly as Redis's
+/// `parseExtendedStringArgumentsOrReply`: conflicting or unknown options,
+/// or an expiry keyword without its value, are `ERR syntax error`; a
+/// repeated expiry keyword of the same kind replaces the earlier one.
+fn parse_set_opts(args: &[Bytes], for_set: bool) -> Result<SetOpts<'_>, Frame> {
+    let mut o = SetOpts::default();
+    let mut i = 0;
+    while i < args.len() {
+        let opt = &args[i];
+        let next = args.get(i + 1);
+        let is = |k: &str| opt.eq_ignore_ascii_case(k.as_bytes());
+        let kind = o.expire.map(|(k, _)| k);
+        let other_expiry = |mine: ExpireUnit| kind.is_some_and(|k| k != mine);
+        let expiry = |u: ExpireUnit| {
+            (is(match u {
+                ExpireUnit::Ex => "ex",
+                ExpireUnit::Px => "px",
+                ExpireUnit::ExAt => "exat",
+                ExpireUnit::PxAt => "pxat",
+            }) && !o.keepttl
+                && !o.persist
+                && !other_expiry(u)
+                && next.is_some())
+            .then_some(u)
+        };
+        if for_set && is("nx") && !o.xx {
+            o.nx = true;
+        } else if for_set && is("xx") && !o.nx {
+            o.xx = true;
+        } else if for_set && is("get") {
+            o.get = true;
+        } else if for_set && is("keepttl") && !o.persist && kind.is_none() {
+            o.keepttl = true;
+        } else if !for_set && is("persist") && kind.is_none() && !o.keepttl {
+            o.persist = true;
+        } else if let Some(u) =
+            [ExpireUnit::Ex, ExpireUnit::Px, ExpireUnit::ExAt, ExpireUnit::PxAt].into_iter().find_map(expiry)
+        {
+            o.expire = Some((u, next.expect("checked by expiry")));
+            i += 1;
+        } else {
+            return Err(SYNTAX);
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// Turns an expiry option's value into an absolute Unix time in
+/// milliseconds, with Redis's checks (`getExpireMillisecondsOrReply`): the
+/// value must be a positive integer and the result must not overflow.
+fn resolve_expire(unit: ExpireUnit, raw: &[u8], now_ms: u64, name: &str) -> Result<u64, Frame> {
+    let v = strict_i64(raw)?;
+    let seconds = matches!(unit, ExpireUnit::Ex | ExpireUnit::ExAt);
+    if v <= 0 || (seconds && v > i64::MAX / 1000) {
+        return Err(invalid_expire(name));
+    }
+    let mut ms = if seconds { v * 1000 } else { v };
+    if matches!(unit, ExpireUnit::Ex | ExpireUnit::Px) {
+        ms = ms.checked_add(now_ms as i64).ok_or_else(|| invalid_expire(name))?;
+    }
+    Ok(ms as u64)
+}
+
 /// `GET key`
-fn get(ctx: &mut Ctx, args: &mut super::Args) -> CmdResult {
+fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     Ok(Frame::bulk_or_null(ctx.get_str(key)?))
 }
 
 /// `SET key value [NX|XX] [GET] [EX seconds|PX ms|EXAT unix-s|PXAT unix-ms|KEEPTTL]`
-fn set(ctx: &mut Ctx, args: &mut super::Args) -> CmdResult {
+fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let value = args.next_bytes()?.clone();
+    let opts = parse_set_opts(args.rest(), true)?;
+    let at = match opts.expire {
+        Some((unit, raw)) => Some(resolve_expire(unit, raw, ctx.now_ms, "set")?),
+        None => None,
+    };
+    let old = if opts.get { Some(Frame::bulk_or_null(ctx.get_str(&key)?)) } else { None };
+    let found = ctx.lookup(&key).is_some();
+    if (opts.nx && found) || (opts.xx && !found) {
+        return Ok(old.unwrap_or(Frame::Null));
+    }
+    let expire = match at {
+        Some(t) => ExpireChange::At(t),
+        None if opts.keepttl => ExpireChange::Keep,
+        None => ExpireChange::Clear,
+    };
+    put_string(ctx, key, value, expire);
+    Ok(old.unwrap_or(OK))
+}
+
+/// Stores a string and raises `set` (and `expire` when a deadline is given).
+fn put_string(ctx: &mut Ctx, key: Bytes, value: Bytes, expire: ExpireChange) {
     let db = ctx.db();
-    ctx.apply(Effect::Put { db, key, value: Value::Str(value), expire: ExpireChange::Clear });
+    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(value), expire });
+    ctx.notify('$', "set", &key);
+    if matches!(expire, ExpireChange::At(_)) {
+        ctx.notify('g', "expire", &key);
+    }
+}
+
+/// `SETNX key value`
+fn setnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let value = args.next_bytes()?.clone();
+    if ctx.lookup(&key).is_some() {
+        return Ok(Frame::Integer(0));
+    }
+    put_string(ctx, key, value, ExpireChange::Clear);
+    Ok(Frame::Integer(1))
+}
+
+/// `SETEX key seconds value`
+fn setex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    set_with_expire(ctx, args, ExpireUnit::Ex, "setex")
+}
+
+/// `PSETEX key milliseconds value`
+fn psetex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    set_with_expire(ctx, args, ExpireUnit::Px, "psetex")
+}
+
+fn set_with_expire(ctx: &mut Ctx, args: &mut Args, unit: ExpireUnit, name: &str) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let when = args.next_bytes()?;
+    let value = args.next_bytes()?.clone();
+    let at = resolve_expire(unit, when, ctx.now_ms, name)?;
+    put_string(ctx, key, value, ExpireChange::At(at));
     Ok(OK)
 }
 
-#[allow(dead_code)]
-fn _unused(_: Bytes) {}
+/// `GETSET key value`
+fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let value = args.next_bytes()?.clone();
+    let old = ctx.get_str(&key)?;
+    put_string(ctx, key, value, ExpireChange::Clear);
+    Ok(Frame::bulk_or_null(old))
+}
+
+/// `GETDEL key`
+fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let Some(old) = ctx.get_str(&key)? else { return Ok(Frame::Null) };
+    let db = ctx.db();
+    ctx.apply(Effect::Del { db, key: key.clone() });
+    ctx.notify('g', "del", &key);
+    Ok(Frame::Bulk(old))
+}
+
+/// `GETEX key [EX seconds|PX ms|EXAT unix-s|PXAT unix-ms|PERSIST]`
+fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let opts = parse_set_opts(args.rest(), false)?;
+    let at = match opts.expire {
+        Some((unit, raw)) => Some((unit, resolve_expire(unit, raw, ctx.now_ms, "getex")?)),
+        None => None,
+    };
+    let Some(value) = ctx.get_str(&key)? else { return Ok(Frame::Null) };
+    let db = ctx.db();
+    match at {
+        Some((ExpireUnit::ExAt | ExpireUnit::PxAt, t)) if t <= ctx.now_ms => {
+            ctx.apply(Effect::Del { db, key: key.clone() });
+            ctx.notify('g', "del", &key);
+        }
+        Some((_, t)) => {
+            ctx.apply(Effect::SetExpire { db, key: key.clone(), at: Some(t) });
+            ctx.notify('g', "expire", &key);
+        }
+        None if opts.persist => {
+            if ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) {
+                ctx.apply(Effect::SetExpire { db, key: key.clone(), at: None });
+                ctx.notify('g', "persist", &key);
+            }
+        }
+        None => {}
+    }
+    Ok(Frame::Bulk(value))
+}
+
+/// `MGET key [key ...]`
+fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let out = args
+        .rest()
+        .iter()
+        .map(|k| match ctx.lookup_read(k).map(|e| &e.value) {
+            Some(Value::Str(s)) => Frame::Bulk(s.clone()),
+            _ => Frame::Null,
+        })
+        .collect();
+    Ok(Frame::Array(out))
+}
+
+/// `MSET key value [key value ...]`
+fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let pairs = args.rest();
+    if pairs.len() % 2 != 0 {
+        return Err(wrong_arity("mset"));
+    }
+    for p in pairs.chunks(2) {
+        put_string(ctx, p[0].clone(), p[1].clone(), ExpireChange::Clear);
+    }
+    Ok(OK)
+}
+
+/// `MSETNX key value [key value ...]`
+fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let pairs = args.rest();
+    if pairs.len() % 2 != 0 {
+        return Err(wrong_arity("msetnx"));
+    }
+    for p in pairs.chunks(2) {
+        if ctx.lookup(&p[0]).is_some() {
+            return Ok(Frame::Integer(0));
+        }
+    }
+    for p in pairs.chunks(2) {
+        put_string(ctx, p[0].clone(), p[1].clone(), ExpireChange::Clear);
+    }
+    Ok(Frame::Integer(1))
+}
+
+/// `APPEND key value`
+fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let data = args.next_bytes()?.clone();
+    let cur = str_for_write(ctx, &key)?.map_or(0, |s| s.len());
+    if cur > 0 {
+        check_len(ctx, cur, data.len())?;
+    }
+    let db = ctx.db();
+    let total = cur + data.len();
+    ctx.apply(Effect::Append { db, key: key.clone(), data });
+    ctx.notify('$', "append", &key);
+    Ok(Frame::Integer(total as i64))
+}
+
+/// `STRLEN key`
+fn strlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    Ok(Frame::Integer(ctx.get_str(key)?.map_or(0, |s| s.len() as i64)))
+}
+
+/// The byte range `GETRANGE` returns for `start..=end` over a string of
+/// `len` bytes, Redis's way (negative indexes count from the end).
+fn byte_range(mut start: i64, mut end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    if (start < 0 && end < 0 && start > end) || len == 0 {
+        return None;
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    let start = start.max(0);
+    let end = end.max(0).min(len - 1);
+    (start <= end).then_some((start as usize, end as usize + 1))
+}
+
+/// `GETRANGE key start end` (also `SUBSTR key start end`)
+fn getrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let start = strict_i64(args.next_bytes()?)?;
+    let end = strict_i64(args.next_bytes()?)?;
+    let Some(s) = ctx.get_str(key)? else { return Ok(Frame::Bulk(Bytes::new())) };
+    Ok(Frame::Bulk(byte_range(start, end, s.len()).map_or_else(Bytes::new, |(a, b)| s.slice(a..b))))
+}
+
+/// `SETRANGE key offset value`
+fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let offset = strict_i64(args.next_bytes()?)?;
+    let data = args.next_bytes()?.clone();
+    if offset < 0 {
+        return Err(Frame::error("ERR offset is out of range"));
+    }
+    let offset = usize::try_from(offset).map_err(|_| NOT_INT)?;
+    let cur = str_for_write(ctx, &key)?;
+    if data.is_empty() {
+        return Ok(Frame::Integer(cur.map_or(0, |s| s.len() as i64)));
+    }
+    check_len(ctx, offset, data.len())?;
+    let len = cur.map_or(0, |s| s.len()).max(offset + data.len());
+    let db = ctx.db();
+    ctx.apply(Effect::SetRange { db, key: key.clone(), offset, data });
+    ctx.notify('$', "setrange", &key);
+    Ok(Frame::Integer(len as i64))
+}
+
+/// Adds `by` to the integer at `key` (0 if absent), keeping its expiry.
+fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> CmdResult {
+    let old = match str_for_write(ctx, key)? {
+        None => 0,
+        Some(s) => strict_i64(&s)?,
+    };
+    let new = old.checked_add(by).ok_or(OVERFLOW)?;
+    let db = ctx.db();
+    let value = Value::Str(Bytes::from(new.to_string()));
+    ctx.apply(Effect::Put { db, key: key.clone(), value, expire: ExpireChange::Keep });
+    ctx.notify('$', "incrby", key);
+    Ok(Frame::Integer(new))
+}
+
+/// `INCR key`
+fn incr(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    incr_by(ctx, key, 1)
+}
+
+/// `DECR key`
+fn decr(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    incr_by(ctx, key, -1)
+}
+
+/// `INCRBY key increment`
+fn incrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let by = strict_i64(args.next_bytes()?)?;
+    incr_by(ctx, key, by)
+}
+
+/// `DECRBY key decrement`
+fn decrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let by = strict_i64(args.next_bytes()?)?;
+    let by = by.checked_neg().ok_or(Frame::error("ERR decrement would overflow"))?;
+    incr_by(ctx, key, by)
+}
+
+/// Parses a float the way `INCRBYFLOAT` reads its operands.
+fn float_operand(b: &[u8]) -> Result<f64, Frame> {
+    if b.len() >= 5 * 1024 {
+        return Err(NOT_FLOAT);
+    }
+    parse_f64(b).ok_or(NOT_FLOAT)
+}
+
+/// Formats an `INCRBYFLOAT` result as Redis does (`%.17Lf`, trailing
+/// zeros and dot removed), using the shortest text that reads back as the
+/// same double when it has at most 17 decimals.
+pub(crate) fn format_incr_float(v: f64) -> String {
+    let short = format!("{v}");
+    let decimals = short.split_once('.').map_or(0, |(_, f)| f.len());
+    if decimals <= 17 {
+        return short;
+    }
+    let long = format!("{v:.17}");
+    let trimmed = long.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" || trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
+}
+
+/// `INCRBYFLOAT key increment`
+fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let by = args.next_bytes()?;
+    let old = match str_for_write(ctx, &key)? {
+        None => 0.0,
+        Some(s) => float_operand(&s)?,
+    };
+    let new = old + float_operand(by)?;
+    if !new.is_finite() {
+        return Err(Frame::error("ERR increment would produce NaN or Infinity"));
+    }
+    let text = Bytes::from(format_incr_float(new));
+    let db = ctx.db();
+    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(text.clone()), expire: ExpireChange::Keep });
+    ctx.notify('$', "incrbyfloat", &key);
+    Ok(Frame::Bulk(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<Bytes> {
+        s.split_whitespace().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    }
+
+    fn set_opts(s: &str) -> Result<(bool, bool, bool, bool, Option<ExpireUnit>, Option<String>), Frame> {
+        let a = argv(s);
+        let o = parse_set_opts(&a, true)?;
+        Ok((
+            o.nx,
+            o.xx,
+            o.get,
+            o.keepttl,
+            o.expire.map(|(u, _)| u),
+            o.expire.map(|(_, v)| String::from_utf8_lossy(v).into_owned()),
+        ))
+    }
+
+    #[test]
+    fn set_options_follow_redis() {
+        assert_eq!(set_opts("nx get"), Ok((true, false, true, false, None, None)));
+        assert_eq!(set_opts("XX keepttl"), Ok((false, true, false, true, None, None)));
+        assert_eq!(set_opts("ex 10 ex 20"), Ok((false, false, false, false, Some(ExpireUnit::Ex), Some("20".into()))));
+        assert_eq!(set_opts("pxat 5 nx"), Ok((true, false, false, false, Some(ExpireUnit::PxAt), Some("5".into()))));
+        assert_eq!(set_opts("nx xx"), Err(SYNTAX));
+        assert_eq!(set_opts("xx nx"), Err(SYNTAX));
+        assert_eq!(set_opts("ex 1 px 1"), Err(SYNTAX));
+        assert_eq!(set_opts("keepttl ex 1"), Err(SYNTAX));
+        assert_eq!(set_opts("ex 1 keepttl"), Err(SYNTAX));
+        assert_eq!(set_opts("ex"), Err(SYNTAX));
+        assert_eq!(set_opts("persist"), Err(SYNTAX));
+        assert_eq!(set_opts("foo"), Err(SYNTAX));
+        // The value of an expiry option is not itself an option.
+        assert_eq!(set_opts("px nx"), Ok((false, false, false, false, Some(ExpireUnit::Px), Some("nx".into()))));
+    }
+
+    #[test]
+    fn getex_options_follow_redis() {
+        let ok = |s: &str| parse_set_opts(&argv(s), false).map(|o| (o.persist, o.expire.map(|(u, _)| u)));
+        assert_eq!(ok("persist"), Ok((true, None)));
+        assert_eq!(ok("exat 5"), Ok((false, Some(ExpireUnit::ExAt))));
+        assert_eq!(ok("persist ex 5"), Err(SYNTAX));
+        assert_eq!(ok("ex 5 persist"), Err(SYNTAX));
+        assert_eq!(ok("nx"), Err(SYNTAX));
+        assert_eq!(ok("get"), Err(SYNTAX));
+        assert_eq!(ok("keepttl"), Err(SYNTAX));
+    }
+
+    #[test]
+    fn expire_values() {
+        let e = invalid_expire("set");
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"10", 1000, "set"), Ok(11_000));
+        assert_eq!(resolve_expire(ExpireUnit::PxAt, b"10", 1000, "set"), Ok(10));
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"0", 1000, "set"), Err(e.clone()));
+        assert_eq!(resolve_expire(ExpireUnit::ExAt, b"-1", 1000, "set"), Err(e.clone()));
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"9223372036854776", 1, "set"), Err(e.clone()));
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"9223372036854775", 1_700_000_000_000, "set"), Err(e));
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"x", 1, "set"), Err(NOT_INT));
+        assert_eq!(resolve_expire(ExpireUnit::Ex, b"-0", 1, "set"), Err(NOT_INT));
+    }
+
+    #[test]
+    fn ranges_follow_redis() {
+        assert_eq!(byte_range(0, -1, 5), Some((0, 5)));
+        assert_eq!(byte_range(-3, -1, 5), Some((2, 5)));
+        assert_eq!(byte_range(-1, -3, 5), None);
+        assert_eq!(byte_range(3, 1, 5), None);
+        assert_eq!(byte_range(-100, 100, 5), Some((0, 5)));
+        assert_eq!(byte_range(10, 20, 5), None);
+        assert_eq!(byte_range(0, 0, 0), None);
+        assert_eq!(byte_range(i64::MIN, i64::MAX, 5), Some((0, 5)));
+    }
+
+    #[test]
+    fn float_results_read_like_redis() {
+        assert_eq!(format_incr_float(10.6), "10.6");
+        assert_eq!(format_incr_float(10.6 + 1e-20), "10.6");
+        assert_eq!(format_incr_float(5000.0), "5000");
+        assert_eq!(format_incr_float(1e-20), "0");
+        assert_eq!(format_incr_float(-1.5), "-1.5");
+        assert_eq!(format_incr_float(3.0e-10), "0.0000000003");
+    }
+}
