@@ -513,7 +513,7 @@ fn pexpiretime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `PERSIST key`
 fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
-    if !ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) {
+    if ctx.lookup(&key).is_none_or(|e| e.expire_at.is_none()) {
         return Ok(Frame::Integer(0));
     }
     let db = ctx.db();

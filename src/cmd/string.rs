@@ -410,11 +410,9 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             ctx.apply(Effect::SetExpire { db, key: key.clone(), at: Some(t) });
             ctx.notify('g', "expire", &key);
         }
-        None if opts.persist => {
-            if ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) {
-                ctx.apply(Effect::SetExpire { db, key: key.clone(), at: None });
-                ctx.notify('g', "persist", &key);
-            }
+        None if opts.persist && ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) => {
+            ctx.apply(Effect::SetExpire { db, key: key.clone(), at: None });
+            ctx.notify('g', "persist", &key);
         }
         None => {}
     }
@@ -622,7 +620,9 @@ mod tests {
         s.split_whitespace().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
     }
 
-    fn set_opts(s: &str) -> Result<(bool, bool, bool, bool, Option<ExpireUnit>, Option<String>), Frame> {
+    type Parsed = (bool, bool, bool, bool, Option<ExpireUnit>, Option<String>);
+
+    fn set_opts(s: &str) -> Result<Parsed, Frame> {
         let a = argv(s);
         let o = parse_set_opts(&a, true)?;
         Ok((
