@@ -525,6 +525,153 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::string::harness::H;
+    use crate::state::Value;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    /// One key of every type: `s` string, `l` list, `h` hash, `t` set, `z` zset.
+    fn all_types() -> H {
+        let mut h = H::new();
+        h.run("set s v");
+        h.seed(Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a"), b("b")] });
+        h.seed(Effect::HashSet { db: 0, key: b("h"), pairs: vec![(b("f"), b("v"))] });
+        h.seed(Effect::SetAdd { db: 0, key: b("t"), members: vec![b("m")] });
+        h.seed(Effect::ZAdd { db: 0, key: b("z"), pairs: vec![(1.5, b("m"))] });
+        h
+    }
+
+    fn scan_all(h: &mut H, extra: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let Frame::Array(reply) = h.run(&format!("scan {cursor} count 3 {extra}")) else { panic!("scan reply") };
+            let (Frame::Bulk(c), Frame::Array(keys)) = (&reply[0], &reply[1]) else { panic!("scan shape") };
+            out.extend(keys.iter().map(|k| match k {
+                Frame::Bulk(k) => String::from_utf8_lossy(k).into_owned(),
+                _ => panic!("key"),
+            }));
+            cursor = String::from_utf8_lossy(c).into_owned();
+            if cursor == "0" {
+                break;
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn type_and_scan_type_cover_every_type() {
+        let mut h = all_types();
+        for (k, t) in [("s", "string"), ("l", "list"), ("h", "hash"), ("t", "set"), ("z", "zset"), ("n", "none")] {
+            assert_eq!(h.run(&format!("type {k}")), Frame::simple(t));
+        }
+        assert_eq!(scan_all(&mut h, ""), ["h", "l", "s", "t", "z"]);
+        assert_eq!(scan_all(&mut h, "type LIST"), ["l"]);
+        assert_eq!(scan_all(&mut h, "type zset match *"), ["z"]);
+        assert!(scan_all(&mut h, "type nosuchtype").is_empty());
+    }
+
+    #[test]
+    fn copy_and_move_every_type_with_ttl() {
+        let mut h = all_types();
+        h.run("pexpire l 5000");
+        for k in ["s", "l", "h", "t", "z"] {
+            assert_eq!(h.run(&format!("copy {k} {k}2")), Frame::Integer(1), "{k}");
+            assert_eq!(h.ks.dbs[0].get(k.as_bytes()), h.ks.dbs[0].get(format!("{k}2").as_bytes()), "{k}");
+            assert_eq!(h.run(&format!("copy {k} {k} db 3")), Frame::Integer(1), "{k}");
+        }
+        assert_eq!(h.ks.dbs[3].get(b"l").unwrap().expire_at, Some(1_005_000));
+        // The copies are independent of the source.
+        h.run("del l2");
+        assert!(matches!(h.ks.dbs[0].get(b"l").map(|e| &e.value), Some(Value::List(l)) if l.len() == 2));
+        assert_eq!(h.run("copy s l"), Frame::Integer(0));
+        assert_eq!(h.run("copy s l replace"), Frame::Integer(1));
+        assert_eq!(h.run("type l"), Frame::simple("string"));
+        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, None);
+        assert_eq!(h.run("move z 3"), Frame::Integer(0));
+        assert_eq!(h.run("move z 4"), Frame::Integer(1));
+        assert!(matches!(h.ks.dbs[4].get(b"z").map(|e| &e.value), Some(Value::ZSet(_))));
+    }
+
+    #[test]
+    fn events_name_the_right_database() {
+        let mut h = H::new();
+        h.run("set a 1");
+        h.take_events();
+        h.run("copy a b db 2");
+        h.run("move a 5");
+        h.run("rename b c");
+        h.run("set c 1");
+        h.run("rename c d");
+        h.run("expire d 10");
+        h.run("persist d");
+        h.run("expire d -1");
+        h.run("set e 1");
+        h.run("unlink e");
+        let ev: Vec<String> = h.take_events().into_iter().map(|(db, e, k)| format!("{db}:{e}:{k}")).collect();
+        assert_eq!(
+            ev,
+            [
+                "2:copy_to:b",
+                "0:move_from:a",
+                "5:move_to:a",
+                "0:set:c",
+                "0:rename_from:c",
+                "0:rename_to:d",
+                "0:expire:d",
+                "0:persist:d",
+                "0:del:d",
+                "0:set:e",
+                "0:del:e"
+            ]
+        );
+    }
+
+    #[test]
+    fn expiry_effects_are_absolute() {
+        let mut h = H::new();
+        h.run("set k v");
+        h.run("expire k 10");
+        assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(1_010_000) }));
+        h.run("pexpire k 10");
+        assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(1_000_010) }));
+        assert_eq!(h.run("pttl k"), Frame::Integer(10));
+        assert_eq!(h.run("ttl k"), Frame::Integer(0));
+        assert_eq!(h.run("pexpiretime k"), Frame::Integer(1_000_010));
+        assert_eq!(h.run("expiretime k"), Frame::Integer(1000));
+        h.run("expireat k 2000");
+        assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(2_000_000) }));
+        assert_eq!(h.run("ttl k"), Frame::Integer(1000));
+        h.run("pexpireat k 1000000");
+        assert_eq!(h.effects.last(), Some(&Effect::Del { db: 0, key: b("k") }));
+        assert_eq!(h.run("exists k"), Frame::Integer(0));
+    }
+
+    #[test]
+    fn expired_keys_are_invisible_and_reclaimed() {
+        let mut h = H::new();
+        h.run("set gone v px 1");
+        h.run("set kept v");
+        h.now_ms += 1;
+        assert_eq!(h.run("keys *"), Frame::Array(vec![Frame::bulk(b"kept")]));
+        assert_eq!(scan_all(&mut h, ""), ["kept"]);
+        // SCAN reclaimed it.
+        assert!(h.ks.dbs[0].get(b"gone").is_none());
+        h.run("set gone v px 1");
+        h.now_ms += 1;
+        for _ in 0..20 {
+            assert_eq!(h.run("randomkey"), Frame::bulk(b"kept"));
+        }
+        h.run("del kept");
+        assert_eq!(h.run("randomkey"), Frame::Null);
+        h.run("set a v px 1");
+        h.now_ms += 1;
+        assert_eq!(h.run("rename a b"), NO_SUCH_KEY);
+        assert_eq!(h.run("ttl a"), Frame::Integer(-2));
+    }
 
     fn opts(s: &str) -> Result<ExpireCond, Frame> {
         let a: Vec<Bytes> = s.split_whitespace().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();

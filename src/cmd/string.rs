@@ -395,11 +395,11 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let opts = parse_set_opts(args.rest(), false)?;
+    let Some(value) = ctx.get_str(&key)? else { return Ok(Frame::Null) };
     let at = match opts.expire {
         Some((unit, raw)) => Some((unit, resolve_expire(unit, raw, ctx.now_ms, "getex")?)),
         None => None,
     };
-    let Some(value) = ctx.get_str(&key)? else { return Ok(Frame::Null) };
     let db = ctx.db();
     match at {
         Some((ExpireUnit::ExAt | ExpireUnit::PxAt, t)) if t <= ctx.now_ms => {
@@ -612,9 +612,207 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Frame::Bulk(text))
 }
 
+/// A command runner over an in-memory keyspace, for unit tests that need
+/// values of every type, or want to see the effects and events recorded.
+#[cfg(test)]
+pub(crate) mod harness {
+    use bytes::Bytes;
+
+    use crate::cmd::{Ctx, KeyEvent, ServerState, Session, execute};
+    use crate::config::Config;
+    use crate::resp::Frame;
+    use crate::state::{Effect, Keyspace};
+
+    /// The state one test drives.
+    pub(crate) struct H {
+        pub ks: Keyspace,
+        pub session: Session,
+        pub server: ServerState,
+        pub now_ms: u64,
+        pub effects: Vec<Effect>,
+        pub events: Vec<KeyEvent>,
+    }
+
+    impl H {
+        /// 16 empty databases, notifications on, the clock at 1,000,000 ms.
+        pub(crate) fn new() -> H {
+            let mut server = ServerState::new(Config::default());
+            server.notify_flags = "KEA".into();
+            H {
+                ks: Keyspace::new(16),
+                session: Session::default(),
+                server,
+                now_ms: 1_000_000,
+                effects: Vec::new(),
+                events: Vec::new(),
+            }
+        }
+
+        /// Applies an effect directly (to create lists, sets...).
+        pub(crate) fn seed(&mut self, e: Effect) {
+            self.ks.apply(&e);
+        }
+
+        /// Runs a command given as whitespace-separated words (`""` is an
+        /// empty argument).
+        pub(crate) fn run(&mut self, line: &str) -> Frame {
+            let argv: Vec<Bytes> = line
+                .split_whitespace()
+                .map(|w| if w == "\"\"" { Bytes::new() } else { Bytes::copy_from_slice(w.as_bytes()) })
+                .collect();
+            let mut ctx = Ctx {
+                ks: &mut self.ks,
+                session: &mut self.session,
+                server: &mut self.server,
+                effects: &mut self.effects,
+                now_ms: self.now_ms,
+                in_exec: false,
+                block: None,
+                events: &mut self.events,
+            };
+            execute(&mut ctx, &argv)
+        }
+
+        /// The event names raised since the last call, with their keys.
+        pub(crate) fn take_events(&mut self) -> Vec<(u32, String, String)> {
+            std::mem::take(&mut self.events)
+                .into_iter()
+                .map(|e| (e.db, e.event.to_string(), String::from_utf8_lossy(&e.key).into_owned()))
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::harness::H;
+    use crate::cmd::WRONGTYPE;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn with_list() -> H {
+        let mut h = H::new();
+        h.seed(Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a")] });
+        h
+    }
+
+    #[test]
+    fn string_commands_refuse_other_types() {
+        let mut h = with_list();
+        for cmd in [
+            "get l",
+            "set l v get",
+            "getset l v",
+            "getdel l",
+            "getex l",
+            "getex l ex 10",
+            "append l x",
+            "strlen l",
+            "getrange l 0 -1",
+            "substr l 0 -1",
+            "setrange l 0 x",
+            "setrange l 0 \"\"",
+            "incr l",
+            "decr l",
+            "incrby l 2",
+            "decrby l 2",
+            "incrbyfloat l 1.5",
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd}");
+        }
+        // MGET answers nil for other types; SET and MSET overwrite them.
+        assert_eq!(h.run("mget l"), Frame::Array(vec![Frame::Null]));
+        assert_eq!(h.run("setnx l v"), Frame::Integer(0));
+        assert_eq!(h.run("set l v"), OK);
+        assert_eq!(h.run("get l"), Frame::bulk(b"v"));
+    }
+
+    #[test]
+    fn getex_checks_the_key_before_the_expiry() {
+        let mut h = with_list();
+        assert_eq!(h.run("getex nokey ex 0"), Frame::Null);
+        assert_eq!(h.run("getex l ex 0"), WRONGTYPE);
+        assert_eq!(h.run("set l v ex 0"), invalid_expire("set"));
+        h.run("set k v");
+        assert_eq!(h.run("getex k ex 0"), invalid_expire("getex"));
+    }
+
+    #[test]
+    fn effects_are_deterministic() {
+        let mut h = H::new();
+        h.run("set k 10.5 ex 100");
+        assert_eq!(
+            h.effects.last(),
+            Some(&Effect::Put {
+                db: 0,
+                key: b("k"),
+                value: Value::Str(b("10.5")),
+                expire: ExpireChange::At(1_100_000)
+            })
+        );
+        assert_eq!(h.run("incrbyfloat k 0.1"), Frame::bulk(b"10.6"));
+        assert_eq!(
+            h.effects.last(),
+            Some(&Effect::Put { db: 0, key: b("k"), value: Value::Str(b("10.6")), expire: ExpireChange::Keep })
+        );
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, Some(1_100_000));
+        h.run("getex k px 5");
+        assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(1_000_005) }));
+        h.run("getex k exat 1");
+        assert_eq!(h.effects.last(), Some(&Effect::Del { db: 0, key: b("k") }));
+    }
+
+    #[test]
+    fn string_events_use_redis_names() {
+        let mut h = H::new();
+        h.run("set k 1 ex 10");
+        h.run("incr k");
+        h.run("incrbyfloat k 1.5");
+        h.run("append k x");
+        h.run("setrange k 0 y");
+        h.run("getex k persist");
+        h.run("getdel k");
+        h.run("mset a 1 b 2");
+        let names: Vec<String> = h.take_events().into_iter().map(|(_, e, k)| format!("{e}:{k}")).collect();
+        assert_eq!(
+            names,
+            [
+                "set:k",
+                "expire:k",
+                "incrby:k",
+                "incrbyfloat:k",
+                "append:k",
+                "setrange:k",
+                "persist:k",
+                "del:k",
+                "set:a",
+                "set:b"
+            ]
+        );
+        // Nothing changed, nothing raised.
+        h.run("setrange a 0 \"\"");
+        h.run("set a 2 nx");
+        assert!(h.take_events().is_empty());
+    }
+
+    #[test]
+    fn expired_keys_are_removed_on_access() {
+        let mut h = H::new();
+        h.run("set k v px 10");
+        h.now_ms += 10;
+        assert_eq!(h.run("get k"), Frame::Null);
+        assert_eq!(h.effects.last(), Some(&Effect::Del { db: 0, key: b("k") }));
+        assert_eq!(h.take_events().last().map(|e| e.1.clone()), Some("expired".into()));
+        // INCR on an expired counter starts from zero without its old TTL.
+        h.run("set n 5 px 10");
+        h.now_ms += 10;
+        assert_eq!(h.run("incr n"), Frame::Integer(1));
+        assert_eq!(h.ks.dbs[0].get(b"n").unwrap().expire_at, None);
+    }
 
     fn argv(s: &str) -> Vec<Bytes> {
         s.split_whitespace().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
