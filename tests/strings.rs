@@ -327,3 +327,33 @@ fn binary_safe_values() -> TestResult {
     assert_eq!(int(c, &["STRLEN", "b"]), 256);
     Ok(())
 }
+
+#[test]
+fn lcs_over_the_socket() -> TestResult {
+    let srv = TestServer::start();
+    let c = &mut srv.client();
+    ok(c, &["MSET", "key1", "ohmytext", "key2", "mynewtext"]);
+    assert_eq!(text(c, &["LCS", "key1", "key2"]).as_deref(), Some("mytext"));
+    assert_eq!(int(c, &["LCS", "key1", "key2", "LEN"]), 6);
+    let v = val(c, &["LCS", "key1", "key2", "IDX", "WITHMATCHLEN"]);
+    let i = |n: i64| Value::Int(n);
+    let range = |a, b| Value::Array(vec![i(a), i(b)]);
+    assert_eq!(
+        v,
+        Value::Array(vec![
+            Value::BulkString(b"matches".to_vec()),
+            Value::Array(vec![
+                Value::Array(vec![range(4, 7), range(5, 8), i(4)]),
+                Value::Array(vec![range(2, 3), range(0, 1), i(2)]),
+            ]),
+            Value::BulkString(b"len".to_vec()),
+            i(6),
+        ])
+    );
+    assert_eq!(text(c, &["LCS", "nokey", "key2"]).as_deref(), Some(""));
+    assert_eq!(
+        err(c, &["LCS", "key1", "key2", "IDX", "LEN"]),
+        "ERR If you want both the length and indexes, please just use IDX."
+    );
+    Ok(())
+}

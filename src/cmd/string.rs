@@ -183,6 +183,17 @@ pub static COMMANDS: &[super::Command] = &[
         "INCRBYFLOAT key increment — add to a floating point number",
         incrbyfloat
     ),
+    command!(
+        "lcs",
+        -3,
+        READONLY,
+        1,
+        2,
+        1,
+        "string",
+        "LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] — longest common subsequence",
+        lcs
+    ),
 ];
 
 /// Parses an integer argument strictly, as Redis's `string2ll` does
@@ -612,6 +623,132 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Frame::Bulk(text))
 }
 
+/// Largest dynamic-programming table `LCS` allocates, in cells (4 bytes each).
+const LCS_MAX_CELLS: u64 = 256 * 1024 * 1024;
+
+/// The result of [`lcs_compute`]: the subsequence, its length, and the
+/// matching ranges `((a_start, a_end), (b_start, b_end))`, last first.
+#[derive(Debug, PartialEq)]
+struct LcsResult {
+    text: Vec<u8>,
+    ranges: Vec<((usize, usize), (usize, usize))>,
+}
+
+/// Redis's LCS: the classic table, walked back from the end, emitting the
+/// contiguous matching ranges in the order Redis does.
+fn lcs_compute(a: &[u8], b: &[u8]) -> LcsResult {
+    let (alen, blen) = (a.len(), b.len());
+    let w = blen + 1;
+    let mut t = vec![0u32; (alen + 1) * w];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            t[i * w + j] = if a[i - 1] == b[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
+        }
+    }
+    let mut idx = t[alen * w + blen] as usize;
+    let mut text = vec![0u8; idx];
+    let mut ranges = Vec::new();
+    // `None`: no range open; else (a_start, a_end, b_start, b_end).
+    let mut open: Option<(usize, usize, usize, usize)> = None;
+    let (mut i, mut j) = (alen, blen);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            text[idx - 1] = a[i - 1];
+            match &mut open {
+                None => open = Some((i - 1, i - 1, j - 1, j - 1)),
+                Some(r) if r.0 == i && r.2 == j => {
+                    r.0 -= 1;
+                    r.2 -= 1;
+                }
+                Some(_) => emit = true,
+            }
+            if open.is_some_and(|r| r.0 == 0 || r.2 == 0) {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if t[(i - 1) * w + j] > t[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            emit = open.is_some();
+        }
+        if emit {
+            if let Some((as_, ae, bs, be)) = open.take() {
+                ranges.push(((as_, ae), (bs, be)));
+            }
+        }
+    }
+    LcsResult { text, ranges }
+}
+
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]`
+fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let k1 = args.next_bytes()?;
+    let k2 = args.next_bytes()?;
+    let mut strings = [Bytes::new(), Bytes::new()];
+    for (slot, key) in strings.iter_mut().zip([k1, k2]) {
+        match ctx.lookup_read(key).map(|e| &e.value) {
+            None => {}
+            Some(Value::Str(s)) => *slot = s.clone(),
+            Some(_) => return Err(Frame::error("ERR The specified keys must contain string values")),
+        }
+    }
+    let (mut len, mut idx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0usize);
+    while !args.is_empty() {
+        if args.eat("idx") {
+            idx = true;
+        } else if args.eat("len") {
+            len = true;
+        } else if args.eat("withmatchlen") {
+            withmatchlen = true;
+        } else if args.remaining() >= 2 && args.eat("minmatchlen") {
+            minmatchlen = usize::try_from(strict_i64(args.next_bytes()?)?).unwrap_or(0);
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    if idx && len {
+        return Err(Frame::error("ERR If you want both the length and indexes, please just use IDX."));
+    }
+    let [a, b] = strings;
+    if (a.len() as u64 + 1) * (b.len() as u64 + 1) > LCS_MAX_CELLS {
+        return Err(Frame::error("ERR Insufficient memory, failed allocating transient memory for LCS"));
+    }
+    let r = lcs_compute(&a, &b);
+    if len {
+        return Ok(Frame::Integer(r.text.len() as i64));
+    }
+    if !idx {
+        return Ok(Frame::Bulk(Bytes::from(r.text)));
+    }
+    let int = |n: usize| Frame::Integer(n as i64);
+    let matches = r
+        .ranges
+        .iter()
+        .filter(|((as_, ae), _)| ae - as_ + 1 >= minmatchlen)
+        .map(|&((as_, ae), (bs, be))| {
+            let mut m = vec![Frame::Array(vec![int(as_), int(ae)]), Frame::Array(vec![int(bs), int(be)])];
+            if withmatchlen {
+                m.push(int(ae - as_ + 1));
+            }
+            Frame::Array(m)
+        })
+        .collect();
+    Ok(Frame::Map(vec![
+        (Frame::bulk_static("matches"), Frame::Array(matches)),
+        (Frame::bulk_static("len"), int(r.text.len())),
+    ]))
+}
+
 /// A command runner over an in-memory keyspace, for unit tests that need
 /// values of every type, or want to see the effects and events recorded.
 #[cfg(test)]
@@ -831,6 +968,40 @@ mod tests {
             o.expire.map(|(u, _)| u),
             o.expire.map(|(_, v)| String::from_utf8_lossy(v).into_owned()),
         ))
+    }
+
+    #[test]
+    fn lcs_matches_redis_examples() {
+        let r = lcs_compute(b"ohmytext", b"mynewtext");
+        assert_eq!(r.text, b"mytext");
+        assert_eq!(r.ranges, [((4, 7), (5, 8)), ((2, 3), (0, 1))]);
+        assert_eq!(lcs_compute(b"", b"abc").text, b"");
+        assert_eq!(lcs_compute(b"abc", b"abc").ranges, [((0, 2), (0, 2))]);
+        let mut h = H::new();
+        h.run("mset key1 ohmytext key2 mynewtext");
+        assert_eq!(h.run("lcs key1 key2"), Frame::bulk(b"mytext"));
+        assert_eq!(h.run("lcs key1 key2 len"), Frame::Integer(6));
+        assert_eq!(h.run("lcs key1 nokey"), Frame::bulk(b""));
+        let ij = |a: i64, b: i64| Frame::Array(vec![Frame::Integer(a), Frame::Integer(b)]);
+        assert_eq!(
+            h.run("lcs key1 key2 idx minmatchlen 4 withmatchlen"),
+            Frame::Map(vec![
+                (
+                    Frame::bulk(b"matches"),
+                    Frame::Array(vec![Frame::Array(vec![ij(4, 7), ij(5, 8), Frame::Integer(4)])])
+                ),
+                (Frame::bulk(b"len"), Frame::Integer(6)),
+            ])
+        );
+        assert_eq!(
+            h.run("lcs key1 key2 idx len"),
+            Frame::error("ERR If you want both the length and indexes, please just use IDX.")
+        );
+        assert_eq!(h.run("lcs key1 key2 foo"), SYNTAX);
+        assert_eq!(h.run("lcs key1 key2 minmatchlen"), SYNTAX);
+        assert_eq!(h.run("lcs key1 key2 minmatchlen x"), NOT_INT);
+        h.seed(Effect::SetAdd { db: 0, key: b("set"), members: vec![b("m")] });
+        assert_eq!(h.run("lcs key1 set"), Frame::error("ERR The specified keys must contain string values"));
     }
 
     #[test]
