@@ -9,7 +9,7 @@ use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
 use crate::state::glob::glob_match;
-use crate::state::{Effect, ExpireChange};
+use crate::state::{Effect, ExpireChange, Value};
 
 /// The generic key command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -164,6 +164,17 @@ pub static COMMANDS: &[super::Command] = &[
         pexpiretime
     ),
     command!("persist", 2, WRITE | FAST, 1, 1, 1, "generic", "PERSIST key — remove a key's expiry", persist),
+    command!(
+        "object",
+        -2,
+        0,
+        2,
+        2,
+        1,
+        "generic",
+        "OBJECT ENCODING|REFCOUNT|FREQ|HELP [key] — inspect a key's internal representation",
+        object
+    ),
 ];
 
 /// Raises a keyspace event for `key` in database `db` (which may differ
@@ -522,11 +533,99 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Frame::Integer(1))
 }
 
+/// The encoding Redis 7.0 would report for `v` with its default
+/// thresholds, judged from the content (Redis's choice also depends on the
+/// value's history, e.g. `APPEND` always leaves a `raw` string).
+fn encoding(v: &Value) -> &'static str {
+    fn small(n: usize, mut lens: impl Iterator<Item = usize>) -> bool {
+        n <= 128 && lens.all(|l| l <= 64)
+    }
+    match v {
+        Value::Str(s) if s.len() <= 20 && crate::resp::decode::parse_i64(s).is_some() => "int",
+        Value::Str(s) if s.len() <= 44 => "embstr",
+        Value::Str(_) => "raw",
+        Value::List(_) => "quicklist",
+        Value::Hash(h) => {
+            if small(h.len(), h.iter().map(|(f, v)| f.len().max(v.len()))) {
+                "listpack"
+            } else {
+                "hashtable"
+            }
+        }
+        Value::Set(m) => {
+            if m.len() <= 512 && m.iter().all(|x| crate::resp::decode::parse_i64(x).is_some()) {
+                "intset"
+            } else {
+                "hashtable"
+            }
+        }
+        Value::ZSet(z) => {
+            if small(z.len(), z.iter().map(|(m, _)| m.len())) {
+                "listpack"
+            } else {
+                "skiplist"
+            }
+        }
+    }
+}
+
+/// `OBJECT HELP` text.
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `OBJECT ENCODING key`, `OBJECT REFCOUNT key`, `OBJECT FREQ key`, `OBJECT HELP`
+fn object(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let sub = args.next_bytes()?;
+    let name = String::from_utf8_lossy(&sub.to_ascii_lowercase()).into_owned();
+    let wants = match name.as_str() {
+        "help" => 0,
+        "encoding" | "refcount" | "freq" => 1,
+        _ => {
+            return Err(Frame::error_owned(format!(
+                "ERR unknown subcommand '{}'. Try OBJECT HELP.",
+                super::printable(sub, 128)
+            )));
+        }
+    };
+    if args.remaining() != wants {
+        return Err(super::wrong_arity(&format!("object|{name}")));
+    }
+    if wants == 0 {
+        return Ok(Frame::Array(OBJECT_HELP.iter().map(|l| Frame::simple(l)).collect()));
+    }
+    let key = args.next_bytes()?;
+    let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Null) };
+    match name.as_str() {
+        "encoding" => Ok(Frame::bulk_static(encoding(&entry.value))),
+        "refcount" => {
+            // Redis shares the objects of the integers 0..10000.
+            let shared = matches!(&entry.value, Value::Str(s)
+                if crate::resp::decode::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)));
+            Ok(Frame::Integer(if shared { i32::MAX as i64 } else { 1 }))
+        }
+        _ => Err(Frame::error(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \
+             switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cmd::string::harness::H;
-    use crate::state::Value;
 
     fn b(s: &str) -> Bytes {
         Bytes::copy_from_slice(s.as_bytes())
@@ -676,6 +775,65 @@ mod tests {
     fn opts(s: &str) -> Result<ExpireCond, Frame> {
         let a: Vec<Bytes> = s.split_whitespace().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         parse_expire_cond(&a)
+    }
+
+    #[test]
+    fn object_encodings() {
+        let mut h = all_types();
+        let enc = |h: &mut H, k: &str| h.run(&format!("object encoding {k}"));
+        assert_eq!(enc(&mut h, "s"), Frame::bulk(b"embstr"));
+        assert_eq!(enc(&mut h, "l"), Frame::bulk(b"quicklist"));
+        assert_eq!(enc(&mut h, "h"), Frame::bulk(b"listpack"));
+        assert_eq!(enc(&mut h, "t"), Frame::bulk(b"hashtable"));
+        assert_eq!(enc(&mut h, "z"), Frame::bulk(b"listpack"));
+        assert_eq!(enc(&mut h, "nokey"), Frame::Null);
+        h.run("set s 42");
+        assert_eq!(enc(&mut h, "s"), Frame::bulk(b"int"));
+        assert_eq!(h.run("object refcount s"), Frame::Integer(i32::MAX as i64));
+        h.run(&format!("set s {}", "x".repeat(45)));
+        assert_eq!(enc(&mut h, "s"), Frame::bulk(b"raw"));
+        assert_eq!(h.run("object refcount s"), Frame::Integer(1));
+        h.seed(Effect::SetAdd { db: 0, key: b("ints"), members: vec![b("1"), b("-2")] });
+        assert_eq!(enc(&mut h, "ints"), Frame::bulk(b"intset"));
+        h.seed(Effect::HashSet { db: 0, key: b("h"), pairs: vec![(b("f"), Bytes::from(vec![b'v'; 65]))] });
+        assert_eq!(enc(&mut h, "h"), Frame::bulk(b"hashtable"));
+        assert_eq!(
+            h.run("object encoding"),
+            Frame::error("ERR wrong number of arguments for 'object|encoding' command")
+        );
+        assert_eq!(h.run("object help x"), Frame::error("ERR wrong number of arguments for 'object|help' command"));
+        assert_eq!(h.run("object Foo"), Frame::error("ERR unknown subcommand 'Foo'. Try OBJECT HELP."));
+        assert!(matches!(h.run("object freq s"), Frame::Error(e) if e.starts_with("ERR An LFU maxmemory policy")));
+        assert!(matches!(h.run("object help"), Frame::Array(lines) if lines.len() == 12));
+    }
+
+    #[test]
+    fn reads_count_hits_and_misses_writes_do_not() {
+        let mut h = H::new();
+        h.run("set a 1");
+        let stats = |h: &H| (h.server.stats.keyspace_hits, h.server.stats.keyspace_misses);
+        for (cmd, hits, misses) in [
+            ("get a", 1, 0),
+            ("get b", 0, 1),
+            ("mget a b a", 2, 1),
+            ("exists a b", 1, 1),
+            ("type a", 1, 0),
+            ("ttl b", 0, 1),
+            ("strlen a", 1, 0),
+            ("getrange a 0 1", 1, 0),
+            ("object encoding a", 1, 0),
+            ("copy a c", 1, 0),
+            ("incr a", 0, 0),
+            ("expire a 100", 0, 0),
+            ("rename a x", 0, 0),
+            ("setnx b 1", 0, 0),
+            ("del nokey", 0, 0),
+        ] {
+            let before = stats(&h);
+            h.run(cmd);
+            let after = stats(&h);
+            assert_eq!((after.0 - before.0, after.1 - before.1), (hits, misses), "{cmd}");
+        }
     }
 
     #[test]
