@@ -168,9 +168,9 @@ pub static COMMANDS: &[super::Command] = &[
         "object",
         -2,
         0,
-        2,
-        2,
-        1,
+        0,
+        0,
+        0,
         "generic",
         "OBJECT ENCODING|REFCOUNT|FREQ|HELP [key] — inspect a key's internal representation",
         object
@@ -833,6 +833,71 @@ mod tests {
             h.run(cmd);
             let after = stats(&h);
             assert_eq!((after.0 - before.0, after.1 - before.1), (hits, misses), "{cmd}");
+        }
+    }
+
+    /// `(name, arity, flags, first, last, step)` as `COMMAND INFO` of
+    /// redis-server 7.0 reports them.
+    const REDIS_COMMAND_INFO: &[(&str, i32, &str, i32, i32, i32)] = &[
+        ("get", 2, "readonly fast", 1, 1, 1),
+        ("set", -3, "write denyoom", 1, 1, 1),
+        ("setnx", 3, "write denyoom fast", 1, 1, 1),
+        ("setex", 4, "write denyoom", 1, 1, 1),
+        ("psetex", 4, "write denyoom", 1, 1, 1),
+        ("getset", 3, "write denyoom fast", 1, 1, 1),
+        ("getdel", 2, "write fast", 1, 1, 1),
+        ("getex", -2, "write fast", 1, 1, 1),
+        ("mget", -2, "readonly fast", 1, -1, 1),
+        ("mset", -3, "write denyoom", 1, -1, 2),
+        ("msetnx", -3, "write denyoom", 1, -1, 2),
+        ("append", 3, "write denyoom fast", 1, 1, 1),
+        ("strlen", 2, "readonly fast", 1, 1, 1),
+        ("getrange", 4, "readonly", 1, 1, 1),
+        ("substr", 4, "readonly", 1, 1, 1),
+        ("setrange", 4, "write denyoom", 1, 1, 1),
+        ("incr", 2, "write denyoom fast", 1, 1, 1),
+        ("decr", 2, "write denyoom fast", 1, 1, 1),
+        ("incrby", 3, "write denyoom fast", 1, 1, 1),
+        ("decrby", 3, "write denyoom fast", 1, 1, 1),
+        ("incrbyfloat", 3, "write denyoom fast", 1, 1, 1),
+        ("lcs", -3, "readonly", 1, 2, 1),
+        ("del", -2, "write", 1, -1, 1),
+        ("unlink", -2, "write fast", 1, -1, 1),
+        ("exists", -2, "readonly fast", 1, -1, 1),
+        ("type", 2, "readonly fast", 1, 1, 1),
+        ("keys", 2, "readonly", 0, 0, 0),
+        ("scan", -2, "readonly", 0, 0, 0),
+        ("randomkey", 1, "readonly", 0, 0, 0),
+        ("rename", 3, "write", 1, 2, 1),
+        ("renamenx", 3, "write fast", 1, 2, 1),
+        ("copy", -3, "write denyoom", 1, 2, 1),
+        ("move", 3, "write fast", 1, 1, 1),
+        ("touch", -2, "readonly fast", 1, -1, 1),
+        ("expire", -3, "write fast", 1, 1, 1),
+        ("pexpire", -3, "write fast", 1, 1, 1),
+        ("expireat", -3, "write fast", 1, 1, 1),
+        ("pexpireat", -3, "write fast", 1, 1, 1),
+        ("ttl", 2, "readonly fast", 1, 1, 1),
+        ("pttl", 2, "readonly fast", 1, 1, 1),
+        ("expiretime", 2, "readonly fast", 1, 1, 1),
+        ("pexpiretime", 2, "readonly fast", 1, 1, 1),
+        ("persist", 2, "write fast", 1, 1, 1),
+        ("object", -2, "", 0, 0, 0),
+    ];
+
+    #[test]
+    fn table_matches_redis_command_info() {
+        let ours: Vec<&crate::cmd::Command> = super::COMMANDS.iter().chain(crate::cmd::string::COMMANDS).collect();
+        assert_eq!(ours.len(), REDIS_COMMAND_INFO.len());
+        for &(name, arity, flags, first, last, step) in REDIS_COMMAND_INFO {
+            let c = crate::cmd::lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
+            let names: Vec<&str> =
+                crate::cmd::flags::NAMES.iter().filter(|(bit, _)| c.flags & bit != 0).map(|(_, n)| *n).collect();
+            let mut want: Vec<&str> = flags.split_whitespace().collect();
+            let mut got = names.clone();
+            want.sort();
+            got.sort();
+            assert_eq!((c.arity, got, c.first_key, c.last_key, c.step), (arity, want, first, last, step), "{name}");
         }
     }
 

@@ -346,6 +346,8 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// Stores a string and raises `set` (and `expire` when a deadline is given).
 fn put_string(ctx: &mut Ctx, key: Bytes, value: Bytes, expire: ExpireChange) {
     let db = ctx.db();
+    // An expired previous value is reclaimed (and reported) first, as Redis does.
+    ctx.expire_if_due(db, &key);
     ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(value), expire });
     ctx.notify('$', "set", &key);
     if matches!(expire, ExpireChange::At(_)) {
