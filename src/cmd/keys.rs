@@ -327,7 +327,6 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     if ctx.lookup(&from).is_none() {
         return Err(NO_SUCH_KEY);
     }
-    let done = if nx { Frame::Integer(1) } else { OK };
     if from == to {
         return Ok(if nx { Frame::Integer(0) } else { OK });
     }
@@ -340,7 +339,7 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     ctx.apply(Effect::Rename { db, from: from.clone(), to: to.clone() });
     ctx.notify('g', "rename_from", &from);
     ctx.notify('g', "rename_to", &to);
-    Ok(done)
+    Ok(if nx { Frame::Integer(1) } else { OK })
 }
 
 /// `RENAME key newkey`

@@ -376,6 +376,7 @@ fn psetex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     set_with_expire(ctx, args, ExpireUnit::Px, "psetex")
 }
 
+/// Shared body of `SETEX` and `PSETEX`: `key <time> value`.
 fn set_with_expire(ctx: &mut Ctx, args: &mut Args, unit: ExpireUnit, name: &str) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let when = args.next_bytes()?;
@@ -595,7 +596,7 @@ fn float_operand(b: &[u8]) -> Result<f64, Frame> {
 /// Formats an `INCRBYFLOAT` result as Redis does (`%.17Lf`, trailing
 /// zeros and dot removed), using the shortest text that reads back as the
 /// same double when it has at most 17 decimals.
-pub(crate) fn format_incr_float(v: f64) -> String {
+fn format_incr_float(v: f64) -> String {
     let short = format!("{v}");
     let decimals = short.split_once('.').map_or(0, |(_, f)| f.len());
     if decimals <= 17 {
