@@ -5,6 +5,8 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod keys;
 mod protocol;
 mod readme;
 mod server_commands;
+mod strings;

@@ -6,7 +6,7 @@
 //! effects, written to the log in order, rebuild the keyspace on recovery.
 //! Each effect's size is proportional to the change it describes.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::collections::{HashSet, VecDeque};
 
 use super::Keyspace;
@@ -133,10 +133,9 @@ impl Keyspace {
                 let d = &mut self.dbs[*db as usize];
                 match d.value_mut(key) {
                     Some(Value::Str(s)) => {
-                        let mut v = Vec::with_capacity(s.len() + data.len());
-                        v.extend_from_slice(s);
+                        let mut v = into_mut(std::mem::take(s));
                         v.extend_from_slice(data);
-                        *s = Bytes::from(v);
+                        *s = v.freeze();
                     }
                     Some(_) => {}
                     None => {
@@ -154,14 +153,14 @@ impl Keyspace {
                         Bytes::new()
                     }
                 };
-                let mut v = old.to_vec();
+                let mut v = into_mut(old);
                 let end = offset + data.len();
                 if v.len() < end {
                     v.resize(end, 0);
                 }
                 v[*offset..end].copy_from_slice(data);
                 if let Some(Value::Str(s)) = d.value_mut(key) {
-                    *s = Bytes::from(v);
+                    *s = v.freeze();
                 }
             }
             Effect::ListPush { db, key, left, items } => {
@@ -298,6 +297,12 @@ impl Keyspace {
     }
 }
 
+/// The bytes of `b` as a growable buffer: reused in place when `b` is the
+/// only reference (so repeated `APPEND`s are amortized O(1)), copied otherwise.
+fn into_mut(b: Bytes) -> BytesMut {
+    b.try_into_mut().unwrap_or_else(|shared| BytesMut::from(&shared[..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +325,23 @@ mod tests {
         ks.apply(&Effect::ListTrim { db: 0, key: b("l"), start: 1, end: 3 });
         ks.apply(&Effect::ListPop { db: 0, key: b("l"), left: true, count: 5 });
         assert!(ks.dbs[0].get(b"l").is_none());
+    }
+
+    #[test]
+    fn appends_never_change_a_shared_value() {
+        let mut ks = Keyspace::new(1);
+        ks.apply(&Effect::Put { db: 0, key: b("s"), value: Value::Str(b("ab")), expire: ExpireChange::Clear });
+        let Some(Value::Str(before)) = ks.dbs[0].get(b"s").map(|e| e.value.clone()) else { panic!() };
+        for _ in 0..1000 {
+            ks.apply(&Effect::Append { db: 0, key: b("s"), data: b("c") });
+        }
+        ks.apply(&Effect::SetRange { db: 0, key: b("s"), offset: 0, data: b("X") });
+        assert_eq!(before, b("ab"));
+        let Some(Value::Str(after)) = ks.dbs[0].get(b"s").map(|e| e.value.clone()) else { panic!() };
+        assert_eq!(after.len(), 1002);
+        assert_eq!(&after[..3], b"Xbc");
+        ks.apply(&Effect::Append { db: 0, key: b("s"), data: b("d") });
+        assert_eq!(after.len(), 1002);
     }
 
     #[test]
