@@ -5,6 +5,8 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod hashes;
 mod protocol;
 mod readme;
 mod server_commands;
+mod sets;
