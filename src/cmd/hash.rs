@@ -952,6 +952,33 @@ pub(super) mod tests {
         assert_eq!(format_human(1.5e-10), "0.00000000015");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Sums of binary fractions are exact in `f64` and in decimal: both
+        /// ways must give the same text.
+        #[test]
+        fn decimal_sums_agree_with_exact_binary_sums(a in -1_000_000i64..1_000_000, b in -1_000_000i64..1_000_000) {
+            let (x, y) = (a as f64 / 1024.0, b as f64 / 1024.0);
+            let (xs, ys) = (format!("{x}"), format!("{y}"));
+            let mut want = format!("{}", x + y);
+            if want == "-0" {
+                want = "0".into();
+            }
+            proptest::prop_assert_eq!(add_floats(xs.as_bytes(), x, ys.as_bytes(), y), Some(want));
+        }
+
+        /// For any operands the text reads back as the `f64` sum, to within
+        /// the 17 fractional digits kept.
+        #[test]
+        fn decimal_sums_read_back_close(x in -1e12f64..1e12, y in -1e6f64..1e6) {
+            let (xs, ys) = (format!("{x:e}"), format!("{y}"));
+            let text = add_floats(xs.as_bytes(), x, ys.as_bytes(), y).unwrap();
+            let back: f64 = text.parse().unwrap();
+            proptest::prop_assert!((back - (x + y)).abs() <= (x + y).abs() * 1e-15 + 1e-17, "{} + {} = {}", xs, ys, text);
+        }
+    }
+
     #[test]
     fn hrandfield_counts_and_shapes() {
         let mut f = Fixture::new();
