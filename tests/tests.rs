@@ -5,8 +5,10 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod hashes;
 mod keys;
 mod protocol;
 mod readme;
 mod server_commands;
+mod sets;
 mod strings;

@@ -7,8 +7,10 @@
 
 pub mod args;
 pub mod ctx;
+pub mod hash;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use bytes::Bytes;
@@ -136,7 +138,8 @@ impl Command {
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
-    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS];
+    static FAMILIES: &[&[Command]] =
+        &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, hash::COMMANDS, set::COMMANDS];
     FAMILIES
 }
 

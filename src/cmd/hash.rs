@@ -1,0 +1,1073 @@
+//! Hash commands (`HSET`, `HGET`, `HINCRBY`, `HRANDFIELD`, `HSCAN`...).
+//!
+//! Also home of the helpers the set family shares: random sampling of
+//! collection members and `*SCAN` argument parsing.
+
+use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
+
+use super::args::{parse_f64, parse_i64};
+use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use crate::command;
+use crate::resp::frame::OK;
+use crate::resp::{Frame, Protocol};
+use crate::state::glob::glob_match;
+use crate::state::{Effect, Value};
+
+/// The hash command family.
+pub static COMMANDS: &[super::Command] = &[
+    command!(
+        "hset",
+        -4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HSET key field value [field value ...] — set hash fields, returning how many were new",
+        hset
+    ),
+    command!(
+        "hsetnx",
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HSETNX key field value — set a hash field only if it does not exist",
+        hsetnx
+    ),
+    command!(
+        "hmset",
+        -4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HMSET key field value [field value ...] — set hash fields (deprecated form of HSET)",
+        hmset
+    ),
+    command!("hget", 3, READONLY | FAST, 1, 1, 1, "hash", "HGET key field — the value of a hash field", hget),
+    command!(
+        "hmget",
+        -3,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HMGET key field [field ...] — the values of hash fields",
+        hmget
+    ),
+    command!("hdel", -3, WRITE | FAST, 1, 1, 1, "hash", "HDEL key field [field ...] — delete hash fields", hdel),
+    command!(
+        "hexists",
+        3,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HEXISTS key field — whether a hash field exists",
+        hexists
+    ),
+    command!("hlen", 2, READONLY | FAST, 1, 1, 1, "hash", "HLEN key — the number of fields in a hash", hlen),
+    command!("hkeys", 2, READONLY, 1, 1, 1, "hash", "HKEYS key — every field of a hash", hkeys),
+    command!("hvals", 2, READONLY, 1, 1, 1, "hash", "HVALS key — every value of a hash", hvals),
+    command!("hgetall", 2, READONLY, 1, 1, 1, "hash", "HGETALL key — every field and value of a hash", hgetall),
+    command!(
+        "hincrby",
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HINCRBY key field increment — add an integer to a hash field",
+        hincrby
+    ),
+    command!(
+        "hincrbyfloat",
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HINCRBYFLOAT key field increment — add a float to a hash field",
+        hincrbyfloat
+    ),
+    command!(
+        "hstrlen",
+        3,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "hash",
+        "HSTRLEN key field — the length of a hash field's value",
+        hstrlen
+    ),
+    command!(
+        "hrandfield",
+        -2,
+        READONLY,
+        1,
+        1,
+        1,
+        "hash",
+        "HRANDFIELD key [count [WITHVALUES]] — random fields of a hash",
+        hrandfield
+    ),
+    command!(
+        "hscan",
+        -3,
+        READONLY,
+        1,
+        1,
+        1,
+        "hash",
+        "HSCAN key cursor [MATCH pattern] [COUNT count] — iterate the fields and values of a hash",
+        hscan
+    ),
+];
+
+/// The hash at `key`: `Ok(None)` if absent, `WRONGTYPE` if not a hash.
+/// `read` counts a keyspace hit or miss (read commands).
+fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c HashMap<Bytes, Bytes>>, Frame> {
+    let entry = if read { ctx.lookup_read(key) } else { ctx.lookup(key) };
+    match entry.map(|e| &e.value) {
+        None => Ok(None),
+        Some(Value::Hash(h)) => Ok(Some(h)),
+        Some(_) => Err(WRONGTYPE),
+    }
+}
+
+/// Reads `field value ...` pairs after the key (`HSET`/`HMSET`).
+fn field_pairs(name: &str, args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, Frame> {
+    let rest = args.rest();
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return Err(wrong_arity(name));
+    }
+    Ok(rest.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())
+}
+
+/// Sets `pairs` on the hash at `key`; the number of fields that were new.
+fn set_fields(ctx: &mut Ctx, key: &Bytes, pairs: Vec<(Bytes, Bytes)>) -> Result<i64, Frame> {
+    let added = {
+        let existing = hash_at(ctx, key, false)?;
+        let mut new_fields: HashSet<&Bytes> = HashSet::new();
+        for (f, _) in &pairs {
+            if !existing.is_some_and(|h| h.contains_key(f)) {
+                new_fields.insert(f);
+            }
+        }
+        new_fields.len() as i64
+    };
+    let db = ctx.db();
+    ctx.apply(Effect::HashSet { db, key: key.clone(), pairs });
+    ctx.notify('h', "hset", key);
+    Ok(added)
+}
+
+/// `HSET key field value [field value ...]`
+fn hset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let pairs = field_pairs("hset", args)?;
+    Ok(Frame::Integer(set_fields(ctx, &key, pairs)?))
+}
+
+/// `HMSET key field value [field value ...]`
+fn hmset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let pairs = field_pairs("hmset", args)?;
+    set_fields(ctx, &key, pairs)?;
+    Ok(OK)
+}
+
+/// `HSETNX key field value`
+fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let field = args.next_bytes()?.clone();
+    let value = args.next_bytes()?.clone();
+    if hash_at(ctx, &key, false)?.is_some_and(|h| h.contains_key(&field)) {
+        return Ok(Frame::Integer(0));
+    }
+    let db = ctx.db();
+    ctx.apply(Effect::HashSet { db, key: key.clone(), pairs: vec![(field, value)] });
+    ctx.notify('h', "hset", &key);
+    Ok(Frame::Integer(1))
+}
+
+/// `HGET key field`
+fn hget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let field = args.next_bytes()?;
+    Ok(Frame::bulk_or_null(hash_at(ctx, key, true)?.and_then(|h| h.get(field).cloned())))
+}
+
+/// `HMGET key field [field ...]`
+fn hmget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let fields = args.rest();
+    let h = hash_at(ctx, key, true)?;
+    Ok(Frame::Array(fields.iter().map(|f| Frame::bulk_or_null(h.and_then(|h| h.get(f).cloned()))).collect()))
+}
+
+/// `HDEL key field [field ...]`
+fn hdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let fields = args.rest();
+    let (doomed, emptied) = {
+        let Some(h) = hash_at(ctx, &key, false)? else { return Ok(Frame::Integer(0)) };
+        let mut doomed: Vec<Bytes> = Vec::new();
+        let mut seen: HashSet<&Bytes> = HashSet::new();
+        for f in fields {
+            if h.contains_key(f) && seen.insert(f) {
+                doomed.push(f.clone());
+            }
+        }
+        let emptied = doomed.len() == h.len();
+        (doomed, emptied)
+    };
+    let n = doomed.len() as i64;
+    if n > 0 {
+        let db = ctx.db();
+        ctx.apply(Effect::HashDel { db, key: key.clone(), fields: doomed });
+        ctx.notify('h', "hdel", &key);
+        if emptied {
+            ctx.notify('g', "del", &key);
+        }
+    }
+    Ok(Frame::Integer(n))
+}
+
+/// `HEXISTS key field`
+fn hexists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let field = args.next_bytes()?;
+    Ok(Frame::Integer(hash_at(ctx, key, true)?.is_some_and(|h| h.contains_key(field)) as i64))
+}
+
+/// `HLEN key`
+fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    Ok(Frame::Integer(hash_at(ctx, key, true)?.map_or(0, |h| h.len()) as i64))
+}
+
+/// `HKEYS key`
+fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let h = hash_at(ctx, key, true)?;
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().cloned().map(Frame::Bulk).collect())))
+}
+
+/// `HVALS key`
+fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let h = hash_at(ctx, key, true)?;
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().cloned().map(Frame::Bulk).collect())))
+}
+
+/// `HGETALL key` (a map in RESP3, a flat array in RESP2)
+fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let h = hash_at(ctx, key, true)?;
+    Ok(Frame::Map(
+        h.map_or_else(Vec::new, |h| h.iter().map(|(f, v)| (Frame::Bulk(f.clone()), Frame::Bulk(v.clone()))).collect()),
+    ))
+}
+
+/// `HINCRBY key field increment`
+fn hincrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let field = args.next_bytes()?.clone();
+    let incr = args.next_i64()?;
+    let current = match hash_at(ctx, &key, false)?.and_then(|h| h.get(&field)) {
+        None => 0,
+        Some(v) => parse_i64(v).ok_or(Frame::error("ERR hash value is not an integer"))?,
+    };
+    let new = current.checked_add(incr).ok_or(OVERFLOW)?;
+    let db = ctx.db();
+    ctx.apply(Effect::HashSet { db, key: key.clone(), pairs: vec![(field, Bytes::from(new.to_string()))] });
+    ctx.notify('h', "hincrby", &key);
+    Ok(Frame::Integer(new))
+}
+
+/// `HINCRBYFLOAT key field increment`
+fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let field = args.next_bytes()?.clone();
+    let incr_text = args.next_bytes()?.clone();
+    let incr = parse_f64(&incr_text).ok_or(NOT_FLOAT)?;
+    if !incr.is_finite() {
+        return Err(Frame::error("ERR value is NaN or Infinity"));
+    }
+    let current = hash_at(ctx, &key, false)?.and_then(|h| h.get(&field)).cloned();
+    let text = match &current {
+        None => add_floats(b"0", 0.0, &incr_text, incr),
+        Some(v) => {
+            let cur = parse_f64(v).ok_or(Frame::error("ERR hash value is not a float"))?;
+            add_floats(v, cur, &incr_text, incr)
+        }
+    }
+    .ok_or(Frame::error("ERR increment would produce NaN or Infinity"))?;
+    let text = Bytes::from(text);
+    let db = ctx.db();
+    ctx.apply(Effect::HashSet { db, key: key.clone(), pairs: vec![(field, text.clone())] });
+    ctx.notify('h', "hincrbyfloat", &key);
+    Ok(Frame::Bulk(text))
+}
+
+/// The text Redis stores for `a + b` in `HINCRBYFLOAT`/`INCRBYFLOAT`
+/// (`a_text`, `b_text` are the operands as written, `a`, `b` their values),
+/// or `None` if the sum is not finite.
+///
+/// Redis adds in `long double` and prints with `%.17Lf`, trailing zeros
+/// trimmed. The sum here is exact decimal arithmetic on the operands' text,
+/// rounded to 17 fractional digits: the same text as Redis wherever
+/// `long double` carries enough digits (`0.1 + 0.2` is `0.3`, `5e17 + 1` is
+/// `500000000000000001`); Redis shows binary rounding noise in the last
+/// digits of values needing more than about 19 significant digits.
+pub(crate) fn add_floats(a_text: &[u8], a: f64, b_text: &[u8], b: f64) -> Option<String> {
+    if !(a + b).is_finite() {
+        return None;
+    }
+    let text = match (Decimal::parse(a_text), Decimal::parse(b_text)) {
+        (Some(x), Some(y)) => x.add(&y).to_text(17),
+        _ => format_human(a + b),
+    };
+    parse_f64(text.as_bytes()).is_some_and(f64::is_finite).then_some(text)
+}
+
+/// An exact decimal number: `digits × 10^-scale`, negated if `neg`.
+#[derive(Debug, Clone, PartialEq)]
+struct Decimal {
+    neg: bool,
+    /// Decimal digits (0..=9), most significant first.
+    digits: Vec<u8>,
+    scale: usize,
+}
+
+impl Decimal {
+    /// Longest digit string handled exactly (beyond the range of `f64`
+    /// text forms that matter here).
+    const MAX_DIGITS: usize = 1200;
+
+    /// Parses `[+-]digits[.digits][e[+-]digits]`; `None` for other forms.
+    fn parse(s: &[u8]) -> Option<Decimal> {
+        let (neg, mut i) = match s.first() {
+            Some(b'-') => (true, 1),
+            Some(b'+') => (false, 1),
+            _ => (false, 0),
+        };
+        let mut digits = Vec::new();
+        let mut scale: i64 = 0;
+        let mut any = false;
+        while let Some(c) = s.get(i).filter(|c| c.is_ascii_digit()) {
+            digits.push(c - b'0');
+            any = true;
+            i += 1;
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(c) = s.get(i).filter(|c| c.is_ascii_digit()) {
+                digits.push(c - b'0');
+                scale += 1;
+                any = true;
+                i += 1;
+            }
+        }
+        if !any {
+            return None;
+        }
+        if matches!(s.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            let exp_neg = match s.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = i;
+            let mut exp: i64 = 0;
+            while let Some(c) = s.get(i).filter(|c| c.is_ascii_digit()) {
+                exp = (exp * 10 + i64::from(c - b'0')).min(1 << 20);
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            scale += if exp_neg { exp } else { -exp };
+        }
+        if i != s.len() {
+            return None;
+        }
+        // Drop leading zeros so the length check below means something.
+        let first = digits.iter().position(|&d| d != 0).unwrap_or(digits.len());
+        digits.drain(..first);
+        if scale < 0 {
+            digits.extend(std::iter::repeat_n(0, scale.unsigned_abs() as usize).take(Self::MAX_DIGITS + 1));
+            scale = 0;
+        }
+        (digits.len() <= Self::MAX_DIGITS && scale <= Self::MAX_DIGITS as i64).then_some(Decimal {
+            neg,
+            digits,
+            scale: scale as usize,
+        })
+    }
+
+    /// This number's digits padded to `scale` fractional digits and `len` digits in all.
+    fn aligned(&self, scale: usize, len: usize) -> Vec<u8> {
+        let mut v = self.digits.clone();
+        v.resize(v.len() + scale - self.scale, 0);
+        let mut out = vec![0; len - v.len()];
+        out.extend(v);
+        out
+    }
+
+    /// The exact sum.
+    fn add(&self, other: &Decimal) -> Decimal {
+        let scale = self.scale.max(other.scale);
+        let len = (self.digits.len() + scale - self.scale).max(other.digits.len() + scale - other.scale) + 1;
+        let (a, b) = (self.aligned(scale, len), other.aligned(scale, len));
+        let (neg, digits) = if self.neg == other.neg {
+            let mut out = vec![0; len];
+            let mut carry = 0;
+            for i in (0..len).rev() {
+                let d = a[i] + b[i] + carry;
+                out[i] = d % 10;
+                carry = d / 10;
+            }
+            (self.neg, out)
+        } else {
+            // Subtract the smaller magnitude from the larger.
+            let (big, small, neg) = if a >= b { (&a, &b, self.neg) } else { (&b, &a, other.neg) };
+            let mut out = vec![0; len];
+            let mut borrow = 0;
+            for i in (0..len).rev() {
+                let mut d = big[i] as i8 - small[i] as i8 - borrow;
+                borrow = i8::from(d < 0);
+                if d < 0 {
+                    d += 10;
+                }
+                out[i] = d as u8;
+            }
+            (neg, out)
+        };
+        Decimal { neg, digits, scale }
+    }
+
+    /// Plain decimal text rounded (half away from zero) to at most
+    /// `max_frac` fractional digits, trailing zeros trimmed, never `-0`.
+    fn to_text(&self, max_frac: usize) -> String {
+        let mut digits = self.digits.clone();
+        let mut scale = self.scale;
+        if scale > max_frac {
+            let cut = scale - max_frac;
+            let keep = digits.len().saturating_sub(cut);
+            let round_up = digits.get(keep).is_some_and(|&d| d >= 5) && digits.len() >= cut;
+            digits.truncate(keep);
+            scale = max_frac;
+            if round_up {
+                let mut i = digits.len();
+                loop {
+                    if i == 0 {
+                        digits.insert(0, 1);
+                        break;
+                    }
+                    i -= 1;
+                    if digits[i] == 9 {
+                        digits[i] = 0;
+                    } else {
+                        digits[i] += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if digits.len() <= scale {
+            let mut padded = vec![0; scale + 1 - digits.len()];
+            padded.extend(digits);
+            digits = padded;
+        }
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        let int_start = int.iter().position(|&d| d != 0).unwrap_or(int.len() - 1);
+        let frac_end = frac.iter().rposition(|&d| d != 0).map_or(0, |p| p + 1);
+        let mut s = String::new();
+        if self.neg && (int.iter().any(|&d| d != 0) || frac_end > 0) {
+            s.push('-');
+        }
+        s.extend(int[int_start..].iter().map(|&d| char::from(b'0' + d)));
+        if frac_end > 0 {
+            s.push('.');
+            s.extend(frac[..frac_end].iter().map(|&d| char::from(b'0' + d)));
+        }
+        s
+    }
+}
+
+/// Formats a float as plain decimal text with at most 17 fractional
+/// digits, trailing zeros trimmed, `-0` written as `0` (the fallback of
+/// [`add_floats`] for operands it cannot read exactly).
+fn format_human(v: f64) -> String {
+    let mut s = format!("{v}");
+    if s.find('.').is_some_and(|dot| s.len() - dot - 1 > 17) {
+        s = format!("{v:.17}");
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
+}
+
+/// `HSTRLEN key field`
+fn hstrlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let field = args.next_bytes()?;
+    Ok(Frame::Integer(hash_at(ctx, key, true)?.and_then(|h| h.get(field)).map_or(0, |v| v.len()) as i64))
+}
+
+/// `HRANDFIELD key [count [WITHVALUES]]`
+///
+/// Without a count: one random field, or null. A positive count returns up
+/// to that many distinct fields, a negative one exactly `-count` fields
+/// that may repeat. With `WITHVALUES`, RESP3 gets `[field, value]` pairs
+/// and RESP2 a flat array.
+fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    if args.is_empty() {
+        let r = ctx.server.random();
+        let Some(h) = hash_at(ctx, &key, true)? else { return Ok(Frame::Null) };
+        let i = (r % h.len() as u64) as usize;
+        return Ok(Frame::bulk_or_null(h.keys().nth(i).cloned()));
+    }
+    let count = parse_random_count(args.next_bytes()?)?;
+    let with_values = args.eat("WITHVALUES");
+    args.finish()?;
+    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(Frame::error("ERR value is out of range"));
+    }
+    let resp3 = ctx.session.proto == Protocol::Resp3;
+    if hash_at(ctx, &key, true)?.is_none() {
+        return Ok(Frame::Array(Vec::new()));
+    }
+    let db = ctx.db() as usize;
+    let Some(Value::Hash(h)) = ctx.ks.dbs[db].get(&key).map(|e| &e.value) else { return Ok(Frame::Array(Vec::new())) };
+    let picks = sample_indices(ctx.server, h.len(), count)?;
+    let chosen = pick(h.iter(), &picks);
+    let out = if !with_values {
+        chosen.into_iter().map(|(f, _)| Frame::Bulk(f.clone())).collect()
+    } else if resp3 {
+        chosen.into_iter().map(|(f, v)| Frame::Array(vec![Frame::Bulk(f.clone()), Frame::Bulk(v.clone())])).collect()
+    } else {
+        chosen.into_iter().flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())]).collect()
+    };
+    Ok(Frame::Array(out))
+}
+
+/// `HSCAN key cursor [MATCH pattern] [COUNT count]`
+///
+/// Returns every matching field and value in one reply with cursor 0 (as
+/// Redis does for small hashes), so every element is returned exactly once.
+fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    parse_scan_cursor(args.next_bytes()?)?;
+    let Some(h) = hash_at(ctx, key, true)? else { return Ok(scan_reply(Vec::new())) };
+    let pattern = parse_scan_options(args)?;
+    let mut out = Vec::new();
+    for (f, v) in h.iter() {
+        if pattern.is_none_or(|p| glob_match(p, f)) {
+            out.push(Frame::Bulk(f.clone()));
+            out.push(Frame::Bulk(v.clone()));
+        }
+    }
+    Ok(scan_reply(out))
+}
+
+// ---------------------------------------------------------------------------
+// Helpers shared with the set family.
+
+/// Largest number of elements a negative-count `HRANDFIELD`/`SRANDMEMBER`
+/// may ask for. Redis has no limit (and runs out of memory); larger counts
+/// are refused with `ERR value is out of range`.
+pub(super) const MAX_RANDOM_REPLY: u64 = 1 << 24;
+
+/// Parses the count of `HRANDFIELD`/`SRANDMEMBER` (`-i64::MAX..=i64::MAX`).
+pub(super) fn parse_random_count(arg: &[u8]) -> Result<i64, Frame> {
+    match parse_i64(arg).ok_or(NOT_INT)? {
+        i64::MIN => Err(Frame::error(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        )),
+        n => Ok(n),
+    }
+}
+
+/// A source of random numbers (the server's generator, or a fixed one in tests).
+pub(super) trait Rng {
+    /// A uniformly distributed index below `n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize;
+}
+
+impl Rng for super::ServerState {
+    fn below(&mut self, n: usize) -> usize {
+        self.random_below(n)
+    }
+}
+
+/// The positions (into a collection of `len` elements, `len > 0`) that a
+/// random-count command returns, in random order: for `count >= 0`,
+/// `min(count, len)` distinct positions; for `count < 0`, `-count`
+/// positions drawn with replacement. Costs O(k log k) for k results.
+pub(super) fn sample_indices(rng: &mut impl Rng, len: usize, count: i64) -> Result<Vec<usize>, Frame> {
+    let mut picks: Vec<usize> = if count >= 0 {
+        let k = (count as u64).min(len as u64) as usize;
+        if k == len {
+            (0..len).collect()
+        } else {
+            // Floyd's algorithm: k distinct values with k draws.
+            let mut chosen: HashSet<usize> = HashSet::with_capacity(k);
+            for j in len - k..len {
+                let t = rng.below(j + 1);
+                if !chosen.insert(t) {
+                    chosen.insert(j);
+                }
+            }
+            chosen.into_iter().collect()
+        }
+    } else {
+        let k = count.unsigned_abs();
+        if k > MAX_RANDOM_REPLY {
+            return Err(Frame::error("ERR value is out of range"));
+        }
+        (0..k).map(|_| rng.below(len)).collect()
+    };
+    shuffle(rng, &mut picks);
+    Ok(picks)
+}
+
+/// Fisher-Yates shuffle.
+pub(super) fn shuffle<T>(rng: &mut impl Rng, v: &mut [T]) {
+    for i in (1..v.len()).rev() {
+        let j = rng.below(i + 1);
+        v.swap(i, j);
+    }
+}
+
+/// The elements of `iter` at `positions` (any order, repeats allowed), in
+/// the order of `positions`. One pass over `iter`, stopping after the last
+/// position needed.
+pub(super) fn pick<T: Copy>(iter: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
+    let mut order: Vec<(usize, usize)> = positions.iter().enumerate().map(|(slot, &p)| (p, slot)).collect();
+    order.sort_unstable();
+    let mut out: Vec<Option<T>> = vec![None; positions.len()];
+    let mut next = order.iter().peekable();
+    for (i, item) in iter.enumerate() {
+        let Some(&&(p, _)) = next.peek() else { break };
+        if p > i {
+            continue;
+        }
+        while let Some(&&(p, slot)) = next.peek() {
+            if p != i {
+                break;
+            }
+            out[slot] = Some(item);
+            next.next();
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Parses a `*SCAN` cursor as Redis does (`strtoul`: an optional sign, then
+/// decimal digits; a negative value wraps), or `ERR invalid cursor`.
+pub(super) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, Frame> {
+    const INVALID: Frame = Frame::error("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul parses nothing: valid only for an empty argument.
+        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
+    }
+    let mut n: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(INVALID);
+        }
+        n = n.checked_mul(10).and_then(|n| n.checked_add(u64::from(c - b'0'))).ok_or(INVALID)?;
+    }
+    Ok(if neg { n.wrapping_neg() } else { n })
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` (repeatable, last wins) of
+/// `HSCAN`/`SSCAN`/`ZSCAN`; returns the pattern, `None` for "everything".
+pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<Option<&'a [u8]>, Frame> {
+    let mut pattern = None;
+    while !args.is_empty() {
+        if args.remaining() >= 2 && args.eat("COUNT") {
+            let count = args.next_i64()?;
+            if count < 1 {
+                return Err(SYNTAX);
+            }
+        } else if args.remaining() >= 2 && args.eat("MATCH") {
+            let p = args.next_bytes()?;
+            pattern = (p.as_ref() != b"*").then_some(p.as_ref());
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    Ok(pattern)
+}
+
+/// A complete `*SCAN` reply: cursor 0 and the elements.
+pub(super) fn scan_reply(elements: Vec<Frame>) -> Frame {
+    Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(elements)])
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::cmd::{ServerState, Session, execute};
+    use crate::config::Config;
+    use crate::state::Keyspace;
+
+    /// A keyspace, session and server to run commands against in unit tests.
+    pub struct Fixture {
+        pub ks: Keyspace,
+        pub session: Session,
+        pub server: ServerState,
+        pub effects: Vec<Effect>,
+        pub events: Vec<crate::cmd::KeyEvent>,
+    }
+
+    impl Fixture {
+        pub fn new() -> Fixture {
+            let mut server = ServerState::new(Config::default());
+            server.notify_flags = "KEA".into();
+            Fixture {
+                ks: Keyspace::new(2),
+                session: Session::default(),
+                server,
+                effects: Vec::new(),
+                events: Vec::new(),
+            }
+        }
+
+        /// Runs one command given as words.
+        pub fn run(&mut self, words: &str) -> Frame {
+            let argv: Vec<Bytes> = words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+            let mut ctx = Ctx {
+                ks: &mut self.ks,
+                session: &mut self.session,
+                server: &mut self.server,
+                effects: &mut self.effects,
+                now_ms: 1,
+                in_exec: false,
+                block: None,
+                events: &mut self.events,
+            };
+            execute(&mut ctx, &argv)
+        }
+
+        /// Applies an effect directly, as a command would.
+        pub fn apply(&mut self, effect: Effect) {
+            self.ks.apply(&effect);
+            self.effects.push(effect);
+        }
+
+        /// The event names raised since the last call.
+        pub fn take_events(&mut self) -> Vec<&'static str> {
+            self.events.drain(..).map(|e| e.event).collect()
+        }
+
+        /// Replays every effect so far on a fresh keyspace and checks it
+        /// matches the live one.
+        pub fn check_replay(&self) {
+            let mut fresh = Keyspace::new(2);
+            for e in &self.effects {
+                fresh.apply(e);
+            }
+            for (a, b) in fresh.dbs.iter().zip(&self.ks.dbs) {
+                let mut x: Vec<_> = a.iter().map(|(k, e)| (k.clone(), e.clone())).collect();
+                let mut y: Vec<_> = b.iter().map(|(k, e)| (k.clone(), e.clone())).collect();
+                x.sort_by(|p, q| p.0.cmp(&q.0));
+                y.sort_by(|p, q| p.0.cmp(&q.0));
+                assert_eq!(x, y);
+            }
+        }
+    }
+
+    pub fn bulk(s: &str) -> Frame {
+        Frame::bulk(s.as_bytes())
+    }
+
+    fn sorted_bulks(f: &Frame) -> Vec<Bytes> {
+        let Frame::Array(items) = f else { panic!("not an array: {f:?}") };
+        let mut v: Vec<Bytes> = items
+            .iter()
+            .map(|i| match i {
+                Frame::Bulk(b) => b.clone(),
+                other => panic!("not a bulk: {other:?}"),
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    struct Seq(u64);
+    impl Rng for Seq {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn hset_counts_new_fields_and_replays() {
+        let mut f = Fixture::new();
+        assert_eq!(f.run("HSET h a 1 b 2 a 3"), Frame::Integer(2));
+        assert_eq!(f.run("HSET h a 4 c 5"), Frame::Integer(1));
+        assert_eq!(f.run("HGET h a"), bulk("4"));
+        assert_eq!(f.run("HMSET h d 1"), OK);
+        assert_eq!(f.run("HSET h a"), Frame::error("ERR wrong number of arguments for 'hset' command"));
+        assert_eq!(f.run("HMSET h a 1 b"), Frame::error("ERR wrong number of arguments for 'hmset' command"));
+        assert_eq!(f.run("HSETNX h a 9"), Frame::Integer(0));
+        assert_eq!(f.run("HSETNX h z 9"), Frame::Integer(1));
+        assert_eq!(f.run("HLEN h"), Frame::Integer(5));
+        assert_eq!(f.take_events(), ["hset", "hset", "hset", "hset"]);
+        assert_eq!(f.run("HDEL h a a nope"), Frame::Integer(1));
+        assert_eq!(f.run("HDEL h b c d z"), Frame::Integer(4));
+        assert_eq!(f.take_events(), ["hdel", "hdel", "del"]);
+        assert!(f.ks.dbs[0].get(b"h").is_none());
+        f.check_replay();
+    }
+
+    #[test]
+    fn wrong_type_and_missing_keys() {
+        let mut f = Fixture::new();
+        f.run("SET s x");
+        for cmd in [
+            "HSET s a 1",
+            "HGET s a",
+            "HMGET s a",
+            "HDEL s a",
+            "HLEN s",
+            "HGETALL s",
+            "HINCRBY s a 1",
+            "HINCRBYFLOAT s a 1",
+            "HRANDFIELD s",
+            "HRANDFIELD s 0",
+            "HSCAN s 0",
+            "HSTRLEN s a",
+            "HSETNX s a 1",
+            "HEXISTS s a",
+        ] {
+            assert_eq!(f.run(cmd), WRONGTYPE, "{cmd}");
+        }
+        assert_eq!(f.run("HGET nope a"), Frame::Null);
+        assert_eq!(f.run("HMGET nope a b"), Frame::Array(vec![Frame::Null, Frame::Null]));
+        assert_eq!(f.run("HDEL nope a"), Frame::Integer(0));
+        assert_eq!(f.run("HGETALL nope"), Frame::Map(vec![]));
+        assert_eq!(f.run("HKEYS nope"), Frame::Array(vec![]));
+        assert_eq!(f.run("HRANDFIELD nope"), Frame::Null);
+        assert_eq!(f.run("HRANDFIELD nope -3 WITHVALUES"), Frame::Array(vec![]));
+        assert_eq!(f.run("HSCAN nope 0 COUNT 0"), scan_reply(vec![]));
+        assert_eq!(f.run("HSTRLEN nope a"), Frame::Integer(0));
+    }
+
+    #[test]
+    fn hincrby_errors_and_effects() {
+        let mut f = Fixture::new();
+        assert_eq!(f.run("HINCRBY h n 5"), Frame::Integer(5));
+        assert_eq!(f.run("HINCRBY h n -7"), Frame::Integer(-2));
+        assert_eq!(f.run("HINCRBY h n x"), NOT_INT);
+        f.run("HSET h s abc big 9223372036854775807");
+        assert_eq!(f.run("HINCRBY h s 1"), Frame::error("ERR hash value is not an integer"));
+        assert_eq!(f.run("HINCRBY h big 1"), OVERFLOW);
+        assert_eq!(f.run("HINCRBYFLOAT h s 1"), Frame::error("ERR hash value is not a float"));
+        assert_eq!(f.run("HINCRBYFLOAT h n x"), NOT_FLOAT);
+        assert_eq!(f.run("HINCRBYFLOAT h n inf"), Frame::error("ERR value is NaN or Infinity"));
+        assert_eq!(f.run("HINCRBYFLOAT h f 0.1"), bulk("0.1"));
+        assert_eq!(f.run("HINCRBYFLOAT h f 0.2"), bulk("0.3"));
+        assert_eq!(f.run("HINCRBYFLOAT h n 2.5"), bulk("0.5"));
+        assert_eq!(f.run("HINCRBYFLOAT h big -9223372036854775806.5"), bulk("0.5"));
+        f.run("HSET h huge 1.7e308");
+        assert_eq!(f.run("HINCRBYFLOAT h huge 1.7e308"), Frame::error("ERR increment would produce NaN or Infinity"));
+        assert_eq!(
+            f.effects[f.effects.len() - 2],
+            Effect::HashSet { db: 0, key: Bytes::from("h"), pairs: vec![(Bytes::from("big"), bulk_bytes("0.5"))] }
+        );
+        assert_eq!(
+            f.take_events(),
+            ["hincrby", "hincrby", "hset", "hincrbyfloat", "hincrbyfloat", "hincrbyfloat", "hincrbyfloat", "hset"]
+        );
+        f.check_replay();
+    }
+
+    fn bulk_bytes(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn sum(a: &str, b: &str) -> String {
+        add_floats(a.as_bytes(), parse_f64(a.as_bytes()).unwrap(), b.as_bytes(), parse_f64(b.as_bytes()).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn float_sums_read_like_redis() {
+        // Replies of redis-server 7.0 to HINCRBYFLOAT with these operands.
+        assert_eq!(sum("0.1", "0.2"), "0.3");
+        assert_eq!(sum("10.5", "0.1"), "10.6");
+        assert_eq!(sum("0", "1e20"), "100000000000000000000");
+        assert_eq!(sum("0", "1e-20"), "0");
+        assert_eq!(sum("0", "-1e-20"), "0");
+        assert_eq!(sum("0", "-0.0"), "0");
+        assert_eq!(sum("0", "5.0e3"), "5000");
+        assert_eq!(sum("0", "3.0e-5"), "0.00003");
+        assert_eq!(sum("5e17", "1"), "500000000000000001");
+        assert_eq!(sum("0", "1.2345678901234567"), "1.2345678901234567");
+        assert_eq!(sum("2.5", "-2.5"), "0");
+        assert_eq!(sum("1", "-2.25"), "-1.25");
+        assert_eq!(sum("-0.000000000000000009", "0"), "-0.00000000000000001");
+        assert_eq!(sum("0.999999999999999999", "0"), "1");
+        assert_eq!(sum("+.5", "5."), "5.5");
+        assert_eq!(sum("1E+2", "-1e-1"), "99.9");
+        assert_eq!(add_floats(b"1.7e308", 1.7e308, b"1.7e308", 1.7e308), None);
+        assert_eq!(format_human(-0.0), "0");
+        assert_eq!(format_human(1.5e-10), "0.00000000015");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Sums of binary fractions are exact in `f64` and in decimal: both
+        /// ways must give the same text.
+        #[test]
+        fn decimal_sums_agree_with_exact_binary_sums(a in -1_000_000i64..1_000_000, b in -1_000_000i64..1_000_000) {
+            let (x, y) = (a as f64 / 1024.0, b as f64 / 1024.0);
+            let (xs, ys) = (format!("{x}"), format!("{y}"));
+            let mut want = format!("{}", x + y);
+            if want == "-0" {
+                want = "0".into();
+            }
+            proptest::prop_assert_eq!(add_floats(xs.as_bytes(), x, ys.as_bytes(), y), Some(want));
+        }
+
+        /// For any operands the text reads back as the `f64` sum, to within
+        /// the 17 fractional digits kept.
+        #[test]
+        fn decimal_sums_read_back_close(x in -1e12f64..1e12, y in -1e6f64..1e6) {
+            let (xs, ys) = (format!("{x:e}"), format!("{y}"));
+            let text = add_floats(xs.as_bytes(), x, ys.as_bytes(), y).unwrap();
+            let back: f64 = text.parse().unwrap();
+            proptest::prop_assert!((back - (x + y)).abs() <= (x + y).abs() * 1e-15 + 1e-17, "{} + {} = {}", xs, ys, text);
+        }
+    }
+
+    #[test]
+    fn hrandfield_counts_and_shapes() {
+        let mut f = Fixture::new();
+        f.run("HSET h a 1 b 2 c 3");
+        let all = vec![Bytes::from("a"), Bytes::from("b"), Bytes::from("c")];
+        assert_eq!(sorted_bulks(&f.run("HRANDFIELD h 3")), all);
+        assert_eq!(sorted_bulks(&f.run("HRANDFIELD h 10")), all);
+        assert_eq!(f.run("HRANDFIELD h 0"), Frame::Array(vec![]));
+        let Frame::Array(two) = f.run("HRANDFIELD h 2") else { panic!() };
+        assert_eq!(two.len(), 2);
+        assert_ne!(two[0], two[1]);
+        let Frame::Array(many) = f.run("HRANDFIELD h -10") else { panic!() };
+        assert_eq!(many.len(), 10);
+        let Frame::Array(flat) = f.run("HRANDFIELD h -4 WITHVALUES") else { panic!() };
+        assert_eq!(flat.len(), 8);
+        for pair in flat.chunks(2) {
+            let (Frame::Bulk(k), Frame::Bulk(v)) = (&pair[0], &pair[1]) else { panic!() };
+            assert_eq!(v[0] - b'1', k[0] - b'a');
+        }
+        f.session.proto = Protocol::Resp3;
+        let Frame::Array(nested) = f.run("HRANDFIELD h 2 WITHVALUES") else { panic!() };
+        assert_eq!(nested.len(), 2);
+        assert!(nested.iter().all(|p| matches!(p, Frame::Array(kv) if kv.len() == 2)));
+        assert_eq!(f.run("HRANDFIELD h 1 foo"), SYNTAX);
+        assert_eq!(f.run("HRANDFIELD h x"), NOT_INT);
+        assert_eq!(f.run("HRANDFIELD nope x"), NOT_INT);
+        assert_eq!(f.run("HRANDFIELD h -4611686018427387904 WITHVALUES"), Frame::error("ERR value is out of range"));
+        assert_eq!(
+            f.run("HRANDFIELD h -9223372036854775808"),
+            Frame::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        );
+    }
+
+    #[test]
+    fn hscan_returns_everything_matching() {
+        let mut f = Fixture::new();
+        f.run("HSET h a1 1 a2 2 b 3");
+        let Frame::Array(reply) = f.run("HSCAN h 0 MATCH a* COUNT 1") else { panic!() };
+        assert_eq!(reply[0], bulk("0"));
+        let Frame::Array(items) = &reply[1] else { panic!() };
+        assert_eq!(items.len(), 4);
+        assert_eq!(f.run("HSCAN h 0 COUNT 0"), SYNTAX);
+        assert_eq!(f.run("HSCAN h 0 MATCH"), SYNTAX);
+        assert_eq!(f.run("HSCAN h 0 TYPE string"), SYNTAX);
+        assert_eq!(f.run("HSCAN h x"), Frame::error("ERR invalid cursor"));
+    }
+
+    #[test]
+    fn scan_cursor_follows_strtoul() {
+        assert_eq!(parse_scan_cursor(b"0"), Ok(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Ok(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_scan_cursor(b""), Ok(0));
+        assert!(parse_scan_cursor(b"18446744073709551616").is_err());
+        assert!(parse_scan_cursor(b"+").is_err());
+        assert!(parse_scan_cursor(b" 1").is_err());
+        assert!(parse_scan_cursor(b"1x").is_err());
+    }
+
+    #[test]
+    fn sampling_is_distinct_or_exact() {
+        let mut rng = Seq(7);
+        for len in 1..20 {
+            for count in [0i64, 1, 2, 5, 19, 40] {
+                let mut p = sample_indices(&mut rng, len, count).unwrap();
+                assert_eq!(p.len(), (count as usize).min(len));
+                p.sort();
+                p.dedup();
+                assert_eq!(p.len(), (count as usize).min(len));
+                assert!(p.iter().all(|&i| i < len));
+            }
+            let p = sample_indices(&mut rng, len, -30).unwrap();
+            assert_eq!(p.len(), 30);
+            assert!(p.iter().all(|&i| i < len));
+        }
+        assert!(sample_indices(&mut rng, 3, -(MAX_RANDOM_REPLY as i64) - 1).is_err());
+        // Every element is reachable by a single pick.
+        let mut hits = [0; 5];
+        for _ in 0..500 {
+            hits[sample_indices(&mut rng, 5, 1).unwrap()[0]] += 1;
+        }
+        assert!(hits.iter().all(|&h| h > 0), "{hits:?}");
+    }
+
+    #[test]
+    fn pick_keeps_position_order_and_repeats() {
+        let items = ["a", "b", "c", "d"];
+        assert_eq!(pick(items.iter().copied(), &[3, 0, 3, 1]), ["d", "a", "d", "b"]);
+        assert_eq!(pick(items.iter().copied(), &[]), Vec::<&str>::new());
+    }
+}
