@@ -97,10 +97,7 @@ where
                 }
             } else if let Some(msg) = protocol_error.take() {
                 let proto = session.as_ref().map_or(Protocol::Resp2, |s| s.proto);
-                let mut out = BytesMut::new();
-                Frame::error_owned(format!("ERR {msg}")).encode(proto, &mut out);
-                stream.write_all(&out).await?;
-                return Ok(());
+                return close_with_error(stream, Frame::error_owned(format!("ERR {msg}")), proto).await;
             } else if eof || *shutdown.borrow() {
                 return Ok(());
             }
@@ -120,10 +117,8 @@ where
                         let _ = broker.send(Message::Disconnect { id }).await;
                     }
                 } else if buf.len() > limits.query_buffer_limit {
-                    let mut out = BytesMut::new();
-                    Frame::error("ERR Protocol error: client query buffer limit exceeded").encode(Protocol::Resp2, &mut out);
-                    stream.write_all(&out).await?;
-                    return Ok(());
+                    let err = Frame::error("ERR Protocol error: client query buffer limit exceeded");
+                    return close_with_error(stream, err, Protocol::Resp2).await;
                 }
             }
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
@@ -155,4 +150,32 @@ where
             _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
         }
     }
+}
+
+/// Writes a final error and closes gracefully: the write side is shut down
+/// first and what the client is still sending is read and discarded for a
+/// short while, so the client reads the error instead of a connection reset
+/// (closing a socket with unread input resets it).
+async fn close_with_error<S>(stream: &mut S, err: Frame, proto: Protocol) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    const LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX_DISCARD: usize = 64 * 1024 * 1024;
+    let mut out = BytesMut::new();
+    err.encode(proto, &mut out);
+    stream.write_all(&out).await?;
+    stream.shutdown().await?;
+    let mut scratch = vec![0u8; 64 * 1024];
+    let mut discarded = 0;
+    let drain = async {
+        while discarded < MAX_DISCARD {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod ctx;
+pub mod float;
 pub mod hash;
 pub mod keys;
 pub mod server;

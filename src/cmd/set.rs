@@ -688,7 +688,7 @@ mod tests {
         assert_eq!(f.run("SINTERSTORE d a nope"), Frame::Integer(0));
         assert!(f.ks.dbs[0].get(b"d").is_none());
         assert_eq!(f.run("SDIFFSTORE d a a"), Frame::Integer(0));
-        assert_eq!(f.take_events(), ["sunionstore", "sinterstore", "sdiffstore", "del"]);
+        assert_eq!(f.take_events(), ["set", "sunionstore", "sinterstore", "sdiffstore", "del"]);
         assert_eq!(f.run("SUNIONSTORE a a"), Frame::Integer(4));
         f.check_replay();
     }
