@@ -91,7 +91,7 @@ impl ZSet {
     pub fn new() -> ZSet {
         // Unpredictable priorities: insertion orders cannot be crafted to
         // unbalance the tree.
-        let seed = RandomState::new().hash_one(0x5a5e_7u64) | 1;
+        let seed = RandomState::new().hash_one(0x5a5e7u64) | 1;
         ZSet { map: HashMap::new(), nodes: Vec::new(), root: NIL, rng: seed }
     }
 
