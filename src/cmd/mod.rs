@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -136,7 +137,7 @@ impl Command {
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
-    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS];
+    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, zset::COMMANDS];
     FAMILIES
 }
 
