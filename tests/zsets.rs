@@ -309,6 +309,8 @@ fn randmember_and_scan() {
     let Value::Array(many) = val(&mut c, &["ZRANDMEMBER", "z", "-7", "WITHSCORES"]) else { panic!("an array") };
     assert_eq!(many.len(), 14);
     assert_eq!(err(&mut c, &["ZRANDMEMBER", "z", "1", "WITH"]), "ERR syntax error");
+    // A reply too large to build is refused instead of exhausting memory.
+    assert_eq!(err(&mut c, &["ZRANDMEMBER", "z", "-9223372036854775807"]), "ERR value is out of range");
     assert_eq!(val(&mut c, &["ZSCAN", "z", "0"]), Value::Array(vec![b("0"), arr(&["a", "1", "b", "2", "c", "3"])]));
     assert_eq!(
         val(&mut c, &["ZSCAN", "z", "0", "MATCH", "[bc]", "COUNT", "1"]),
