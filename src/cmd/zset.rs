@@ -1471,9 +1471,9 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
             });
         }
     }
-    let z = zset_from(result);
     match dst {
         Some(dst) => {
+            let z = zset_from(result);
             let event = match op {
                 SetOp::Union => "zunionstore",
                 SetOp::Inter => "zinterstore",
@@ -1481,7 +1481,14 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
             };
             store_result(ctx, &dst, z, event)
         }
-        None => Ok(members_reply(ctx.session.proto, owned(z.iter()), withscores)),
+        None => {
+            // Replied as computed: a weight can make a `-0` score, which
+            // Redis shows (ordered as equal to `0`, then by member).
+            let mut items: Vec<(Bytes, f64)> = result.into_iter().collect();
+            items
+                .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
+            Ok(members_reply(ctx.session.proto, items, withscores))
+        }
     }
 }
 
@@ -1715,6 +1722,18 @@ mod tests {
         assert_eq!(h.r2(&["zintercard", "2", "s", "z"]), ":1\r\n");
         assert_eq!(h.r2(&["zinterstore", "d", "2", "s", "z", "aggregate", "max"]), ":1\r\n");
         assert_eq!(h.r2(&["zrange", "d", "0", "-1", "withscores"]), "*2\r\n$1\r\nx\r\n$1\r\n2\r\n");
+    }
+
+    #[test]
+    fn weighted_negative_zero_is_shown_but_not_stored() {
+        let mut h = Harness::new();
+        h.r2(&["zadd", "q", "0", "a", "1", "b"]);
+        assert_eq!(
+            h.r2(&["zunion", "1", "q", "weights", "-1", "withscores"]),
+            "*4\r\n$1\r\nb\r\n$2\r\n-1\r\n$1\r\na\r\n$2\r\n-0\r\n"
+        );
+        h.r2(&["zunionstore", "d", "1", "q", "weights", "-1"]);
+        assert_eq!(h.r2(&["zscore", "d", "a"]), "$1\r\n0\r\n");
     }
 
     #[test]
