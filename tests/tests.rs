@@ -12,3 +12,4 @@ mod readme;
 mod server_commands;
 mod sets;
 mod strings;
+mod zsets;

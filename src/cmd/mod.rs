@@ -13,6 +13,7 @@ pub mod keys;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -140,7 +141,7 @@ impl Command {
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
     static FAMILIES: &[&[Command]] =
-        &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, hash::COMMANDS, set::COMMANDS];
+        &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, hash::COMMANDS, set::COMMANDS, zset::COMMANDS];
     FAMILIES
 }
 
