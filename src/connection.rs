@@ -120,9 +120,15 @@ where
             }
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                let reply = reply.map_err(|_| ConnError::BrokerGone)?;
+                let mut reply = reply.map_err(|_| ConnError::BrokerGone)?;
                 if !reply.out.is_empty() {
-                    stream.write_all(&reply.out).await?;
+                    if let Err(e) = stream.write_all(&reply.out).await {
+                        // The client is gone: what it was handed goes back.
+                        if let Some(h) = reply.handback.take() {
+                            h.give_back();
+                        }
+                        return Err(e.into());
+                    }
                 }
                 let close = reply.session.close;
                 session = Some(reply.session);

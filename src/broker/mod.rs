@@ -61,6 +61,25 @@ pub struct BatchReply {
     pub replies: usize,
     /// How many of the replies follow a write (they fail if persistence does).
     pub writes: usize,
+    /// What to give back if the replies never reach the client (elements a
+    /// blocking pop handed to it).
+    pub handback: Option<HandBack>,
+}
+
+/// Elements handed to a client by a blocking pop, and the way back to the
+/// broker: if the reply carrying them cannot be delivered (the client is
+/// gone), [`HandBack::give_back`] returns them to where they were taken from.
+#[derive(Debug)]
+pub struct HandBack {
+    effects: Vec<Effect>,
+    to: mpsc::UnboundedSender<Vec<Effect>>,
+}
+
+impl HandBack {
+    /// Sends the inverse effects to the broker, which re-applies (and logs) them.
+    pub fn give_back(self) {
+        let _ = self.to.send(self.effects);
+    }
 }
 
 /// An out-of-band message to a connection.
@@ -83,6 +102,10 @@ impl Release for Outgoing {
         let mut reply = self.reply;
         if let Some(err) = failure {
             if reply.writes > 0 {
+                // The client gets an error instead of what it was handed.
+                if let Some(h) = reply.handback.take() {
+                    h.give_back();
+                }
                 let mut out = BytesMut::new();
                 let text = format!(
                     "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
@@ -93,7 +116,11 @@ impl Release for Outgoing {
                 reply.out = out;
             }
         }
-        let _ = self.tx.send(reply);
+        if let Err(mut reply) = self.tx.send(reply) {
+            if let Some(h) = reply.handback.take() {
+                h.give_back();
+            }
+        }
     }
 }
 
@@ -105,6 +132,10 @@ struct Running {
     out: BytesMut,
     replies: usize,
     writes: usize,
+    /// Inverse effects of what blocking pops handed to this client.
+    handback: Vec<Effect>,
+    /// The deadline of the wait it was parked with (kept when re-parked).
+    deadline: Option<u64>,
 }
 
 /// The owner of all state.
@@ -121,6 +152,9 @@ pub struct Broker {
     waiters: Waiters<Running>,
     pushes: HashMap<u64, mpsc::UnboundedSender<Push>>,
     shutdown: bool,
+    /// Where undeliverable hand-offs come back ([`HandBack`]).
+    returns_tx: mpsc::UnboundedSender<Vec<Effect>>,
+    returns_rx: Option<mpsc::UnboundedReceiver<Vec<Effect>>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -131,7 +165,10 @@ pub fn unix_ms() -> u64 {
 impl Broker {
     /// A broker over a recovered keyspace.
     pub fn new(ks: Keyspace, server: ServerState, persister: Persister<Outgoing>) -> Broker {
+        let (returns_tx, returns_rx) = mpsc::unbounded_channel();
         Broker {
+            returns_tx,
+            returns_rx: Some(returns_rx),
             ks,
             server,
             persister,
@@ -151,6 +188,7 @@ impl Broker {
         let tick = Duration::from_millis(1000 / self.server.config.hz.max(1) as u64);
         let mut next_tick = tokio::time::Instant::now() + tick;
         let mut shutdown_signalled = false;
+        let mut returns = self.returns_rx.take().expect("run is called once");
         loop {
             let deadline = match self.waiters.next_deadline() {
                 Some(ms) => next_tick.min(instant_for(ms)),
@@ -165,6 +203,7 @@ impl Broker {
                         self.handle(msg);
                     }
                 }
+                Some(effects) = returns.recv() => self.hand_back(effects),
                 _ = tokio::time::sleep_until(deadline) => {
                     let now = tokio::time::Instant::now();
                     if now >= next_tick {
@@ -186,6 +225,9 @@ impl Broker {
         // Answer what is already queued, then stop.
         while let Ok(msg) = rx.try_recv() {
             self.handle(msg);
+        }
+        while let Ok(effects) = returns.try_recv() {
+            self.hand_back(effects);
         }
         self.flush();
         self.persister.shutdown();
@@ -211,6 +253,8 @@ impl Broker {
                     out: BytesMut::new(),
                     replies: 0,
                     writes: 0,
+                    handback: Vec::new(),
+                    deadline: None,
                 };
                 self.execute_batch(run);
             }
@@ -223,9 +267,10 @@ impl Broker {
         let now_ms = unix_ms();
         while let Some(argv) = run.commands.pop_front() {
             let before = self.effects.len();
-            let (frame, block) = self.exec_one(&mut run.session, &argv, now_ms);
+            let (frame, block) = self.exec_one(&mut run, &argv, now_ms, false);
             if let Some(block) = block {
                 run.commands.push_front(argv);
+                run.deadline = block.deadline_ms;
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
@@ -242,30 +287,60 @@ impl Broker {
             }
         }
         self.note_client(&run.session);
-        let reply = BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes };
+        let handback = (!run.handback.is_empty())
+            .then(|| HandBack { effects: std::mem::take(&mut run.handback), to: self.returns_tx.clone() });
+        let reply =
+            BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes, handback };
         self.outbox.push(Outgoing { tx: run.reply, reply });
     }
 
-    /// Runs one command against the state; a blocking command that must
-    /// wait comes back with its [`cmd::Block`].
+    /// Runs one command of `run` against the state (`woken`: re-run for a
+    /// parked client); a blocking command that must wait comes back with
+    /// its [`cmd::Block`]. What it hands the client is noted in `run`.
     fn exec_one(
         &mut self,
-        session: &mut Session,
+        run: &mut Running,
         argv: &[Bytes],
         now_ms: u64,
+        woken: bool,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
         let mut ctx = Ctx {
             ks: &mut self.ks,
-            session,
+            session: &mut run.session,
             server: &mut self.server,
             effects: &mut self.effects,
             now_ms,
             in_exec: false,
             block: None,
             events: &mut self.events,
+            woken,
+            handback: Vec::new(),
         };
         let frame = cmd::execute(&mut ctx, argv);
-        (frame, ctx.block)
+        let block = ctx.block.take();
+        // In the order of the takes; `hand_back` undoes them last first.
+        run.handback.extend(ctx.handback);
+        (frame, block)
+    }
+
+    /// Re-applies elements whose hand-off failed (the client was gone), as
+    /// new logged effects, and serves anyone waiting for them.
+    fn hand_back(&mut self, effects: Vec<Effect>) {
+        for e in effects.into_iter().rev() {
+            if let Effect::ListPush { db, key, .. } = &e {
+                let d = &self.ks.dbs[*db as usize];
+                if d.get(key).is_some_and(|x| !matches!(x.value, crate::state::Value::List(_))) {
+                    tracing::warn!("cannot give back elements to {key:?}: it now holds another type");
+                    continue;
+                }
+            }
+            let before = self.effects.len();
+            self.ks.apply(&e);
+            self.effects.push(e);
+            if !self.waiters.is_empty() {
+                self.wake_for(before);
+            }
+        }
     }
 
     fn note_client(&mut self, s: &Session) {
@@ -279,14 +354,26 @@ impl Broker {
         }
     }
 
+    /// The watched keys that effects from `from` on may have given elements.
+    fn ready_keys(&self, from: usize) -> Vec<(u32, Bytes)> {
+        let mut out = Vec::new();
+        for e in &self.effects[from..] {
+            if let Effect::SwapDb { a, b } = e {
+                for db in [*a, *b] {
+                    out.extend(self.waiters.keys_in(db).into_iter().map(|k| (db, k)));
+                }
+            } else if let Some((db, k)) = e.target() {
+                if self.waiters.has_key(db, k) {
+                    out.push((db, k.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Serves parked clients whose keys were touched by effects from `from` on.
     fn wake_for(&mut self, from: usize) {
-        let mut ready: VecDeque<(u32, Bytes)> = self.effects[from..]
-            .iter()
-            .filter_map(|e| e.target())
-            .filter(|(db, k)| self.waiters.has_key(*db, k))
-            .map(|(db, k)| (db, k.clone()))
-            .collect();
+        let mut ready: VecDeque<(u32, Bytes)> = self.ready_keys(from).into();
         while let Some((db, key)) = ready.pop_front() {
             while let Some(mut run) = self.waiters.take_first(db, &key) {
                 if run.reply.is_closed() {
@@ -294,9 +381,11 @@ impl Broker {
                 }
                 let mark = self.effects.len();
                 let argv = run.commands.pop_front().expect("a parked batch has its blocked command first");
-                let (frame, block) = self.exec_one(&mut run.session, &argv, unix_ms());
-                if let Some(block) = block {
-                    // Still nothing for it: back to the head of the line.
+                let (frame, block) = self.exec_one(&mut run, &argv, unix_ms(), true);
+                if let Some(mut block) = block {
+                    // Still nothing for it: back to the head of the line,
+                    // with the deadline it first had.
+                    block.deadline_ms = run.deadline;
                     run.commands.push_front(argv);
                     self.waiters.park_front(run.session.id, run.session.db, block, run);
                     break;
@@ -305,13 +394,7 @@ impl Broker {
                 run.replies += 1;
                 if self.effects.len() > mark {
                     run.writes += 1;
-                    for e in &self.effects[mark..] {
-                        if let Some((d, k)) = e.target() {
-                            if self.waiters.has_key(d, k) {
-                                ready.push_back((d, k.clone()));
-                            }
-                        }
-                    }
+                    ready.extend(self.ready_keys(mark));
                 }
                 self.execute_batch(run);
             }
