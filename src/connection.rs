@@ -146,3 +146,39 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::HandBack;
+    use crate::state::Effect;
+
+    #[tokio::test]
+    async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
+        let (client, server) = tokio::io::duplex(1024);
+        let (broker_tx, mut broker_rx) = mpsc::channel(8);
+        let (_push_tx, push_rx) = mpsc::unbounded_channel();
+        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
+        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
+        let conn = tokio::spawn(serve(server, 7, broker_tx, push_rx, limits, shutdown_rx));
+        let mut client = client;
+        client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
+        let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        // The client goes away while its command waits.
+        drop(client);
+        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
+        // The broker had already served it: the reply carries the element.
+        let (returns_tx, mut returns_rx) = mpsc::unbounded_channel();
+        let effect = Effect::ListPush { db: 0, key: Bytes::from("q"), left: true, items: vec![Bytes::from("a")] };
+        let reply = BatchReply {
+            session: batch.session,
+            out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
+            replies: 1,
+            writes: 1,
+            handback: Some(HandBack::new(vec![effect.clone()], returns_tx)),
+        };
+        batch.reply.send(reply).unwrap();
+        assert!(conn.await.unwrap().is_err(), "the write fails");
+        assert_eq!(returns_rx.recv().await, Some(vec![effect]));
+    }
+}

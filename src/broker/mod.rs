@@ -76,6 +76,11 @@ pub struct HandBack {
 }
 
 impl HandBack {
+    /// Inverse `effects` that will go back through `to`.
+    pub fn new(effects: Vec<Effect>, to: mpsc::UnboundedSender<Vec<Effect>>) -> HandBack {
+        HandBack { effects, to }
+    }
+
     /// Sends the inverse effects to the broker, which re-applies (and logs) them.
     pub fn give_back(self) {
         let _ = self.to.send(self.effects);
@@ -288,7 +293,7 @@ impl Broker {
         }
         self.note_client(&run.session);
         let handback = (!run.handback.is_empty())
-            .then(|| HandBack { effects: std::mem::take(&mut run.handback), to: self.returns_tx.clone() });
+            .then(|| HandBack::new(std::mem::take(&mut run.handback), self.returns_tx.clone()));
         let reply =
             BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes, handback };
         self.outbox.push(Outgoing { tx: run.reply, reply });
@@ -449,4 +454,117 @@ impl Broker {
 fn instant_for(unix_ms_deadline: u64) -> tokio::time::Instant {
     let now = unix_ms();
     tokio::time::Instant::now() + Duration::from_millis(unix_ms_deadline.saturating_sub(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::state::Value;
+
+    fn broker() -> Broker {
+        let config = Config::default();
+        let (persister, ks) = Persister::open(&config).expect("in-memory persistence");
+        Broker::new(ks, ServerState::new(config), persister)
+    }
+
+    fn send(b: &mut Broker, client: u64, commands: &[&[&str]]) -> oneshot::Receiver<BatchReply> {
+        let (tx, rx) = oneshot::channel();
+        let commands =
+            commands.iter().map(|c| c.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()).collect();
+        let session = Session { id: client, ..Session::default() };
+        b.handle(Message::Batch(Batch { session, commands, reply: tx }));
+        rx
+    }
+
+    fn list(b: &Broker, key: &str) -> Vec<Bytes> {
+        match b.ks.dbs[0].get(key.as_bytes()).map(|e| &e.value) {
+            Some(Value::List(l)) => l.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn out(rx: &mut oneshot::Receiver<BatchReply>) -> String {
+        String::from_utf8_lossy(&rx.try_recv().expect("a reply").out).into_owned()
+    }
+
+    /// Feeds back what undeliverable replies returned, as `run` would.
+    fn take_returns(b: &mut Broker, returns: &mut mpsc::UnboundedReceiver<Vec<Effect>>) -> usize {
+        let mut n = 0;
+        while let Ok(effects) = returns.try_recv() {
+            b.hand_back(effects);
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn an_element_served_to_a_client_gone_before_the_reply_goes_back() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let waiter = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let mut producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
+        // The waiter was served `a`; its connection goes away before the
+        // reply leaves (the check before serving could not see it).
+        assert_eq!(list(&b, "q"), ["b"]);
+        drop(waiter);
+        b.flush();
+        assert_eq!(out(&mut producer), ":2\r\n");
+        assert_eq!(take_returns(&mut b, &mut returns), 1);
+        assert_eq!(list(&b, "q"), ["a", "b"]);
+        // Giving back is a logged effect like any other.
+        assert!(matches!(b.effects.last(), Some(Effect::ListPush { left: true, .. })));
+    }
+
+    #[test]
+    fn a_given_back_element_serves_the_next_waiter() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let first = send(&mut b, 1, &[&["BRPOP", "q", "0"]]);
+        let mut second = send(&mut b, 3, &[&["BLMPOP", "0", "1", "q", "RIGHT", "COUNT", "5"]]);
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b", "c"]]);
+        // First served `c`; second took `a b`.
+        assert!(list(&b, "q").is_empty());
+        drop(first);
+        b.flush();
+        assert_eq!(out(&mut second), "*2\r\n$1\r\nq\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+        assert_eq!(take_returns(&mut b, &mut returns), 1);
+        assert_eq!(list(&b, "q"), ["c"]);
+        let mut third = send(&mut b, 4, &[&["BRPOP", "q", "0"]]);
+        b.flush();
+        assert_eq!(out(&mut third), "*2\r\n$1\r\nq\r\n$1\r\nc\r\n");
+    }
+
+    #[test]
+    fn delivered_replies_give_nothing_back_and_moves_are_kept() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let mut popper = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let mover = send(&mut b, 3, &[&["BLMOVE", "q", "done", "LEFT", "RIGHT", "0"]]);
+        let _ = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
+        drop(mover);
+        b.flush();
+        assert_eq!(out(&mut popper), "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+        // A moved element is safe in its destination: nothing to give back.
+        assert_eq!(take_returns(&mut b, &mut returns), 0);
+        assert_eq!(list(&b, "done"), ["b"]);
+    }
+
+    #[test]
+    fn a_waiter_keeps_its_deadline_when_reparked() {
+        let mut b = broker();
+        let _first = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let _second = send(&mut b, 3, &[&["BLPOP", "q", "100"]]);
+        let deadline = b.waiters.next_deadline().unwrap();
+        // Let the clock move so a recomputed deadline would differ.
+        let t = unix_ms();
+        while unix_ms() == t {
+            std::hint::spin_loop();
+        }
+        // The first waiter takes the only element; the second is woken for
+        // nothing and parked again with its original deadline.
+        let _ = send(&mut b, 2, &[&["RPUSH", "q", "a"]]);
+        assert!(list(&b, "q").is_empty());
+        assert_eq!(b.waiters.next_deadline(), Some(deadline));
+    }
 }
