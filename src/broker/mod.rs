@@ -541,7 +541,7 @@ mod tests {
         let mut returns = b.returns_rx.take().unwrap();
         let mut popper = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
         let mover = send(&mut b, 3, &[&["BLMOVE", "q", "done", "LEFT", "RIGHT", "0"]]);
-        let _ = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
         drop(mover);
         b.flush();
         assert_eq!(out(&mut popper), "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
@@ -563,7 +563,7 @@ mod tests {
         }
         // The first waiter takes the only element; the second is woken for
         // nothing and parked again with its original deadline.
-        let _ = send(&mut b, 2, &[&["RPUSH", "q", "a"]]);
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a"]]);
         assert!(list(&b, "q").is_empty());
         assert_eq!(b.waiters.next_deadline(), Some(deadline));
     }
