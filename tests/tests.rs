@@ -5,3 +5,4 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod lists;

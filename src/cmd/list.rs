@@ -315,7 +315,9 @@ fn note_handed(ctx: &mut Ctx, key: &Bytes, left: bool, items: &[Bytes]) {
 
 /// Parks the client on `keys` for `timeout_ms` (`None`: forever).
 fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: Option<u64>, on_timeout: Frame) -> CmdResult {
-    let deadline_ms = timeout_ms.map(|ms| ctx.now_ms.saturating_add(ms));
+    // `now_ms` is truncated to the millisecond: one more so the wait is
+    // never shorter than asked.
+    let deadline_ms = timeout_ms.map(|ms| ctx.now_ms.saturating_add(ms + 1));
     ctx.block = Some(Block { keys: keys.to_vec(), deadline_ms, on_timeout });
     Ok(Frame::NullArray)
 }
@@ -794,7 +796,7 @@ mod tests {
         assert_eq!(h.run(&["LMPOP", "1", "l", "RIGHT", "COUNT", "3"]), "*2\r\n$1\r\nl\r\n*1\r\n$1\r\nb\r\n");
         assert_eq!(h.run(&["BLPOP", "l", "1.5"]), "_\r\n");
         let block = h.blocked.take().expect("BLPOP waits");
-        assert_eq!(block.deadline_ms, Some(2_500));
+        assert_eq!(block.deadline_ms, Some(2_501));
         assert_eq!(block.on_timeout, Frame::NullArray);
     }
 
