@@ -567,4 +567,44 @@ mod tests {
         assert!(list(&b, "q").is_empty());
         assert_eq!(b.waiters.next_deadline(), Some(deadline));
     }
+
+    fn apply(b: &mut Broker, e: Effect) {
+        let before = b.effects.len();
+        b.ks.apply(&e);
+        b.effects.push(e);
+        b.wake_for(before);
+    }
+
+    fn put_list(db: u32, key: &str, item: &str) -> Effect {
+        let value = Value::List([Bytes::copy_from_slice(item.as_bytes())].into_iter().collect());
+        Effect::Put {
+            db,
+            key: Bytes::copy_from_slice(key.as_bytes()),
+            value,
+            expire: crate::state::ExpireChange::Clear,
+        }
+    }
+
+    #[test]
+    fn rename_copy_move_and_swapdb_wake_waiters() {
+        let mut b = broker();
+        let k = |s: &str| Bytes::copy_from_slice(s.as_bytes());
+        let mut renamed = send(&mut b, 1, &[&["BLPOP", "renamed", "0"]]);
+        let mut copied = send(&mut b, 2, &[&["BLPOP", "copied", "0"]]);
+        let mut moved = send(&mut b, 3, &[&["BLPOP", "moved", "0"]]);
+        let mut swapped = send(&mut b, 4, &[&["BLPOP", "swapped", "0"]]);
+        apply(&mut b, put_list(0, "tmp", "a"));
+        apply(&mut b, Effect::Rename { db: 0, from: k("tmp"), to: k("renamed") });
+        apply(&mut b, put_list(0, "copied", "b"));
+        apply(&mut b, put_list(1, "moved", "c"));
+        apply(&mut b, Effect::Move { db: 1, key: k("moved"), to_db: 0 });
+        apply(&mut b, put_list(1, "swapped", "d"));
+        apply(&mut b, Effect::SwapDb { a: 0, b: 1 });
+        b.flush();
+        assert_eq!(out(&mut renamed), "*2\r\n$7\r\nrenamed\r\n$1\r\na\r\n");
+        assert_eq!(out(&mut copied), "*2\r\n$6\r\ncopied\r\n$1\r\nb\r\n");
+        assert_eq!(out(&mut moved), "*2\r\n$5\r\nmoved\r\n$1\r\nc\r\n");
+        assert_eq!(out(&mut swapped), "*2\r\n$7\r\nswapped\r\n$1\r\nd\r\n");
+        assert!(b.waiters.is_empty());
+    }
 }
