@@ -120,7 +120,12 @@ where
             }
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                let mut reply = reply.map_err(|_| ConnError::BrokerGone)?;
+                let mut reply = match reply {
+                    Ok(reply) => reply,
+                    // The broker dropped the wait of a client that hung up.
+                    Err(_) if eof => return Ok(()),
+                    Err(_) => return Err(ConnError::BrokerGone),
+                };
                 if !reply.out.is_empty() {
                     if let Err(e) = stream.write_all(&reply.out).await {
                         // The client is gone: what it was handed goes back.

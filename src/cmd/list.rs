@@ -278,10 +278,12 @@ fn range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
     Some((start as usize, stop as usize + 1))
 }
 
+/// The event a pop from that end raises.
 fn pop_event(left: bool) -> &'static str {
     if left { "lpop" } else { "rpop" }
 }
 
+/// The event a push onto that end raises.
 fn push_event(left: bool) -> &'static str {
     if left { "lpush" } else { "rpush" }
 }
@@ -322,6 +324,7 @@ fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: Option<u64>, on_timeout: Fra
     Ok(Frame::NullArray)
 }
 
+/// `LPUSH`/`RPUSH` and, with `only_existing`, `LPUSHX`/`RPUSHX`.
 fn push(ctx: &mut Ctx, args: &mut Args, left: bool, only_existing: bool) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let items = args.rest().to_vec();
@@ -357,6 +360,7 @@ fn rpushx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     push(ctx, args, false, true)
 }
 
+/// `LPOP`/`RPOP`: one element (bulk) or, with a count, an array.
 fn pop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let count = match args.remaining() {
@@ -657,6 +661,7 @@ fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     block(ctx, keys, timeout, Frame::NullArray)
 }
 
+/// `BLPOP`/`BRPOP`: `[key, element]` from the first non-empty list, or wait.
 fn bpop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
     let all = args.rest();
     let (timeout, keys) = all.split_last().ok_or(SYNTAX)?;
@@ -685,6 +690,7 @@ fn brpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     bpop(ctx, args, false)
 }
 
+/// `BLMOVE`/`BRPOPLPUSH`: move at once if `src` has elements, or wait on it.
 fn bmove(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from: bool, to: bool, timeout: &[u8]) -> CmdResult {
     let timeout = parse_timeout(timeout)?;
     if waitable_len(ctx, src)?.is_some() {
