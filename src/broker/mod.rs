@@ -248,7 +248,9 @@ impl Broker {
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
                 self.server.clients.remove(&id);
-                self.waiters.remove_client(id);
+                if let Some(run) = self.waiters.remove_client(id) {
+                    self.abandon(run);
+                }
             }
             Message::Batch(b) => {
                 let run = Running {
@@ -328,6 +330,14 @@ impl Broker {
         (frame, block)
     }
 
+    /// Drops a parked batch whose client is gone, giving back what earlier
+    /// commands of the batch were handed (their replies were never sent).
+    fn abandon(&mut self, run: Running) {
+        if !run.handback.is_empty() {
+            self.hand_back(run.handback);
+        }
+    }
+
     /// Re-applies elements whose hand-off failed (the client was gone), as
     /// new logged effects, and serves anyone waiting for them.
     fn hand_back(&mut self, effects: Vec<Effect>) {
@@ -382,6 +392,7 @@ impl Broker {
         while let Some((db, key)) = ready.pop_front() {
             while let Some(mut run) = self.waiters.take_first(db, &key) {
                 if run.reply.is_closed() {
+                    self.abandon(run);
                     continue;
                 }
                 let mark = self.effects.len();
@@ -606,5 +617,17 @@ mod tests {
         assert_eq!(out(&mut moved), "*2\r\n$5\r\nmoved\r\n$1\r\nc\r\n");
         assert_eq!(out(&mut swapped), "*2\r\n$7\r\nswapped\r\n$1\r\nd\r\n");
         assert!(b.waiters.is_empty());
+    }
+
+    #[test]
+    fn a_pipeline_abandoned_while_parked_gives_back_what_it_was_handed() {
+        let mut b = broker();
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q1", "a", "b"]]);
+        let waiter = send(&mut b, 1, &[&["BLPOP", "q1", "0"], &["BLPOP", "q2", "0"]]);
+        assert_eq!(list(&b, "q1"), ["b"]);
+        drop(waiter);
+        b.handle(Message::Disconnect { id: 1 });
+        assert!(b.waiters.is_empty());
+        assert_eq!(list(&b, "q1"), ["a", "b"]);
     }
 }
