@@ -231,6 +231,9 @@ impl Broker {
         while let Ok(msg) = rx.try_recv() {
             self.handle(msg);
         }
+        self.flush();
+        // Replies released by that flush to clients already gone give their
+        // elements back; log those too before stopping.
         while let Ok(effects) = returns.try_recv() {
             self.hand_back(effects);
         }
