@@ -46,7 +46,19 @@ pub async fn serve<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, limits, &mut shutdown).await;
+    let mut in_flight = None;
+    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, limits, &mut shutdown, &mut in_flight).await;
+    if let Some(mut rx) = in_flight {
+        // Replies that will never be written: refuse any still to come (their
+        // sender then gives back what they carry) and give back what one
+        // already handed over carries.
+        rx.close();
+        if let Ok(mut reply) = rx.try_recv() {
+            if let Some(h) = reply.handback.take() {
+                h.give_back();
+            }
+        }
+    }
     let _ = broker.send(Message::Disconnect { id }).await;
     let _ = stream.shutdown().await;
     result
@@ -59,6 +71,7 @@ async fn serve_inner<S>(
     push_rx: &mut mpsc::UnboundedReceiver<Push>,
     limits: ConnLimits,
     shutdown: &mut watch::Receiver<bool>,
+    in_flight: &mut Option<oneshot::Receiver<BatchReply>>,
 ) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -66,11 +79,15 @@ where
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut session = Some(Session { id, ..Session::default() });
-    let mut in_flight: Option<oneshot::Receiver<BatchReply>> = None;
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
+    // False once the broker has forgotten this client (after a disconnect):
+    // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
     loop {
+        if !push_open && in_flight.is_none() {
+            return Ok(());
+        }
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
             while protocol_error.is_none() {
@@ -89,7 +106,7 @@ where
                     .send(Message::Batch(Batch { session, commands, reply: tx }))
                     .await
                     .map_err(|_| ConnError::BrokerGone)?;
-                in_flight = Some(rx);
+                *in_flight = Some(rx);
                 if eof {
                     // The client is gone: a command of this batch that blocks
                     // must not wait for it.
@@ -122,15 +139,21 @@ where
                 }
             }
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
-                in_flight = None;
-                let reply = match reply {
+                *in_flight = None;
+                let mut reply = match reply {
                     Ok(reply) => reply,
-                    // A blocked command dropped because the client left.
+                    // The broker dropped the wait of a client that hung up.
                     Err(_) if eof => return Ok(()),
                     Err(_) => return Err(ConnError::BrokerGone),
                 };
                 if !reply.out.is_empty() {
-                    stream.write_all(&reply.out).await?;
+                    if let Err(e) = stream.write_all(&reply.out).await {
+                        // The client is gone: what it was handed goes back.
+                        if let Some(h) = reply.handback.take() {
+                            h.give_back();
+                        }
+                        return Err(e.into());
+                    }
                 }
                 let close = reply.session.close;
                 session = Some(reply.session);
@@ -141,10 +164,8 @@ where
             push = push_rx.recv(), if push_open => {
                 match push {
                     Some(Push::Data(data)) => stream.write_all(&data).await?,
-                    // After the end of input the broker forgets the client, which
-                    // closes this channel; replies still in flight are written.
-                    None if eof => push_open = false,
-                    Some(Push::Kill) | None => return Ok(()),
+                    Some(Push::Kill) => return Ok(()),
+                    None => push_open = false,
                 }
             }
             _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
@@ -178,4 +199,71 @@ where
     };
     let _ = tokio::time::timeout(LINGER, drain).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::HandBack;
+    use crate::state::Effect;
+
+    #[tokio::test]
+    async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
+        let (client, server) = tokio::io::duplex(1024);
+        let (broker_tx, mut broker_rx) = mpsc::channel(8);
+        let (_push_tx, push_rx) = mpsc::unbounded_channel();
+        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
+        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
+        let conn = tokio::spawn(serve(server, 7, broker_tx, push_rx, limits, shutdown_rx));
+        let mut client = client;
+        client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
+        let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        // The client goes away while its command waits.
+        drop(client);
+        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
+        // The broker had already served it: the reply carries the element.
+        let (returns_tx, mut returns_rx) = mpsc::unbounded_channel();
+        let effect = Effect::ListPush { db: 0, key: Bytes::from("q"), left: true, items: vec![Bytes::from("a")] };
+        let reply = BatchReply {
+            session: batch.session,
+            out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
+            replies: 1,
+            writes: 1,
+            handback: Some(HandBack::new(vec![effect.clone()], returns_tx)),
+        };
+        batch.reply.send(reply).unwrap();
+        assert!(conn.await.unwrap().is_err(), "the write fails");
+        assert_eq!(returns_rx.recv().await, Some(vec![effect]));
+    }
+
+    #[tokio::test]
+    async fn a_half_closed_client_still_gets_the_reply_in_flight_after_the_broker_forgets_it() {
+        let (client, server) = tokio::io::duplex(1024);
+        let (broker_tx, mut broker_rx) = mpsc::channel(8);
+        let (push_tx, push_rx) = mpsc::unbounded_channel();
+        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
+        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
+        let conn = tokio::spawn(serve(server, 7, broker_tx, push_rx, limits, shutdown_rx));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
+        wr.shutdown().await.unwrap();
+        let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
+        // The broker had served the client before it saw the disconnect,
+        // then forgot the client.
+        drop(push_tx);
+        tokio::task::yield_now().await;
+        let reply = BatchReply {
+            session: batch.session,
+            out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
+            replies: 1,
+            writes: 1,
+            handback: None,
+        };
+        batch.reply.send(reply).expect("the connection still waits for its reply");
+        let mut got = Vec::new();
+        rd.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+        assert!(conn.await.unwrap().is_ok());
+    }
 }

@@ -7,6 +7,7 @@ mod common;
 mod core_server;
 mod hashes;
 mod keys;
+mod lists;
 mod protocol;
 mod readme;
 mod server_commands;

@@ -54,6 +54,11 @@ impl<T> Waiters<T> {
         self.by_key.contains_key(&(db, key.clone()))
     }
 
+    /// The keys someone waits on in `db`.
+    pub fn keys_in(&self, db: u32) -> Vec<Bytes> {
+        self.by_key.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect()
+    }
+
     /// The earliest deadline, Unix milliseconds.
     pub fn next_deadline(&self) -> Option<u64> {
         self.deadlines.first().map(|(t, _)| *t)

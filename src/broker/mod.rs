@@ -61,6 +61,30 @@ pub struct BatchReply {
     pub replies: usize,
     /// How many of the replies follow a write (they fail if persistence does).
     pub writes: usize,
+    /// What to give back if the replies never reach the client (elements a
+    /// blocking pop handed to it).
+    pub handback: Option<HandBack>,
+}
+
+/// Elements handed to a client by a blocking pop, and the way back to the
+/// broker: if the reply carrying them cannot be delivered (the client is
+/// gone), [`HandBack::give_back`] returns them to where they were taken from.
+#[derive(Debug)]
+pub struct HandBack {
+    effects: Vec<Effect>,
+    to: mpsc::UnboundedSender<Vec<Effect>>,
+}
+
+impl HandBack {
+    /// Inverse `effects` that will go back through `to`.
+    pub fn new(effects: Vec<Effect>, to: mpsc::UnboundedSender<Vec<Effect>>) -> HandBack {
+        HandBack { effects, to }
+    }
+
+    /// Sends the inverse effects to the broker, which re-applies (and logs) them.
+    pub fn give_back(self) {
+        let _ = self.to.send(self.effects);
+    }
 }
 
 /// An out-of-band message to a connection.
@@ -83,6 +107,10 @@ impl Release for Outgoing {
         let mut reply = self.reply;
         if let Some(err) = failure {
             if reply.writes > 0 {
+                // The client gets an error instead of what it was handed.
+                if let Some(h) = reply.handback.take() {
+                    h.give_back();
+                }
                 let mut out = BytesMut::new();
                 let text = format!(
                     "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
@@ -93,7 +121,11 @@ impl Release for Outgoing {
                 reply.out = out;
             }
         }
-        let _ = self.tx.send(reply);
+        if let Err(mut reply) = self.tx.send(reply) {
+            if let Some(h) = reply.handback.take() {
+                h.give_back();
+            }
+        }
     }
 }
 
@@ -105,6 +137,10 @@ struct Running {
     out: BytesMut,
     replies: usize,
     writes: usize,
+    /// Inverse effects of what blocking pops handed to this client.
+    handback: Vec<Effect>,
+    /// The deadline of the wait it was parked with (kept when re-parked).
+    deadline: Option<u64>,
 }
 
 /// The owner of all state.
@@ -121,6 +157,9 @@ pub struct Broker {
     waiters: Waiters<Running>,
     pushes: HashMap<u64, mpsc::UnboundedSender<Push>>,
     shutdown: bool,
+    /// Where undeliverable hand-offs come back ([`HandBack`]).
+    returns_tx: mpsc::UnboundedSender<Vec<Effect>>,
+    returns_rx: Option<mpsc::UnboundedReceiver<Vec<Effect>>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -131,7 +170,10 @@ pub fn unix_ms() -> u64 {
 impl Broker {
     /// A broker over a recovered keyspace.
     pub fn new(ks: Keyspace, server: ServerState, persister: Persister<Outgoing>) -> Broker {
+        let (returns_tx, returns_rx) = mpsc::unbounded_channel();
         Broker {
+            returns_tx,
+            returns_rx: Some(returns_rx),
             ks,
             server,
             persister,
@@ -151,6 +193,7 @@ impl Broker {
         let tick = Duration::from_millis(1000 / self.server.config.hz.max(1) as u64);
         let mut next_tick = tokio::time::Instant::now() + tick;
         let mut shutdown_signalled = false;
+        let mut returns = self.returns_rx.take().expect("run is called once");
         loop {
             let deadline = match self.waiters.next_deadline() {
                 Some(ms) => next_tick.min(instant_for(ms)),
@@ -165,6 +208,7 @@ impl Broker {
                         self.handle(msg);
                     }
                 }
+                Some(effects) = returns.recv() => self.hand_back(effects),
                 _ = tokio::time::sleep_until(deadline) => {
                     let now = tokio::time::Instant::now();
                     if now >= next_tick {
@@ -188,6 +232,12 @@ impl Broker {
             self.handle(msg);
         }
         self.flush();
+        // Replies released by that flush to clients already gone give their
+        // elements back; log those too before stopping.
+        while let Ok(effects) = returns.try_recv() {
+            self.hand_back(effects);
+        }
+        self.flush();
         self.persister.shutdown();
     }
 
@@ -201,7 +251,9 @@ impl Broker {
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
                 self.server.clients.remove(&id);
-                self.waiters.remove_client(id);
+                if let Some(run) = self.waiters.remove_client(id) {
+                    self.abandon(run);
+                }
             }
             Message::Batch(b) => {
                 let run = Running {
@@ -211,6 +263,8 @@ impl Broker {
                     out: BytesMut::new(),
                     replies: 0,
                     writes: 0,
+                    handback: Vec::new(),
+                    deadline: None,
                 };
                 self.execute_batch(run);
             }
@@ -223,9 +277,10 @@ impl Broker {
         let now_ms = unix_ms();
         while let Some(argv) = run.commands.pop_front() {
             let before = self.effects.len();
-            let (frame, block) = self.exec_one(&mut run.session, &argv, now_ms);
+            let (frame, block) = self.exec_one(&mut run, &argv, now_ms, false);
             if let Some(block) = block {
                 run.commands.push_front(argv);
+                run.deadline = block.deadline_ms;
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
@@ -246,31 +301,69 @@ impl Broker {
             }
         }
         self.note_client(&run.session);
-        let reply = BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes };
+        let handback = (!run.handback.is_empty())
+            .then(|| HandBack::new(std::mem::take(&mut run.handback), self.returns_tx.clone()));
+        let reply =
+            BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes, handback };
         self.outbox.push(Outgoing { tx: run.reply, reply });
     }
 
-    /// Runs one command against the state; a blocking command that must
-    /// wait comes back with its [`cmd::Block`].
+    /// Runs one command of `run` against the state (`woken`: re-run for a
+    /// parked client); a blocking command that must wait comes back with
+    /// its [`cmd::Block`]. What it hands the client is noted in `run`.
     fn exec_one(
         &mut self,
-        session: &mut Session,
+        run: &mut Running,
         argv: &[Bytes],
         now_ms: u64,
+        woken: bool,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
         self.server.blocked_clients = self.waiters.len();
         let mut ctx = Ctx {
             ks: &mut self.ks,
-            session,
+            session: &mut run.session,
             server: &mut self.server,
             effects: &mut self.effects,
             now_ms,
             in_exec: false,
             block: None,
             events: &mut self.events,
+            woken,
+            handback: Vec::new(),
         };
         let frame = cmd::execute(&mut ctx, argv);
-        (frame, ctx.block)
+        let block = ctx.block.take();
+        // In the order of the takes; `hand_back` undoes them last first.
+        run.handback.extend(ctx.handback);
+        (frame, block)
+    }
+
+    /// Drops a parked batch whose client is gone, giving back what earlier
+    /// commands of the batch were handed (their replies were never sent).
+    fn abandon(&mut self, run: Running) {
+        if !run.handback.is_empty() {
+            self.hand_back(run.handback);
+        }
+    }
+
+    /// Re-applies elements whose hand-off failed (the client was gone), as
+    /// new logged effects, and serves anyone waiting for them.
+    fn hand_back(&mut self, effects: Vec<Effect>) {
+        for e in effects.into_iter().rev() {
+            if let Effect::ListPush { db, key, .. } = &e {
+                let d = &self.ks.dbs[*db as usize];
+                if d.get(key).is_some_and(|x| !matches!(x.value, crate::state::Value::List(_))) {
+                    tracing::warn!("cannot give back elements to {key:?}: it now holds another type");
+                    continue;
+                }
+            }
+            let before = self.effects.len();
+            self.ks.apply(&e);
+            self.effects.push(e);
+            if !self.waiters.is_empty() {
+                self.wake_for(before);
+            }
+        }
     }
 
     fn note_client(&mut self, s: &Session) {
@@ -290,24 +383,39 @@ impl Broker {
         }
     }
 
+    /// The watched keys that effects from `from` on may have given elements.
+    fn ready_keys(&self, from: usize) -> Vec<(u32, Bytes)> {
+        let mut out = Vec::new();
+        for e in &self.effects[from..] {
+            if let Effect::SwapDb { a, b } = e {
+                for db in [*a, *b] {
+                    out.extend(self.waiters.keys_in(db).into_iter().map(|k| (db, k)));
+                }
+            } else if let Some((db, k)) = e.target() {
+                if self.waiters.has_key(db, k) {
+                    out.push((db, k.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Serves parked clients whose keys were touched by effects from `from` on.
     fn wake_for(&mut self, from: usize) {
-        let mut ready: VecDeque<(u32, Bytes)> = self.effects[from..]
-            .iter()
-            .filter_map(|e| e.target())
-            .filter(|(db, k)| self.waiters.has_key(*db, k))
-            .map(|(db, k)| (db, k.clone()))
-            .collect();
+        let mut ready: VecDeque<(u32, Bytes)> = self.ready_keys(from).into();
         while let Some((db, key)) = ready.pop_front() {
             while let Some(mut run) = self.waiters.take_first(db, &key) {
                 if run.reply.is_closed() {
+                    self.abandon(run);
                     continue;
                 }
                 let mark = self.effects.len();
                 let argv = run.commands.pop_front().expect("a parked batch has its blocked command first");
-                let (frame, block) = self.exec_one(&mut run.session, &argv, unix_ms());
-                if let Some(block) = block {
-                    // Still nothing for it: back to the head of the line.
+                let (frame, block) = self.exec_one(&mut run, &argv, unix_ms(), true);
+                if let Some(mut block) = block {
+                    // Still nothing for it: back to the head of the line,
+                    // with the deadline it first had.
+                    block.deadline_ms = run.deadline;
                     run.commands.push_front(argv);
                     self.waiters.park_front(run.session.id, run.session.db, block, run);
                     break;
@@ -316,13 +424,7 @@ impl Broker {
                 run.replies += 1;
                 if self.effects.len() > mark {
                     run.writes += 1;
-                    for e in &self.effects[mark..] {
-                        if let Some((d, k)) = e.target() {
-                            if self.waiters.has_key(d, k) {
-                                ready.push_back((d, k.clone()));
-                            }
-                        }
-                    }
+                    ready.extend(self.ready_keys(mark));
                 }
                 self.execute_batch(run);
             }
@@ -377,4 +479,169 @@ impl Broker {
 fn instant_for(unix_ms_deadline: u64) -> tokio::time::Instant {
     let now = unix_ms();
     tokio::time::Instant::now() + Duration::from_millis(unix_ms_deadline.saturating_sub(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::state::Value;
+
+    fn broker() -> Broker {
+        let config = Config::default();
+        let (persister, ks) = Persister::open(&config).expect("in-memory persistence");
+        Broker::new(ks, ServerState::new(config), persister)
+    }
+
+    fn send(b: &mut Broker, client: u64, commands: &[&[&str]]) -> oneshot::Receiver<BatchReply> {
+        let (tx, rx) = oneshot::channel();
+        let commands =
+            commands.iter().map(|c| c.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()).collect();
+        let session = Session { id: client, ..Session::default() };
+        b.handle(Message::Batch(Batch { session, commands, reply: tx }));
+        rx
+    }
+
+    fn list(b: &Broker, key: &str) -> Vec<Bytes> {
+        match b.ks.dbs[0].get(key.as_bytes()).map(|e| &e.value) {
+            Some(Value::List(l)) => l.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn out(rx: &mut oneshot::Receiver<BatchReply>) -> String {
+        String::from_utf8_lossy(&rx.try_recv().expect("a reply").out).into_owned()
+    }
+
+    /// Feeds back what undeliverable replies returned, as `run` would.
+    fn take_returns(b: &mut Broker, returns: &mut mpsc::UnboundedReceiver<Vec<Effect>>) -> usize {
+        let mut n = 0;
+        while let Ok(effects) = returns.try_recv() {
+            b.hand_back(effects);
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn an_element_served_to_a_client_gone_before_the_reply_goes_back() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let waiter = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let mut producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
+        // The waiter was served `a`; its connection goes away before the
+        // reply leaves (the check before serving could not see it).
+        assert_eq!(list(&b, "q"), ["b"]);
+        drop(waiter);
+        b.flush();
+        assert_eq!(out(&mut producer), ":2\r\n");
+        assert_eq!(take_returns(&mut b, &mut returns), 1);
+        assert_eq!(list(&b, "q"), ["a", "b"]);
+        // Giving back is a logged effect like any other.
+        assert!(matches!(b.effects.last(), Some(Effect::ListPush { left: true, .. })));
+    }
+
+    #[test]
+    fn a_given_back_element_serves_the_next_waiter() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let first = send(&mut b, 1, &[&["BRPOP", "q", "0"]]);
+        let mut second = send(&mut b, 3, &[&["BLMPOP", "0", "1", "q", "RIGHT", "COUNT", "5"]]);
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b", "c"]]);
+        // First served `c`; second took `a b`.
+        assert!(list(&b, "q").is_empty());
+        drop(first);
+        b.flush();
+        assert_eq!(out(&mut second), "*2\r\n$1\r\nq\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+        assert_eq!(take_returns(&mut b, &mut returns), 1);
+        assert_eq!(list(&b, "q"), ["c"]);
+        let mut third = send(&mut b, 4, &[&["BRPOP", "q", "0"]]);
+        b.flush();
+        assert_eq!(out(&mut third), "*2\r\n$1\r\nq\r\n$1\r\nc\r\n");
+    }
+
+    #[test]
+    fn delivered_replies_give_nothing_back_and_moves_are_kept() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let mut popper = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let mover = send(&mut b, 3, &[&["BLMOVE", "q", "done", "LEFT", "RIGHT", "0"]]);
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a", "b"]]);
+        drop(mover);
+        b.flush();
+        assert_eq!(out(&mut popper), "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+        // A moved element is safe in its destination: nothing to give back.
+        assert_eq!(take_returns(&mut b, &mut returns), 0);
+        assert_eq!(list(&b, "done"), ["b"]);
+    }
+
+    #[test]
+    fn a_waiter_keeps_its_deadline_when_reparked() {
+        let mut b = broker();
+        let _first = send(&mut b, 1, &[&["BLPOP", "q", "0"]]);
+        let _second = send(&mut b, 3, &[&["BLPOP", "q", "100"]]);
+        let deadline = b.waiters.next_deadline().unwrap();
+        // Let the clock move so a recomputed deadline would differ.
+        let t = unix_ms();
+        while unix_ms() == t {
+            std::hint::spin_loop();
+        }
+        // The first waiter takes the only element; the second is woken for
+        // nothing and parked again with its original deadline.
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q", "a"]]);
+        assert!(list(&b, "q").is_empty());
+        assert_eq!(b.waiters.next_deadline(), Some(deadline));
+    }
+
+    fn apply(b: &mut Broker, e: Effect) {
+        let before = b.effects.len();
+        b.ks.apply(&e);
+        b.effects.push(e);
+        b.wake_for(before);
+    }
+
+    fn put_list(db: u32, key: &str, item: &str) -> Effect {
+        let value = Value::List([Bytes::copy_from_slice(item.as_bytes())].into_iter().collect());
+        Effect::Put {
+            db,
+            key: Bytes::copy_from_slice(key.as_bytes()),
+            value,
+            expire: crate::state::ExpireChange::Clear,
+        }
+    }
+
+    #[test]
+    fn rename_copy_move_and_swapdb_wake_waiters() {
+        let mut b = broker();
+        let k = |s: &str| Bytes::copy_from_slice(s.as_bytes());
+        let mut renamed = send(&mut b, 1, &[&["BLPOP", "renamed", "0"]]);
+        let mut copied = send(&mut b, 2, &[&["BLPOP", "copied", "0"]]);
+        let mut moved = send(&mut b, 3, &[&["BLPOP", "moved", "0"]]);
+        let mut swapped = send(&mut b, 4, &[&["BLPOP", "swapped", "0"]]);
+        apply(&mut b, put_list(0, "tmp", "a"));
+        apply(&mut b, Effect::Rename { db: 0, from: k("tmp"), to: k("renamed") });
+        apply(&mut b, put_list(0, "copied", "b"));
+        apply(&mut b, put_list(1, "moved", "c"));
+        apply(&mut b, Effect::Move { db: 1, key: k("moved"), to_db: 0 });
+        apply(&mut b, put_list(1, "swapped", "d"));
+        apply(&mut b, Effect::SwapDb { a: 0, b: 1 });
+        b.flush();
+        assert_eq!(out(&mut renamed), "*2\r\n$7\r\nrenamed\r\n$1\r\na\r\n");
+        assert_eq!(out(&mut copied), "*2\r\n$6\r\ncopied\r\n$1\r\nb\r\n");
+        assert_eq!(out(&mut moved), "*2\r\n$5\r\nmoved\r\n$1\r\nc\r\n");
+        assert_eq!(out(&mut swapped), "*2\r\n$7\r\nswapped\r\n$1\r\nd\r\n");
+        assert!(b.waiters.is_empty());
+    }
+
+    #[test]
+    fn a_pipeline_abandoned_while_parked_gives_back_what_it_was_handed() {
+        let mut b = broker();
+        let _producer = send(&mut b, 2, &[&["RPUSH", "q1", "a", "b"]]);
+        let waiter = send(&mut b, 1, &[&["BLPOP", "q1", "0"], &["BLPOP", "q2", "0"]]);
+        assert_eq!(list(&b, "q1"), ["b"]);
+        drop(waiter);
+        b.handle(Message::Disconnect { id: 1 });
+        assert!(b.waiters.is_empty());
+        assert_eq!(list(&b, "q1"), ["a", "b"]);
+    }
 }

@@ -191,6 +191,13 @@ pub struct Ctx<'a> {
     /// Keyspace events raised by this batch (collected only when
     /// notifications are enabled).
     pub events: &'a mut Vec<KeyEvent>,
+    /// The command is re-run for a parked client because one of its keys
+    /// changed: a key of the wrong type keeps it waiting instead of failing.
+    pub woken: bool,
+    /// Effects that give back what this command handed to the client
+    /// (elements a blocking pop removed); the broker re-applies them if the
+    /// reply cannot be delivered.
+    pub handback: Vec<Effect>,
 }
 
 impl Ctx<'_> {

@@ -568,6 +568,8 @@ pub(super) mod tests {
                 in_exec: false,
                 block: None,
                 events: &mut self.events,
+                woken: false,
+                handback: Vec::new(),
             };
             execute(&mut ctx, &argv)
         }

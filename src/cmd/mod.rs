@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod float;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -140,8 +141,15 @@ impl Command {
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
-    static FAMILIES: &[&[Command]] =
-        &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, hash::COMMANDS, set::COMMANDS, zset::COMMANDS];
+    static FAMILIES: &[&[Command]] = &[
+        server::COMMANDS,
+        string::COMMANDS,
+        keys::COMMANDS,
+        list::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
+    ];
     FAMILIES
 }
 

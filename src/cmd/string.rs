@@ -791,6 +791,8 @@ pub(crate) mod harness {
                 in_exec: false,
                 block: None,
                 events: &mut self.events,
+                woken: false,
+                handback: Vec::new(),
             };
             execute(&mut ctx, &argv)
         }

@@ -1582,6 +1582,8 @@ mod tests {
                 in_exec: self.in_exec,
                 block: None,
                 events: &mut self.events,
+                woken: false,
+                handback: Vec::new(),
             };
             let frame = execute(&mut ctx, &argv);
             self.blocked = ctx.block;
