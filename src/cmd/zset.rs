@@ -1097,6 +1097,7 @@ fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
     let timeout = parse_timeout(timeout)?;
     match pop_first(ctx, keys, max, 1)? {
         Some((key, mut items)) => {
+            note_handed(ctx, &key, &items);
             let (m, s) = items.remove(0);
             Ok(Frame::Array(vec![Frame::Bulk(key), Frame::Bulk(m), Frame::Double(s)]))
         }
@@ -1162,10 +1163,22 @@ fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let timeout = args.next_bytes()?;
     let (keys, max, count) = parse_mpop(args)?;
     let timeout = parse_timeout(timeout)?;
-    match mpop_reply(pop_first(ctx, keys, max, count)?) {
+    let popped = pop_first(ctx, keys, max, count)?;
+    if let Some((key, items)) = &popped {
+        note_handed(ctx, key, items);
+    }
+    match mpop_reply(popped) {
         Some(f) => Ok(f),
         None => Ok(block_on(ctx, keys, timeout)),
     }
+}
+
+/// Notes that a blocking pop handed `items` of `key` to the client, so the
+/// broker can put them back if the reply is never delivered.
+fn note_handed(ctx: &mut Ctx, key: &Bytes, items: &[(Bytes, f64)]) {
+    let db = ctx.db();
+    let pairs = items.iter().map(|(m, s)| (*s, m.clone())).collect();
+    ctx.handback.push(Effect::ZAdd { db, key: key.clone(), pairs });
 }
 
 // ---------------------------------------------------------------------------
