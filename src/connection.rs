@@ -3,9 +3,11 @@
 
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::broker::pubsub::ClientOutput;
 use crate::broker::{Batch, BatchReply, Message, Push};
 use crate::cmd::Session;
 use crate::resp::{Decoder, Frame, Limits, Protocol};
@@ -26,6 +28,8 @@ pub enum ConnError {
     Io(std::io::Error),
     /// The broker is gone (server shutting down).
     BrokerGone,
+    /// The client was killed (`CLIENT KILL`, output-buffer limits).
+    Killed,
 }
 
 impl From<std::io::Error> for ConnError {
@@ -35,18 +39,21 @@ impl From<std::io::Error> for ConnError {
 }
 
 /// Serves one client until it disconnects, misbehaves or the server stops.
+/// `pushes` carries out-of-band frames (pub/sub, `MONITOR`) and the output
+/// state shared with the broker.
 pub async fn serve<S>(
     mut stream: S,
     id: u64,
     broker: mpsc::Sender<Message>,
-    mut push_rx: mpsc::UnboundedReceiver<Push>,
+    pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, limits, &mut shutdown).await;
+    let (mut push_rx, output) = pushes;
+    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, &output, limits, &mut shutdown).await;
     let _ = broker.send(Message::Disconnect { id }).await;
     let _ = stream.shutdown().await;
     result
@@ -57,12 +64,17 @@ async fn serve_inner<S>(
     id: u64,
     broker: &mpsc::Sender<Message>,
     push_rx: &mut mpsc::UnboundedReceiver<Push>,
+    output: &ClientOutput,
     limits: ConnLimits,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    // Pushes are numbered in arrival order; while a batch is in flight they
+    // wait here, so that each lands on the right side of the batch's replies.
+    let mut received: u64 = 0;
+    let mut held: VecDeque<(u64, Bytes)> = VecDeque::new();
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut session = Some(Session { id, ..Session::default() });
@@ -121,8 +133,31 @@ where
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
                 let reply = reply.map_err(|_| ConnError::BrokerGone)?;
-                if !reply.out.is_empty() {
-                    stream.write_all(&reply.out).await?;
+                while received < reply.pushes_before {
+                    match push_rx.try_recv() {
+                        Ok(Push::Data(data)) => {
+                            received += 1;
+                            held.push_back((received, data));
+                        }
+                        Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                    }
+                }
+                let mut pushed = 0;
+                let mut out = BytesMut::new();
+                while held.front().is_some_and(|(seq, _)| *seq <= reply.pushes_before) {
+                    let (_, data) = held.pop_front().expect("checked");
+                    pushed += data.len();
+                    out.extend_from_slice(&data);
+                }
+                out.extend_from_slice(&reply.out);
+                for (_, data) in held.drain(..) {
+                    pushed += data.len();
+                    out.extend_from_slice(&data);
+                }
+                if !out.is_empty() {
+                    write(stream, &out, output).await?;
+                    output.written(pushed);
                 }
                 let close = reply.session.close;
                 session = Some(reply.session);
@@ -132,11 +167,32 @@ where
             }
             push = push_rx.recv() => {
                 match push {
-                    Some(Push::Data(data)) => stream.write_all(&data).await?,
+                    Some(Push::Data(data)) => {
+                        received += 1;
+                        if in_flight.is_some() {
+                            held.push_back((received, data));
+                        } else {
+                            write(stream, &data, output).await?;
+                            output.written(data.len());
+                        }
+                    }
                     Some(Push::Kill) | None => return Ok(()),
                 }
             }
+            _ = output.killed() => return Ok(()),
             _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
         }
+    }
+}
+
+/// Writes `data`, giving up as soon as the client is killed (a client that
+/// never reads must not keep its connection task stuck in a write).
+async fn write<S>(stream: &mut S, data: &[u8], output: &ClientOutput) -> Result<(), ConnError>
+where
+    S: AsyncWrite + Unpin,
+{
+    tokio::select! {
+        r = stream.write_all(data) => Ok(r?),
+        _ = output.killed() => Err(ConnError::Killed),
     }
 }

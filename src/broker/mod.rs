@@ -7,9 +7,12 @@
 //! awaits a connection.
 
 mod blocking;
+mod pause;
+pub mod pubsub;
 
 use bytes::{Bytes, BytesMut};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,6 +30,8 @@ pub enum Message {
         info: ClientInfo,
         /// Where out-of-band frames for it go (pub/sub, kill).
         push: mpsc::UnboundedSender<Push>,
+        /// Its pending-output counter and kill switch.
+        output: Arc<pubsub::ClientOutput>,
     },
     /// A pipelined batch of commands from one client.
     Batch(Batch),
@@ -61,6 +66,9 @@ pub struct BatchReply {
     pub replies: usize,
     /// How many of the replies follow a write (they fail if persistence does).
     pub writes: usize,
+    /// Pushes sent to this client before these replies were made: the
+    /// connection writes those first.
+    pub pushes_before: u64,
 }
 
 /// An out-of-band message to a connection.
@@ -120,6 +128,8 @@ pub struct Broker {
     events: Vec<KeyEvent>,
     waiters: Waiters<Running>,
     pushes: HashMap<u64, mpsc::UnboundedSender<Push>>,
+    /// Batches held by `CLIENT PAUSE`, in arrival order.
+    held: VecDeque<Running>,
     shutdown: bool,
 }
 
@@ -140,6 +150,7 @@ impl Broker {
             events: Vec::new(),
             waiters: Waiters::default(),
             pushes: HashMap::new(),
+            held: VecDeque::new(),
             shutdown: false,
         }
     }
@@ -148,14 +159,17 @@ impl Broker {
     /// `on_shutdown_request` is called once when a client sends `SHUTDOWN`.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Message>, on_shutdown_request: impl Fn()) {
         let mut msgs = Vec::with_capacity(256);
-        let tick = Duration::from_millis(1000 / self.server.config.hz.max(1) as u64);
-        let mut next_tick = tokio::time::Instant::now() + tick;
+        let mut next_tick = tokio::time::Instant::now();
         let mut shutdown_signalled = false;
         loop {
-            let deadline = match self.waiters.next_deadline() {
+            let tick = Duration::from_millis(1000 / self.server.config.hz.clamp(1, 500) as u64);
+            let mut deadline = match self.waiters.next_deadline() {
                 Some(ms) => next_tick.min(instant_for(ms)),
                 None => next_tick,
             };
+            if let (Some((until, _)), false) = (self.server.hub.pause, self.held.is_empty()) {
+                deadline = deadline.min(instant_for(until));
+            }
             tokio::select! {
                 n = rx.recv_many(&mut msgs, 256) => {
                     if n == 0 {
@@ -174,6 +188,7 @@ impl Broker {
                     self.expire_waiters();
                 }
             }
+            self.release_paused();
             self.flush();
             if self.server.shutdown_requested && !shutdown_signalled {
                 shutdown_signalled = true;
@@ -193,13 +208,15 @@ impl Broker {
 
     fn handle(&mut self, msg: Message) {
         match msg {
-            Message::Connect { info, push } => {
+            Message::Connect { info, push, output } => {
                 self.server.stats.total_connections += 1;
+                self.server.hub.connect(info.id, push.clone(), output);
                 self.pushes.insert(info.id, push);
                 self.server.clients.insert(info.id, info);
             }
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
+                self.server.hub.disconnect(id);
                 self.server.clients.remove(&id);
                 self.waiters.remove_client(id);
             }
@@ -222,6 +239,11 @@ impl Broker {
     fn execute_batch(&mut self, mut run: Running) {
         let now_ms = unix_ms();
         while let Some(argv) = run.commands.pop_front() {
+            if self.server.hub.pause.is_some() && cmd::admin::pause_holds(&self.server, &run.session, &argv, now_ms) {
+                run.commands.push_front(argv);
+                self.held.push_back(run);
+                return;
+            }
             let before = self.effects.len();
             let (frame, block) = self.exec_one(&mut run.session, &argv, now_ms);
             if let Some(block) = block {
@@ -229,8 +251,7 @@ impl Broker {
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
-            frame.encode(run.session.proto, &mut run.out);
-            run.replies += 1;
+            run.replies += self.server.hub.emit(&run.session, frame, &mut run.out);
             if self.effects.len() > before {
                 run.writes += 1;
                 if !self.waiters.is_empty() {
@@ -242,7 +263,9 @@ impl Broker {
             }
         }
         self.note_client(&run.session);
-        let reply = BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes };
+        let pushes_before = self.server.hub.sent_to(run.session.id);
+        let reply =
+            BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes, pushes_before };
         self.outbox.push(Outgoing { tx: run.reply, reply });
     }
 
@@ -264,7 +287,7 @@ impl Broker {
             block: None,
             events: &mut self.events,
         };
-        let frame = cmd::execute(&mut ctx, argv);
+        let frame = cmd::dispatch::run(&mut ctx, argv);
         (frame, ctx.block)
     }
 
@@ -301,8 +324,7 @@ impl Broker {
                     self.waiters.park_front(run.session.id, run.session.db, block, run);
                     break;
                 }
-                frame.encode(run.session.proto, &mut run.out);
-                run.replies += 1;
+                run.replies += self.server.hub.emit(&run.session, frame, &mut run.out);
                 if self.effects.len() > mark {
                     run.writes += 1;
                     for e in &self.effects[mark..] {
@@ -323,8 +345,7 @@ impl Broker {
         let now = unix_ms();
         for (mut run, on_timeout) in self.waiters.take_expired(now) {
             run.commands.pop_front();
-            on_timeout.encode(run.session.proto, &mut run.out);
-            run.replies += 1;
+            run.replies += self.server.hub.emit(&run.session, on_timeout, &mut run.out);
             self.execute_batch(run);
         }
     }
@@ -333,15 +354,21 @@ impl Broker {
     fn cron(&mut self) {
         const PER_DB_BUDGET: usize = 200;
         let now = unix_ms();
+        let mark = self.effects.len();
         for db in 0..self.ks.dbs.len() {
             let keys = self.ks.dbs[db].expired_keys(now, PER_DB_BUDGET);
             for key in keys {
+                if !self.server.notify_flags.is_empty() {
+                    self.events.push(KeyEvent { class: 'x', event: "expired", db: db as u32, key: key.clone() });
+                }
                 let e = Effect::Del { db: db as u32, key };
                 self.ks.apply(&e);
                 self.effects.push(e);
                 self.server.stats.expired_keys += 1;
             }
         }
+        self.server.hub.touch(&self.effects[mark..]);
+        self.server.hub.notify_events(self.events.drain(..));
         self.persister.tick(&self.ks);
         self.server.info_persistence = self.persister.info();
     }

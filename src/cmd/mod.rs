@@ -5,11 +5,15 @@
 //! arities, flags and key positions: the dispatcher, `COMMAND INFO`/`DOCS`,
 //! the README's command list and the "is this a write?" decision read it.
 
+pub mod admin;
 pub mod args;
 pub mod ctx;
+pub mod dispatch;
 pub mod keys;
+pub mod pubsub;
 pub mod server;
 pub mod string;
+pub mod tx;
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -136,7 +140,15 @@ impl Command {
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
-    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS];
+    static FAMILIES: &[&[Command]] = &[
+        server::COMMANDS,
+        string::COMMANDS,
+        keys::COMMANDS,
+        pubsub::COMMANDS,
+        tx::COMMANDS,
+        admin::COMMANDS,
+        admin::SHIMS,
+    ];
     FAMILIES
 }
 

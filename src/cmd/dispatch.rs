@@ -1,0 +1,242 @@
+//! The pipeline around every command call, in Redis's order:
+//! `MULTI` queueing, the RESP2 subscribed-mode gate, then the call itself
+//! with its side business: `WATCH` invalidation from the effects applied,
+//! keyspace notifications, command and error statistics, the slow log and
+//! the `MONITOR` feed.
+
+use bytes::Bytes;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::{Ctx, execute, flags, lookup};
+use crate::broker::pubsub::SlowEntry;
+use crate::resp::{Frame, Protocol};
+
+/// Runs one command from a client's batch (or a woken blocked command).
+pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    ctx.server.hub.current = ctx.session.id;
+    let frame = run_inner(ctx, argv);
+    if ctx.block.is_some() {
+        // The command will run again; it produced nothing yet.
+        ctx.server.hub.self_frames.clear();
+    }
+    ctx.server.hub.current = 0;
+    frame
+}
+
+fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let cmd = lookup(&argv[0]);
+    if ctx.session.multi.is_some() {
+        match cmd {
+            Some(c) if matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") => {}
+            Some(c) if c.arity_ok(argv.len()) => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.queue.push(argv.to_vec());
+                }
+                return Frame::simple("QUEUED");
+            }
+            _ => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.failed = true;
+                }
+                return call(ctx, argv);
+            }
+        }
+    }
+    if ctx.session.proto == Protocol::Resp2 && ctx.server.hub.is_subscriber(ctx.session.id) {
+        if let Some(c) = cmd.filter(|c| c.arity_ok(argv.len())) {
+            if c.name == "ping" && argv.len() <= 2 {
+                let msg = argv.get(1).cloned().unwrap_or_default();
+                return Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg)]);
+            }
+            if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
+                ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
+                let f = Frame::error_owned(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    c.name
+                ));
+                count_error(ctx, &f);
+                return f;
+            }
+        }
+    }
+    call(ctx, argv)
+}
+
+/// Calls one command (also each command `EXEC` runs) and does the
+/// bookkeeping around it.
+pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let Some(cmd) = lookup(&argv[0]) else {
+        let f = execute(ctx, argv);
+        count_error(ctx, &f);
+        return f;
+    };
+    if !cmd.arity_ok(argv.len()) {
+        let f = execute(ctx, argv);
+        ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
+        count_error(ctx, &f);
+        return f;
+    }
+    let started = Instant::now();
+    let effects_before = ctx.effects.len();
+    let frame = execute(ctx, argv);
+    let micros = started.elapsed().as_micros() as u64;
+    if ctx.effects.len() > effects_before {
+        ctx.server.hub.touch(&ctx.effects[effects_before..]);
+    }
+    if !ctx.events.is_empty() {
+        let events: Vec<_> = ctx.events.drain(..).collect();
+        ctx.server.hub.notify_events(events);
+    }
+    if ctx.block.is_some() {
+        return frame;
+    }
+    let st = ctx.server.hub.cmdstats.entry(cmd.name).or_default();
+    st.calls += 1;
+    st.usec += micros;
+    if frame.is_error() {
+        st.failed += 1;
+        count_error(ctx, &frame);
+    }
+    let slower_than = ctx.server.config.slowlog_log_slower_than;
+    if slower_than >= 0 && micros >= slower_than as u64 && cmd.name != "exec" {
+        slowlog_push(ctx, argv, micros);
+    }
+    if ctx.server.hub.has_monitors() && cmd.flags & flags::ADMIN == 0 && !is_admin_subcommand(argv) {
+        let line = monitor_line(ctx, argv);
+        ctx.server.hub.feed_monitors(ctx.session.id, line);
+    }
+    frame
+}
+
+/// `CLIENT` and `CONFIG` subcommands Redis marks as admin (not shown to monitors).
+fn is_admin_subcommand(argv: &[Bytes]) -> bool {
+    let sub = |names: &[&str]| argv.get(1).is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())));
+    if argv[0].eq_ignore_ascii_case(b"client") {
+        sub(&["kill", "pause", "unpause", "list", "no-evict"])
+    } else {
+        argv[0].eq_ignore_ascii_case(b"config")
+    }
+}
+
+fn count_error(ctx: &mut Ctx, f: &Frame) {
+    if let Frame::Error(text) = f {
+        let code = text.split(' ').next().unwrap_or("ERR");
+        let stats = &mut ctx.server.hub.errorstats;
+        if stats.len() < 128 || stats.contains_key(code) {
+            *stats.entry(code.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// The arguments as logs show them, with secrets redacted.
+fn shown_args(argv: &[Bytes]) -> Vec<Bytes> {
+    let redacted = Bytes::from_static(b"(redacted)");
+    if argv[0].eq_ignore_ascii_case(b"auth") {
+        let mut v = vec![argv[0].clone()];
+        v.extend(argv[1..].iter().map(|_| redacted.clone()));
+        return v;
+    }
+    if argv[0].eq_ignore_ascii_case(b"hello") {
+        let mut v = argv.to_vec();
+        if let Some(i) = v.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+            for a in v.iter_mut().skip(i + 1).take(2) {
+                *a = redacted.clone();
+            }
+        }
+        return v;
+    }
+    argv.to_vec()
+}
+
+fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
+    const MAX_ARGC: usize = 32;
+    const MAX_STRING: usize = 128;
+    let shown = shown_args(argv);
+    let mut args = Vec::with_capacity(shown.len().min(MAX_ARGC));
+    for (i, a) in shown.iter().enumerate() {
+        if i == MAX_ARGC - 1 && shown.len() > MAX_ARGC {
+            args.push(Bytes::from(format!("... ({} more arguments)", shown.len() - MAX_ARGC + 1)));
+            break;
+        }
+        if a.len() > MAX_STRING {
+            let mut v = a[..MAX_STRING].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes());
+            args.push(Bytes::from(v));
+        } else {
+            args.push(a.clone());
+        }
+    }
+    let id = ctx.session.id;
+    let peer = ctx.server.clients.get(&id).map(|c| c.addr.clone()).unwrap_or_default();
+    let hub = &mut ctx.server.hub;
+    let entry = SlowEntry {
+        id: hub.slowlog_next_id,
+        time: (ctx.now_ms / 1000) as i64,
+        micros,
+        argv: args,
+        peer,
+        name: ctx.session.name.clone().unwrap_or_default(),
+    };
+    hub.slowlog_next_id += 1;
+    hub.slowlog.push_front(entry);
+    hub.slowlog.truncate(ctx.server.config.slowlog_max_len as usize);
+}
+
+/// One `MONITOR` line, as Redis formats it:
+/// `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
+fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let id = ctx.session.id;
+    let origin = match ctx.server.clients.get(&id) {
+        Some(c) if c.addr == format!("{}:0", c.laddr) => format!("unix:{}", ctx.server.config.unixsocket.display()),
+        Some(c) => c.addr.clone(),
+        None => String::new(),
+    };
+    let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), ctx.session.db, origin);
+    for a in shown_args(argv) {
+        line.push(' ');
+        line.push_str(&repr(&a));
+    }
+    line
+}
+
+/// Quotes bytes as Redis's `sdscatrepr` does.
+pub fn repr(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('"');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
+            c => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_escapes_like_redis() {
+        assert_eq!(repr(b"a\"b\nc"), r#""a\"b\nc""#);
+        assert_eq!(repr(b"\x01\\ x"), r#""\x01\\ x""#);
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
+        let shown = shown_args(&argv);
+        assert_eq!(shown[3], "(redacted)");
+        assert_eq!(shown[4], "(redacted)");
+        assert_eq!(shown[1], "3");
+    }
+}
