@@ -2,6 +2,9 @@
 //! starts a real server in-process on a throwaway socket and talks to it
 //! over the Unix socket with the `redis` crate or raw bytes.
 
+mod admin;
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod pubsub;
+mod transactions;

@@ -76,9 +76,10 @@ pub static COMMANDS: &[super::Command] = &[
     ),
 ];
 
-/// `CLIENT` and `CONFIG` containers for builds where the server family does
-/// not define them; they serve this module's subcommands (and `CLIENT ID`,
-/// `CONFIG GET`).
+/// `CLIENT`, `CONFIG` and `HELLO` for builds where the server family does
+/// not define them: the containers serve this module's subcommands (and
+/// `CLIENT ID`, `CONFIG GET`); `HELLO` only switches protocols. Drop this
+/// table where the server family provides these commands.
 pub static SHIMS: &[super::Command] = &[
     command!(
         "client",
@@ -102,7 +103,39 @@ pub static SHIMS: &[super::Command] = &[
         "CONFIG GET pattern [pattern ...]|SET parameter value [parameter value ...]|REWRITE|RESETSTAT — settings",
         config
     ),
+    command!(
+        "hello",
+        -1,
+        FAST | LOADING | STALE,
+        0,
+        0,
+        0,
+        "connection",
+        "HELLO [protover] — switch protocol (shim)",
+        hello
+    ),
 ];
+
+/// `HELLO [protover]` (shim: protocol switch only)
+fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if let Some(v) = args.rest().first() {
+        ctx.session.proto = match super::args::parse_i64(v) {
+            Some(2) => Protocol::Resp2,
+            Some(3) => Protocol::Resp3,
+            Some(_) => return Err(Frame::error("NOPROTO unsupported protocol version")),
+            None => return Err(Frame::error("ERR Protocol version is not an integer or out of range")),
+        };
+    }
+    Ok(Frame::Map(vec![
+        (Frame::bulk_static("server"), Frame::bulk_static("redis")),
+        (Frame::bulk_static("version"), Frame::bulk_static("7.0.15")),
+        (Frame::bulk_static("proto"), Frame::Integer(ctx.session.proto.version())),
+        (Frame::bulk_static("id"), Frame::Integer(ctx.session.id as i64)),
+        (Frame::bulk_static("mode"), Frame::bulk_static("standalone")),
+        (Frame::bulk_static("role"), Frame::bulk_static("master")),
+        (Frame::bulk_static("modules"), Frame::Array(Vec::new())),
+    ]))
+}
 
 // ---- CLIENT ----
 

@@ -231,6 +231,86 @@ mod tests {
         assert_eq!(repr(b"\x01\\ x"), r#""\x01\\ x""#);
     }
 
+    use crate::broker::Push;
+    use crate::broker::pubsub::{ClientOutput, Kind};
+    use crate::cmd::{ServerState, Session};
+    use crate::state::{Keyspace, Value};
+    use tokio::sync::mpsc;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    }
+
+    fn next_data(rx: &mut mpsc::UnboundedReceiver<Push>) -> String {
+        match rx.try_recv() {
+            Ok(Push::Data(d)) => String::from_utf8(d.to_vec()).unwrap(),
+            other => panic!("expected data, got {other:?}"),
+        }
+    }
+
+    /// Lazy expiry raises `expired` keyspace notifications through the call
+    /// pipeline, and an expired watched key makes `EXEC` fail.
+    #[test]
+    fn lazy_expiry_notifies_and_breaks_watch() {
+        let mut ks = Keyspace::new(2);
+        let mut server = ServerState::new(crate::config::Config::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        server.hub.connect(7, tx, ClientOutput::new());
+        server.hub.subscribe(7, Kind::Pattern, &Bytes::from("__key*__:*"));
+        let (tx2, _rx2) = mpsc::unbounded_channel();
+        server.hub.connect(1, tx2, ClientOutput::new());
+        server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
+        server.sync_notify_flags();
+        ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
+        let mut session = Session { id: 1, db: 1, ..Session::default() };
+        let mut effects = Vec::new();
+        let mut events = Vec::new();
+        let mut ctx = Ctx {
+            ks: &mut ks,
+            session: &mut session,
+            server: &mut server,
+            effects: &mut effects,
+            now_ms: 500,
+            in_exec: false,
+            block: None,
+            events: &mut events,
+        };
+        assert_eq!(run(&mut ctx, &argv(&["WATCH", "k"])), crate::resp::frame::OK);
+        ctx.now_ms = 2_000;
+        assert_eq!(run(&mut ctx, &argv(&["MULTI"])), crate::resp::frame::OK);
+        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::simple("QUEUED"));
+        assert_eq!(run(&mut ctx, &argv(&["EXEC"])), Frame::NullArray);
+        assert!(rx.try_recv().is_err(), "EXEC's check must not delete the key");
+        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::Null);
+        assert_eq!(
+            next_data(&mut rx),
+            "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@1__:k\r\n$7\r\nexpired\r\n"
+        );
+        assert_eq!(
+            next_data(&mut rx),
+            "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@1__:expired\r\n$1\r\nk\r\n"
+        );
+        assert!(rx.try_recv().is_err());
+        assert_eq!(ctx.server.hub.cmdstats.get("get").map(|s| s.calls), Some(1));
+    }
+
+    /// Classes not enabled are not delivered; `K`/`E` pick the channels.
+    #[test]
+    fn notification_classes_filter() {
+        let mut server = ServerState::new(crate::config::Config::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        server.hub.connect(7, tx, ClientOutput::new());
+        server.hub.subscribe(7, Kind::Pattern, &Bytes::from("*"));
+        server.hub.notify = crate::broker::pubsub::notify_bits::parse("E$").unwrap();
+        let ev = |class, event| crate::cmd::KeyEvent { class, event, db: 0, key: Bytes::from("a") };
+        server.hub.notify_events(vec![ev('g', "del"), ev('$', "set")]);
+        assert!(next_data(&mut rx).contains("__keyevent@0__:set"));
+        assert!(rx.try_recv().is_err());
+        server.hub.notify = 0;
+        server.sync_notify_flags();
+        assert!(server.notify_flags.is_empty());
+    }
+
     #[test]
     fn secrets_are_redacted() {
         let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();

@@ -255,7 +255,8 @@ fn pubsub(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             Ok(Frame::Array(out))
         }
         b"numpat" if n == 0 => Ok(Frame::Integer(hub.numpat() as i64)),
-        b"help" | b"channels" | b"shardchannels" | b"numpat" => Err(sub_arity(sub, "PUBSUB")),
+        b"help" | b"numpat" => Err(super::wrong_arity(&format!("pubsub|{}", String::from_utf8_lossy(&lower)))),
+        b"channels" | b"shardchannels" => Err(sub_arity(sub, "PUBSUB")),
         _ => Err(unknown_subcommand(sub, "PUBSUB")),
     }
 }
