@@ -151,33 +151,62 @@ fn client(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     client_subcommand(ctx, &sub, args).unwrap_or_else(|| Err(super::pubsub::unknown_subcommand(&sub, "CLIENT")))
 }
 
+/// The `CLIENT` subcommands this module owns, as `(full name, arity,
+/// summary, handler)`; a handler gets the arguments after the subcommand
+/// name, already arity-checked.
+pub static CLIENT_SUBCOMMANDS: &[(&str, i32, &str, super::Handler)] = &[
+    (
+        "client|kill",
+        -3,
+        "CLIENT KILL ip:port | [ID id] [TYPE normal|pubsub|master|replica] [ADDR ip:port] [LADDR ip:port] [USER name] [SKIPME yes|no] [MAXAGE s] — close clients",
+        client_kill,
+    ),
+    ("client|pause", -3, "CLIENT PAUSE timeout [WRITE|ALL] — suspend clients for timeout milliseconds", client_pause),
+    ("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", client_unpause),
+    ("client|reply", 3, "CLIENT REPLY ON|OFF|SKIP — control the replies to this connection", client_reply),
+    ("client|no-evict", 3, "CLIENT NO-EVICT ON|OFF — protect this client from eviction", client_no_evict),
+];
+
+/// The `CONFIG` subcommands this module owns (same shape as [`CLIENT_SUBCOMMANDS`]).
+pub static CONFIG_SUBCOMMANDS: &[(&str, i32, &str, super::Handler)] = &[
+    ("config|set", -4, "CONFIG SET parameter value [parameter value ...] — change settings at runtime", config_set),
+    ("config|rewrite", 2, "CONFIG REWRITE — rewrite the configuration file", config_rewrite),
+];
+
+/// Runs `sub` from `table` (arity-checked), or `None` if it is not there.
+fn run_sub(
+    ctx: &mut Ctx,
+    sub: &[u8],
+    args: &mut Args,
+    table: &[(&str, i32, &str, super::Handler)],
+) -> Option<CmdResult> {
+    let (name, arity, _, handler) = table
+        .iter()
+        .find(|(name, ..)| name.split_once('|').is_some_and(|(_, short)| short.as_bytes().eq_ignore_ascii_case(sub)))?;
+    let argc = args.remaining() as i32 + 2;
+    if (*arity >= 0 && argc != *arity) || argc < arity.abs() {
+        return Some(Err(wrong_arity(name)));
+    }
+    Some(handler(ctx, args))
+}
+
 /// The `CLIENT` subcommands this module owns: `KILL`, `PAUSE`, `UNPAUSE`,
 /// `REPLY`, `NO-EVICT`. `None` if `sub` is none of them.
 pub fn client_subcommand(ctx: &mut Ctx, sub: &[u8], args: &mut Args) -> Option<CmdResult> {
-    let lower = sub.to_ascii_lowercase();
-    let n = args.remaining();
-    Some(match lower.as_slice() {
-        b"kill" if n == 0 => Err(wrong_arity("client|kill")),
-        b"kill" => client_kill(ctx, args),
-        b"pause" if n == 0 => Err(wrong_arity("client|pause")),
-        b"pause" => client_pause(ctx, args, sub),
-        b"unpause" if n != 0 => Err(wrong_arity("client|unpause")),
-        b"unpause" => {
-            ctx.server.hub.pause = None;
-            Ok(OK)
-        }
-        b"reply" if n != 1 => Err(wrong_arity("client|reply")),
-        b"reply" => client_reply(ctx, args),
-        b"no-evict" if n != 1 => Err(wrong_arity("client|no-evict")),
-        b"no-evict" => match args.next_bytes().ok().and_then(|b| on_off(b)) {
-            Some(on) => {
-                ctx.server.hub.set_no_evict(ctx.session.id, on);
-                Ok(OK)
-            }
-            None => Err(super::SYNTAX),
-        },
-        _ => return None,
-    })
+    run_sub(ctx, sub, args, CLIENT_SUBCOMMANDS)
+}
+
+/// `CLIENT UNPAUSE`
+pub fn client_unpause(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.server.hub.pause = None;
+    Ok(OK)
+}
+
+/// `CLIENT NO-EVICT ON|OFF`
+pub fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let on = on_off(args.next_bytes()?).ok_or(super::SYNTAX)?;
+    ctx.server.hub.set_no_evict(ctx.session.id, on);
+    Ok(OK)
 }
 
 /// Parses `ON`/`OFF`.
@@ -192,7 +221,7 @@ fn on_off(b: &[u8]) -> Option<bool> {
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`
-fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+pub fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mode = args.next_bytes()?;
     let mode = if mode.eq_ignore_ascii_case(b"on") {
         ReplyMode::On
@@ -208,7 +237,7 @@ fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// `CLIENT PAUSE timeout [WRITE|ALL]`
-fn client_pause(ctx: &mut Ctx, args: &mut Args, sub: &[u8]) -> CmdResult {
+pub fn client_pause(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let timeout = super::args::parse_i64(args.next_bytes()?)
         .ok_or(Frame::error("ERR timeout is not an integer or out of range"))?;
     if timeout < 0 {
@@ -220,10 +249,9 @@ fn client_pause(ctx: &mut Ctx, args: &mut Args, sub: &[u8]) -> CmdResult {
         [m] if m.eq_ignore_ascii_case(b"all") => false,
         [_] => return Err(Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL")),
         _ => {
-            return Err(Frame::error_owned(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                super::printable(sub, 128)
-            )));
+            return Err(Frame::error(
+                "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+            ));
         }
     };
     let until = ctx.now_ms.saturating_add(timeout as u64);
@@ -236,7 +264,7 @@ fn client_pause(ctx: &mut Ctx, args: &mut Args, sub: &[u8]) -> CmdResult {
 
 /// `CLIENT KILL ip:port` | `CLIENT KILL [ID id] [TYPE type] [ADDR ip:port] [LADDR ip:port]
 /// [USER username] [SKIPME yes|no] [MAXAGE seconds] ...`
-fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+pub fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let me = ctx.session.id;
     let rest = args.rest();
     if let [addr] = rest {
@@ -504,23 +532,22 @@ fn config(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     config_subcommand(ctx, &sub, args).unwrap_or_else(|| Err(super::pubsub::unknown_subcommand(&sub, "CONFIG")))
 }
 
-/// The `CONFIG` subcommands this module owns: `SET`, `REWRITE`,
-/// `RESETSTAT`. `None` if `sub` is none of them.
+/// The `CONFIG` subcommands this module owns: `SET`, `REWRITE`, and
+/// `RESETSTAT` for the shim. `None` if `sub` is none of them.
 pub fn config_subcommand(ctx: &mut Ctx, sub: &[u8], args: &mut Args) -> Option<CmdResult> {
-    let lower = sub.to_ascii_lowercase();
-    let n = args.remaining();
-    Some(match lower.as_slice() {
-        b"set" if n < 2 || n % 2 != 0 => Err(wrong_arity("config|set")),
-        b"set" => config_set(ctx, args.rest()),
-        b"rewrite" if n != 0 => Err(wrong_arity("config|rewrite")),
-        b"rewrite" => Err(Frame::error("ERR The server is running without a config file")),
-        b"resetstat" if n != 0 => Err(wrong_arity("config|resetstat")),
-        b"resetstat" => {
-            reset_stats(ctx.server);
-            Ok(OK)
+    if sub.eq_ignore_ascii_case(b"resetstat") {
+        if !args.is_empty() {
+            return Some(Err(wrong_arity("config|resetstat")));
         }
-        _ => return None,
-    })
+        reset_stats(ctx.server);
+        return Some(Ok(OK));
+    }
+    run_sub(ctx, sub, args, CONFIG_SUBCOMMANDS)
+}
+
+/// `CONFIG REWRITE`: there is never a configuration file to rewrite.
+pub fn config_rewrite(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Err(Frame::error("ERR The server is running without a config file"))
 }
 
 /// Resets the counters `CONFIG RESETSTAT` clears.
@@ -623,7 +650,11 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
 
 /// `CONFIG SET parameter value [parameter value ...]`: validates every
 /// pair, then applies them all (or none).
-pub fn config_set(ctx: &mut Ctx, pairs: &[Bytes]) -> CmdResult {
+pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let pairs = args.rest();
+    if pairs.len() % 2 != 0 {
+        return Err(wrong_arity("config|set"));
+    }
     let mut changes = Vec::with_capacity(pairs.len() / 2);
     let mut seen: Vec<String> = Vec::new();
     for pair in pairs.chunks(2) {
