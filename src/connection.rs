@@ -71,10 +71,12 @@ async fn serve_inner<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // Pushes are numbered in arrival order; while a batch is in flight they
-    // wait here, so that each lands on the right side of the batch's replies.
+    // Pushes (and park markers) are numbered in arrival order; while a batch
+    // is in flight they wait here, so that each lands on the right side of
+    // the batch's replies — unless the batch is parked by a blocking command.
     let mut received: u64 = 0;
     let mut held: VecDeque<(u64, Bytes)> = VecDeque::new();
+    let mut parked = false;
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut session = Some(Session { id, ..Session::default() });
@@ -133,12 +135,14 @@ where
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
                 let reply = reply.map_err(|_| ConnError::BrokerGone)?;
+                parked = false;
                 while received < reply.pushes_before {
                     match push_rx.try_recv() {
                         Ok(Push::Data(data)) => {
                             received += 1;
                             held.push_back((received, data));
                         }
+                        Ok(Push::Parked) => received += 1,
                         Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
                         Err(mpsc::error::TryRecvError::Empty) => break,
                     }
@@ -169,11 +173,26 @@ where
                 match push {
                     Some(Push::Data(data)) => {
                         received += 1;
-                        if in_flight.is_some() {
+                        if in_flight.is_some() && !parked {
                             held.push_back((received, data));
                         } else {
                             write(stream, &data, output).await?;
                             output.written(data.len());
+                        }
+                    }
+                    Some(Push::Parked) => {
+                        // A blocked command may wait long: let pushes through.
+                        received += 1;
+                        parked = true;
+                        let mut pushed = 0;
+                        let mut out = BytesMut::new();
+                        for (_, data) in held.drain(..) {
+                            pushed += data.len();
+                            out.extend_from_slice(&data);
+                        }
+                        if !out.is_empty() {
+                            write(stream, &out, output).await?;
+                            output.written(pushed);
                         }
                     }
                     Some(Push::Kill) | None => return Ok(()),

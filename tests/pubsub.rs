@@ -246,3 +246,24 @@ fn soft_limit_with_zero_seconds_disconnects_at_once() -> TestResult {
     slow.0.read_to_end(&mut sink)?;
     Ok(())
 }
+
+#[test]
+fn resp3_subscriber_blocked_in_a_command_still_gets_messages() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    s.send(b"HELLO 3\r\n");
+    let mut buf = Vec::new();
+    while !buf.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
+        buf.extend(s.read_exact(1));
+    }
+    s.send(b"SUBSCRIBE a\r\n");
+    s.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+    // WAIT 1 0 blocks forever: there are no replicas.
+    s.send(b"WAIT 1 0\r\n");
+    let mut p = srv.client();
+    // The subscriber's batch is in flight (parked) for good: its messages
+    // must not wait for the reply.
+    let n: i64 = redis::cmd("PUBLISH").arg("a").arg("m").query(&mut p).expect("publish");
+    assert_eq!(n, 1);
+    s.expect(b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n");
+}

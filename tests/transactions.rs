@@ -35,10 +35,15 @@ fn queueing_errors_abort_and_runtime_errors_do_not() {
     s.expect(b"+OK\r\n+QUEUED\r\n-ERR unknown command 'FOO', with args beginning with: 'bar' \r\n");
     s.expect(b"-ERR wrong number of arguments for 'get' command\r\n");
     s.expect(b"-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n");
+    // Unknown subcommands are rejected while queueing, as in Redis 7.
+    s.send(b"MULTI\r\nPUBSUB NOPE\r\nSLOWLOG LEN x\r\nEXEC\r\n");
+    s.expect(b"+OK\r\n-ERR unknown subcommand 'NOPE'. Try PUBSUB HELP.\r\n");
+    s.expect(b"-ERR wrong number of arguments for 'slowlog|len' command\r\n");
+    s.expect(b"-EXECABORT Transaction discarded because of previous errors.\r\n");
     // An error while running fails only that command.
-    s.send(b"MULTI\r\nSET a 1\r\nPUBSUB NOPE\r\nGET a\r\nEXEC\r\n");
+    s.send(b"MULTI\r\nSET a 1\r\nWAIT x 0\r\nGET a\r\nEXEC\r\n");
     s.expect(b"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n");
-    s.expect(b"*3\r\n+OK\r\n-ERR unknown subcommand 'NOPE'. Try PUBSUB HELP.\r\n$1\r\n1\r\n");
+    s.expect(b"*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$1\r\n1\r\n");
 }
 
 #[test]

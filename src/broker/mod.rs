@@ -78,6 +78,9 @@ pub enum Push {
     Data(Bytes),
     /// Close the connection (`CLIENT KILL`, output limits).
     Kill,
+    /// The client's batch is parked by a blocking command: pushes may be
+    /// written before its reply.
+    Parked,
 }
 
 /// A batch's reply on its way out, once durable.
@@ -248,6 +251,7 @@ impl Broker {
             let (frame, block) = self.exec_one(&mut run.session, &argv, now_ms);
             if let Some(block) = block {
                 run.commands.push_front(argv);
+                self.server.hub.parked(run.session.id);
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }

@@ -391,8 +391,18 @@ impl Hub {
         }
     }
 
-    /// Pushes sent to `id` so far (the connection writes the ones sent
-    /// before a batch's reply ahead of it).
+    /// Tells a connection its batch is parked, so pushes need not wait
+    /// for the batch's reply.
+    pub fn parked(&mut self, id: u64) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            // Counted like data, so the reply that follows accounts for it.
+            c.sent += 1;
+            let _ = c.push.send(Push::Parked);
+        }
+    }
+
+    /// Pushes (data and park markers) sent to `id` so far (the connection
+    /// writes the ones sent before a batch's reply ahead of it).
     pub fn sent_to(&self, id: u64) -> u64 {
         self.clients.get(&id).map_or(0, |c| c.sent)
     }
@@ -774,6 +784,41 @@ mod tests {
         assert_eq!(hub.publish(&ch, &msg, false), 0);
         assert!(matches!(rxs[0].try_recv(), Ok(Push::Data(_))));
         assert!(matches!(rxs[0].try_recv(), Ok(Push::Kill)));
+    }
+
+    /// Active expiry (the broker's cron) raises `expired` notifications and
+    /// invalidates watches on the expired key.
+    #[test]
+    fn active_expiry_notifies_and_touches_watches() {
+        use crate::broker::{Broker, Outgoing};
+        use crate::persist::Persister;
+        let dir = std::env::temp_dir().join(format!("sb-hub-cron-{}", std::process::id()));
+        let config = crate::config::Config { dir: dir.clone(), ..Default::default() };
+        let (persister, mut ks) = Persister::<Outgoing>::open(&config).expect("open");
+        ks.dbs[0].insert(Bytes::from("gone"), crate::state::Value::Str(Bytes::from("v")), Some(1));
+        ks.dbs[0].insert(Bytes::from("stays"), crate::state::Value::Str(Bytes::from("v")), None);
+        let mut broker = Broker::new(ks, crate::cmd::ServerState::new(config), persister);
+        let hub = &mut broker.server.hub;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        hub.connect(5, tx, ClientOutput::new());
+        hub.subscribe(5, Kind::Channel, &Bytes::from("__keyevent@0__:expired"));
+        let (tx2, _rx2) = mpsc::unbounded_channel();
+        hub.connect(6, tx2, ClientOutput::new());
+        hub.watch(6, 0, &Bytes::from("gone"), false);
+        let (tx3, _rx3) = mpsc::unbounded_channel();
+        hub.connect(7, tx3, ClientOutput::new());
+        hub.watch(7, 0, &Bytes::from("stays"), false);
+        hub.notify = notify_bits::parse("Ex").unwrap();
+        broker.server.sync_notify_flags();
+        broker.cron();
+        let Ok(Push::Data(d)) = rx.try_recv() else { panic!("no notification") };
+        assert_eq!(&d[..], b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$4\r\ngone\r\n");
+        assert!(rx.try_recv().is_err());
+        assert!(broker.ks.dbs[0].get(b"gone").is_none());
+        assert!(broker.server.hub.exec_check(6, &broker.ks, 2));
+        assert!(!broker.server.hub.exec_check(7, &broker.ks, 2));
+        broker.persister.shutdown();
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if ctx.session.multi.is_some() {
         match cmd {
             Some(c) if matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") => {}
-            Some(c) if c.arity_ok(argv.len()) => {
+            Some(c) if c.arity_ok(argv.len()) && subcommand_rejection(argv).is_none() => {
                 if let Some(m) = ctx.session.multi.as_mut() {
                     m.queue.push(argv.to_vec());
                 }
@@ -37,6 +37,10 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             _ => {
                 if let Some(m) = ctx.session.multi.as_mut() {
                     m.failed = true;
+                }
+                if let Some(f) = subcommand_rejection(argv) {
+                    count_error(ctx, &f);
+                    return f;
                 }
                 return call(ctx, argv);
             }
@@ -60,6 +64,33 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     call(ctx, argv)
+}
+
+/// Subcommands (with Redis's arities) of the container commands this
+/// family owns. Redis looks subcommands up before running (or queueing) a
+/// command, so an unknown one, or a wrong count of arguments, is a
+/// rejection that makes `EXEC` fail.
+const CONTAINERS: &[(&str, &[(&str, i32)])] = &[
+    (
+        "pubsub",
+        &[("channels", -2), ("numsub", -2), ("numpat", 2), ("shardchannels", -2), ("shardnumsub", -2), ("help", 2)],
+    ),
+    ("slowlog", &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)]),
+];
+
+/// The error Redis gives before running `argv` when it names an unknown
+/// subcommand of a container command, or has the wrong number of arguments for it.
+pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
+    let (name, subs) = CONTAINERS.iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
+    let sub = argv.get(1)?;
+    let Some((sub_name, arity)) = subs.iter().find(|(s, _)| sub.eq_ignore_ascii_case(s.as_bytes())) else {
+        return Some(super::pubsub::unknown_subcommand(sub, &name.to_ascii_uppercase()));
+    };
+    let argc = argv.len() as i32;
+    if (*arity >= 0 && argc != *arity) || argc < arity.abs() {
+        return Some(super::wrong_arity(&format!("{name}|{sub_name}")));
+    }
+    None
 }
 
 /// Calls one command (also each command `EXEC` runs) and does the
