@@ -218,8 +218,9 @@ fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
 fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let id = ctx.session.id;
+    let unix = ctx.server.config.unixsocket.display().to_string();
     let origin = match ctx.server.clients.get(&id) {
-        Some(c) if c.addr == format!("{}:0", c.laddr) => format!("unix:{}", ctx.server.config.unixsocket.display()),
+        Some(c) if c.addr.strip_suffix(":0") == Some(unix.as_str()) => format!("unix:{unix}"),
         Some(c) => c.addr.clone(),
         None => String::new(),
     };
