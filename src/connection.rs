@@ -195,7 +195,14 @@ where
                             output.written(pushed);
                         }
                     }
-                    Some(Push::Kill) | None => return Ok(()),
+                    Some(Push::Kill) | None => {
+                        // Pushes sent before the kill (a refusal's error) still go out.
+                        let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();
+                        if !out.is_empty() {
+                            write(stream, &out, output).await?;
+                        }
+                        return Ok(());
+                    }
                 }
             }
             _ = output.killed() => return Ok(()),

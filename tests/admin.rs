@@ -235,3 +235,46 @@ fn wait_and_waitaof_without_replicas() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn maxclients_refuses_extra_connections() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("2").query(&mut c)?;
+    let mut second = srv.raw();
+    second.send(b"PING\r\n");
+    second.expect(b"+PONG\r\n");
+    let mut third = srv.raw();
+    third.send(b"PING\r\n");
+    assert_eq!(third.read_to_close(), b"-ERR max number of clients reached\r\n");
+    drop(second);
+    // Room again once a client leaves.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = srv.raw();
+        again.send(b"PING\r\n");
+        let got = again.read_exact(7);
+        if got == b"+PONG\r\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room after a client left");
+    }
+    Ok(())
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout_but_subscribers_stay() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut sub = srv.raw();
+    sub.send(b"SUBSCRIBE keep\r\n");
+    sub.expect(b"*3\r\n$9\r\nsubscribe\r\n$4\r\nkeep\r\n:1\r\n");
+    let () = redis::cmd("CONFIG").arg("SET").arg("timeout").arg("1").query(&mut c)?;
+    let mut idle = srv.raw();
+    let started = Instant::now();
+    assert_eq!(idle.read_to_close(), b"");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    sub.send(b"PING\r\n");
+    sub.expect(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    Ok(())
+}

@@ -7,6 +7,7 @@
 //! awaits a connection.
 
 mod blocking;
+mod clients;
 mod pause;
 pub mod pubsub;
 
@@ -213,6 +214,9 @@ impl Broker {
         match msg {
             Message::Connect { info, push, output } => {
                 self.server.stats.total_connections += 1;
+                if !self.admit(info.id, &push) {
+                    return;
+                }
                 self.server.hub.connect(info.id, push.clone(), output);
                 self.pushes.insert(info.id, push);
                 self.server.clients.insert(info.id, info);
@@ -220,10 +224,20 @@ impl Broker {
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
                 self.server.hub.disconnect(id);
+                self.server.hub.refused.remove(&id);
                 self.server.clients.remove(&id);
                 self.waiters.remove_client(id);
             }
             Message::Batch(b) => {
+                if self.server.hub.refused.contains(&b.session.id) {
+                    // Refused by `maxclients`: the error push (the one push
+                    // it was sent) goes out, then the connection closes.
+                    let mut session = b.session;
+                    session.close = true;
+                    let reply = BatchReply { session, out: BytesMut::new(), replies: 0, writes: 0, pushes_before: 1 };
+                    let _ = b.reply.send(reply);
+                    return;
+                }
                 let run = Running {
                     session: b.session,
                     commands: b.commands,
@@ -373,6 +387,7 @@ impl Broker {
         }
         self.server.hub.touch(&self.effects[mark..]);
         self.server.hub.notify_events(self.events.drain(..));
+        self.close_idle_clients();
         self.persister.tick(&self.ks);
         self.server.info_persistence = self.persister.info();
     }

@@ -223,6 +223,10 @@ pub struct Hub {
     pub errorstats: BTreeMap<String, u64>,
     /// `CLIENT PAUSE`: (deadline in Unix ms, writes only).
     pub pause: Option<(u64, bool)>,
+    /// Connections refused by `maxclients`, until they are gone.
+    pub refused: HashSet<u64>,
+    /// Connections refused by `maxclients` since start.
+    pub rejected_connections: u64,
 }
 
 impl Default for Hub {
@@ -242,6 +246,8 @@ impl Default for Hub {
             cmdstats: BTreeMap::new(),
             errorstats: BTreeMap::new(),
             pause: None,
+            refused: HashSet::new(),
+            rejected_connections: 0,
         }
     }
 }
@@ -708,6 +714,11 @@ impl Hub {
             c.monitor = false;
         }
         self.monitors.retain(|&m| m != id);
+    }
+
+    /// Whether `id` is a monitor.
+    pub fn is_monitor(&self, id: u64) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.monitor)
     }
 
     /// Whether any client monitors.
