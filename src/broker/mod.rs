@@ -395,7 +395,8 @@ impl Broker {
     /// Hands this round's effects and replies to persistence, or releases the
     /// replies at once when nothing they depend on is still in flight.
     fn flush(&mut self) {
-        // Keyspace notifications are delivered by pub/sub (not yet built).
+        // Keyspace events are published after each command (`cmd::dispatch`)
+        // and after active expiry; nothing is left to deliver here.
         self.events.clear();
         if self.effects.is_empty() && self.persister.is_idle() {
             for o in self.outbox.drain(..) {

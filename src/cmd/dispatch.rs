@@ -39,6 +39,7 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                     m.failed = true;
                 }
                 if let Some(f) = subcommand_rejection(argv) {
+                    ctx.server.stats.rejected_calls += 1;
                     count_error(ctx, &f);
                     return f;
                 }
@@ -54,6 +55,7 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             }
             if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
                 ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
+                ctx.server.stats.rejected_calls += 1;
                 let f = Frame::error_owned(format!(
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                     c.name
