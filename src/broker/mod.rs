@@ -385,7 +385,7 @@ impl Broker {
                 self.server.stats.expired_keys += 1;
             }
         }
-        self.server.hub.touch(&self.effects[mark..]);
+        self.server.hub.touch(&self.effects[mark..], &self.ks);
         self.server.hub.notify_events(self.events.drain(..));
         self.close_idle_clients();
         self.persister.tick(&self.ks);

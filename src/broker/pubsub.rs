@@ -331,6 +331,8 @@ pub mod notify_bits {
 enum Touched<'a> {
     Keys([Option<(u32, &'a Bytes)>; 2]),
     Dbs([Option<u32>; 2]),
+    /// Keys of either database that exist in either (after the swap).
+    Swap(u32, u32),
     All,
 }
 
@@ -338,7 +340,7 @@ fn touched(e: &Effect) -> Touched<'_> {
     match e {
         Effect::FlushAll => Touched::All,
         Effect::FlushDb { db } => Touched::Dbs([Some(*db), None]),
-        Effect::SwapDb { a, b } => Touched::Dbs([Some(*a), Some(*b)]),
+        Effect::SwapDb { a, b } => Touched::Swap(*a, *b),
         Effect::Rename { db, from, to } => Touched::Keys([Some((*db, from)), Some((*db, to))]),
         Effect::Move { db, key, to_db } => Touched::Keys([Some((*db, key)), Some((*to_db, key))]),
         _ => Touched::Keys([e.key(), None]),
@@ -666,8 +668,10 @@ impl Hub {
         dirty
     }
 
-    /// Marks the watchers of every key the effects changed.
-    pub fn touch(&mut self, effects: &[Effect]) {
+    /// Marks the watchers of every key the effects (already applied to
+    /// `ks`) changed. Flushes touch every watched key of the flushed
+    /// databases; a swap touches those that exist in either database.
+    pub fn touch(&mut self, effects: &[Effect], ks: &Keyspace) {
         if self.watches.is_empty() {
             return;
         }
@@ -684,6 +688,15 @@ impl Hub {
                     .watches
                     .iter()
                     .filter(|((d, _), _)| dbs.contains(&Some(*d)))
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .collect(),
+                Touched::Swap(a, b) => self
+                    .watches
+                    .iter()
+                    .filter(|((d, k), _)| {
+                        (*d == a || *d == b)
+                            && (ks.dbs[a as usize].get(k).is_some() || ks.dbs[b as usize].get(k).is_some())
+                    })
                     .flat_map(|(_, ids)| ids.iter().copied())
                     .collect(),
                 Touched::All => self.watches.values().flatten().copied().collect(),
@@ -830,6 +843,30 @@ mod tests {
         assert!(!broker.server.hub.exec_check(7, &broker.ks, 2));
         broker.persister.shutdown();
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn watches_follow_effects() {
+        let (mut hub, _rxs) = hub_with(&[1, 2, 3]);
+        let mut ks = Keyspace::new(3);
+        let k = Bytes::from("k");
+        hub.watch(1, 0, &k, false);
+        hub.watch(2, 1, &Bytes::from("absent"), false);
+        hub.watch(3, 2, &k, false);
+        // A swap touches watched keys existing in either database.
+        ks.dbs[1].insert(k.clone(), crate::state::Value::Str(Bytes::from("v")), None);
+        ks.apply(&Effect::SwapDb { a: 0, b: 1 });
+        hub.touch(&[Effect::SwapDb { a: 0, b: 1 }], &ks);
+        assert!(hub.exec_check(1, &ks, 0));
+        assert!(!hub.exec_check(2, &ks, 0));
+        // Renames touch both names; flushes touch their database.
+        hub.watch(1, 0, &Bytes::from("to"), false);
+        hub.watch(2, 1, &Bytes::from("absent"), false);
+        hub.touch(&[Effect::Rename { db: 0, from: k.clone(), to: Bytes::from("to") }], &ks);
+        assert!(hub.exec_check(1, &ks, 0));
+        hub.touch(&[Effect::FlushDb { db: 1 }], &ks);
+        assert!(hub.exec_check(2, &ks, 0));
+        assert!(!hub.exec_check(3, &ks, 0));
     }
 
     #[test]

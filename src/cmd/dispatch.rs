@@ -114,7 +114,7 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let frame = execute(ctx, argv);
     let micros = started.elapsed().as_micros() as u64;
     if ctx.effects.len() > effects_before {
-        ctx.server.hub.touch(&ctx.effects[effects_before..]);
+        ctx.server.hub.touch(&ctx.effects[effects_before..], ctx.ks);
     }
     if !ctx.events.is_empty() {
         let events: Vec<_> = ctx.events.drain(..).collect();
