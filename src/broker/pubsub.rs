@@ -672,9 +672,26 @@ impl Hub {
     /// `ks`) changed. Flushes touch every watched key of the flushed
     /// databases; a swap touches those that exist in either database.
     pub fn touch(&mut self, effects: &[Effect], ks: &Keyspace) {
+        self.touch_after_flush(effects, ks, None);
+    }
+
+    /// The watched keys that exist now (taken before a flush, which
+    /// touches only those, as Redis does).
+    pub fn existing_watched(&self, ks: &Keyspace) -> HashSet<(u32, Bytes)> {
+        self.watches.keys().filter(|(d, k)| ks.dbs[*d as usize].get(k).is_some()).cloned().collect()
+    }
+
+    /// Whether any key is watched.
+    pub fn has_watches(&self) -> bool {
+        !self.watches.is_empty()
+    }
+
+    /// Like [`Hub::touch`]; with `existed`, flushes touch only those keys.
+    pub fn touch_after_flush(&mut self, effects: &[Effect], ks: &Keyspace, existed: Option<&HashSet<(u32, Bytes)>>) {
         if self.watches.is_empty() {
             return;
         }
+        let existed_ok = |slot: &(u32, Bytes)| existed.is_none_or(|set| set.contains(slot));
         for e in effects {
             let dirty: Vec<u64> = match touched(e) {
                 Touched::Keys(keys) => keys
@@ -687,7 +704,7 @@ impl Hub {
                 Touched::Dbs(dbs) => self
                     .watches
                     .iter()
-                    .filter(|((d, _), _)| dbs.contains(&Some(*d)))
+                    .filter(|(slot, _)| dbs.contains(&Some(slot.0)) && existed_ok(slot))
                     .flat_map(|(_, ids)| ids.iter().copied())
                     .collect(),
                 Touched::Swap(a, b) => self
@@ -699,7 +716,12 @@ impl Hub {
                     })
                     .flat_map(|(_, ids)| ids.iter().copied())
                     .collect(),
-                Touched::All => self.watches.values().flatten().copied().collect(),
+                Touched::All => self
+                    .watches
+                    .iter()
+                    .filter(|(slot, _)| existed_ok(slot))
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .collect(),
             };
             for id in dirty {
                 if let Some(c) = self.clients.get_mut(&id) {
@@ -867,6 +889,15 @@ mod tests {
         hub.touch(&[Effect::FlushDb { db: 1 }], &ks);
         assert!(hub.exec_check(2, &ks, 0));
         assert!(!hub.exec_check(3, &ks, 0));
+        // With the keys that existed before a flush, only those are touched.
+        hub.watch(1, 2, &Bytes::from("there"), false);
+        hub.watch(2, 2, &Bytes::from("absent"), false);
+        ks.dbs[2].insert(Bytes::from("there"), crate::state::Value::Str(Bytes::from("v")), None);
+        let existed = hub.existing_watched(&ks);
+        ks.apply(&Effect::FlushAll);
+        hub.touch_after_flush(&[Effect::FlushAll], &ks, Some(&existed));
+        assert!(hub.exec_check(1, &ks, 0));
+        assert!(!hub.exec_check(2, &ks, 0));
     }
 
     #[test]

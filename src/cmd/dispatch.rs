@@ -109,12 +109,15 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         count_error(ctx, &f);
         return f;
     }
+    // A flush touches only the watched keys that existed before it.
+    let existed = (ctx.server.hub.has_watches() && matches!(cmd.name, "flushdb" | "flushall"))
+        .then(|| ctx.server.hub.existing_watched(ctx.ks));
     let started = Instant::now();
     let effects_before = ctx.effects.len();
     let frame = execute(ctx, argv);
     let micros = started.elapsed().as_micros() as u64;
     if ctx.effects.len() > effects_before {
-        ctx.server.hub.touch(&ctx.effects[effects_before..], ctx.ks);
+        ctx.server.hub.touch_after_flush(&ctx.effects[effects_before..], ctx.ks, existed.as_ref());
     }
     if !ctx.events.is_empty() {
         let events: Vec<_> = ctx.events.drain(..).collect();
