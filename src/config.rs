@@ -72,6 +72,14 @@ pub struct Config {
     pub timeout: u64,
     /// Maximum number of connected clients.
     pub maxclients: usize,
+    /// Keyspace notification classes (`notify-keyspace-events`, normalized).
+    pub notify_keyspace_events: String,
+    /// Commands slower than this many microseconds are logged (negative: off).
+    pub slowlog_log_slower_than: i64,
+    /// Entries kept in the slow log.
+    pub slowlog_max_len: u64,
+    /// Output-buffer limits of pub/sub clients (`client-output-buffer-limit pubsub`).
+    pub pubsub_output_limit: crate::broker::pubsub::OutputLimit,
 }
 
 impl Default for Config {
@@ -94,6 +102,10 @@ impl Default for Config {
             snapshot_min_log_bytes: 64 * 1024 * 1024,
             timeout: 0,
             maxclients: 10000,
+            notify_keyspace_events: String::new(),
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            pubsub_output_limit: crate::broker::pubsub::OutputLimit::PUBSUB_DEFAULT,
         }
     }
 }
@@ -119,6 +131,13 @@ impl Config {
             ("maxclients", self.maxclients.to_string()),
             ("save", String::new()),
             ("maxmemory", "0".into()),
+            ("notify-keyspace-events", self.notify_keyspace_events.clone()),
+            ("slowlog-log-slower-than", self.slowlog_log_slower_than.to_string()),
+            ("slowlog-max-len", self.slowlog_max_len.to_string()),
+            ("client-output-buffer-limit", {
+                let l = self.pubsub_output_limit;
+                format!("normal 0 0 0 slave 268435456 67108864 60 pubsub {} {} {}", l.hard, l.soft, l.soft_secs)
+            }),
         ]
     }
 }

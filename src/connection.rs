@@ -3,9 +3,11 @@
 
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::broker::pubsub::ClientOutput;
 use crate::broker::{Batch, BatchReply, Message, Push};
 use crate::cmd::Session;
 use crate::resp::{Decoder, Frame, Limits, Protocol};
@@ -26,6 +28,8 @@ pub enum ConnError {
     Io(std::io::Error),
     /// The broker is gone (server shutting down).
     BrokerGone,
+    /// The client was killed (`CLIENT KILL`, output-buffer limits).
+    Killed,
 }
 
 impl From<std::io::Error> for ConnError {
@@ -35,19 +39,23 @@ impl From<std::io::Error> for ConnError {
 }
 
 /// Serves one client until it disconnects, misbehaves or the server stops.
+/// `pushes` carries out-of-band frames (pub/sub, `MONITOR`) and the output
+/// state shared with the broker.
 pub async fn serve<S>(
     mut stream: S,
     id: u64,
     broker: mpsc::Sender<Message>,
-    mut push_rx: mpsc::UnboundedReceiver<Push>,
+    pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let (mut push_rx, output) = pushes;
     let mut in_flight = None;
-    let result = serve_inner(&mut stream, id, &broker, &mut push_rx, limits, &mut shutdown, &mut in_flight).await;
+    let result =
+        serve_inner(&mut stream, id, &broker, &mut push_rx, &output, limits, &mut shutdown, &mut in_flight).await;
     if let Some(mut rx) = in_flight {
         // Replies that will never be written: refuse any still to come (their
         // sender then gives back what they carry) and give back what one
@@ -69,6 +77,7 @@ async fn serve_inner<S>(
     id: u64,
     broker: &mpsc::Sender<Message>,
     push_rx: &mut mpsc::UnboundedReceiver<Push>,
+    output: &ClientOutput,
     limits: ConnLimits,
     shutdown: &mut watch::Receiver<bool>,
     in_flight: &mut Option<oneshot::Receiver<BatchReply>>,
@@ -76,6 +85,12 @@ async fn serve_inner<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    // Pushes (and park markers) are numbered in arrival order; while a batch
+    // is in flight they wait here, so that each lands on the right side of
+    // the batch's replies — unless the batch is parked by a blocking command.
+    let mut received: u64 = 0;
+    let mut held: VecDeque<(u64, Bytes)> = VecDeque::new();
+    let mut parked = false;
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut session = Some(Session { id, ..Session::default() });
@@ -146,14 +161,39 @@ where
                     Err(_) if eof => return Ok(()),
                     Err(_) => return Err(ConnError::BrokerGone),
                 };
-                if !reply.out.is_empty() {
-                    if let Err(e) = stream.write_all(&reply.out).await {
+                parked = false;
+                while received < reply.pushes_before {
+                    match push_rx.try_recv() {
+                        Ok(Push::Data(data)) => {
+                            received += 1;
+                            held.push_back((received, data));
+                        }
+                        Ok(Push::Parked) => received += 1,
+                        Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                    }
+                }
+                let mut pushed = 0;
+                let mut out = BytesMut::new();
+                while held.front().is_some_and(|(seq, _)| *seq <= reply.pushes_before) {
+                    let (_, data) = held.pop_front().expect("checked");
+                    pushed += data.len();
+                    out.extend_from_slice(&data);
+                }
+                out.extend_from_slice(&reply.out);
+                for (_, data) in held.drain(..) {
+                    pushed += data.len();
+                    out.extend_from_slice(&data);
+                }
+                if !out.is_empty() {
+                    if let Err(e) = write(stream, &out, output).await {
                         // The client is gone: what it was handed goes back.
                         if let Some(h) = reply.handback.take() {
                             h.give_back();
                         }
-                        return Err(e.into());
+                        return Err(e);
                     }
+                    output.written(pushed);
                 }
                 let close = reply.session.close;
                 session = Some(reply.session);
@@ -163,11 +203,44 @@ where
             }
             push = push_rx.recv(), if push_open => {
                 match push {
-                    Some(Push::Data(data)) => stream.write_all(&data).await?,
-                    Some(Push::Kill) => return Ok(()),
-                    None => push_open = false,
+                    Some(Push::Data(data)) => {
+                        received += 1;
+                        if in_flight.is_some() && !parked {
+                            held.push_back((received, data));
+                        } else {
+                            write(stream, &data, output).await?;
+                            output.written(data.len());
+                        }
+                    }
+                    Some(Push::Parked) => {
+                        // A blocked command may wait long: let pushes through.
+                        received += 1;
+                        parked = true;
+                        let mut pushed = 0;
+                        let mut out = BytesMut::new();
+                        for (_, data) in held.drain(..) {
+                            pushed += data.len();
+                            out.extend_from_slice(&data);
+                        }
+                        if !out.is_empty() {
+                            write(stream, &out, output).await?;
+                            output.written(pushed);
+                        }
+                    }
+                    // After a disconnect the broker forgets the client, which
+                    // closes this channel; the reply in flight is still written.
+                    None if in_flight.is_some() => push_open = false,
+                    Some(Push::Kill) | None => {
+                        // Pushes sent before the kill (a refusal's error) still go out.
+                        let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();
+                        if !out.is_empty() {
+                            write(stream, &out, output).await?;
+                        }
+                        return Ok(());
+                    }
                 }
             }
+            _ = output.killed() => return Ok(()),
             _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
         }
     }
@@ -201,6 +274,18 @@ where
     Ok(())
 }
 
+/// Writes `data`, giving up as soon as the client is killed (a client that
+/// never reads must not keep its connection task stuck in a write).
+async fn write<S>(stream: &mut S, data: &[u8], output: &ClientOutput) -> Result<(), ConnError>
+where
+    S: AsyncWrite + Unpin,
+{
+    tokio::select! {
+        r = stream.write_all(data) => Ok(r?),
+        _ = output.killed() => Err(ConnError::Killed),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,7 +299,7 @@ mod tests {
         let (_push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
         let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, push_rx, limits, shutdown_rx));
+        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
@@ -230,6 +315,7 @@ mod tests {
             replies: 1,
             writes: 1,
             handback: Some(HandBack::new(vec![effect.clone()], returns_tx)),
+            pushes_before: 0,
         };
         batch.reply.send(reply).unwrap();
         assert!(conn.await.unwrap().is_err(), "the write fails");
@@ -243,7 +329,7 @@ mod tests {
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
         let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, push_rx, limits, shutdown_rx));
+        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
         let (mut rd, mut wr) = tokio::io::split(client);
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();
@@ -259,6 +345,7 @@ mod tests {
             replies: 1,
             writes: 1,
             handback: None,
+            pushes_before: 0,
         };
         batch.reply.send(reply).expect("the connection still waits for its reply");
         let mut got = Vec::new();

@@ -164,7 +164,8 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             last_cmd: String::new(),
             lib: (None, None),
         };
-        if tx.send(Message::Connect { info, push: push_tx }).await.is_err() {
+        let output = crate::broker::pubsub::ClientOutput::new();
+        if tx.send(Message::Connect { info, push: push_tx, output: output.clone() }).await.is_err() {
             break;
         }
         let tx = tx.clone();
@@ -172,8 +173,8 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let done = conn_done_tx.clone();
         tokio::spawn(async move {
             let r = match stream {
-                ConnStream::Unix(s) => connection::serve(s, id, tx, push_rx, limits, shutdown).await,
-                ConnStream::Tcp(s) => connection::serve(s, id, tx, push_rx, limits, shutdown).await,
+                ConnStream::Unix(s) => connection::serve(s, id, tx, (push_rx, output), limits, shutdown).await,
+                ConnStream::Tcp(s) => connection::serve(s, id, tx, (push_rx, output), limits, shutdown).await,
             };
             if let Err(e) = r {
                 tracing::debug!(client = id, error = ?e, "connection ended");

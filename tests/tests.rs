@@ -2,6 +2,7 @@
 //! starts a real server in-process on a throwaway socket and talks to it
 //! over the Unix socket with the `redis` crate or raw bytes.
 
+mod admin;
 mod common;
 #[path = "core.rs"]
 mod core_server;
@@ -9,8 +10,10 @@ mod hashes;
 mod keys;
 mod lists;
 mod protocol;
+mod pubsub;
 mod readme;
 mod server_commands;
 mod sets;
 mod strings;
+mod transactions;
 mod zsets;

@@ -124,6 +124,11 @@ impl<T> Waiters<T> {
         due.into_iter().filter_map(|id| self.remove(id)).map(|w| (w.item, w.block.on_timeout)).collect()
     }
 
+    /// Whether `client` is parked.
+    pub fn has_client(&self, client: u64) -> bool {
+        self.by_client.contains_key(&client)
+    }
+
     /// Drops a disconnected client's wait, if any.
     pub fn remove_client(&mut self, client: u64) -> Option<T> {
         let id = self.by_client.get(&client).copied()?;

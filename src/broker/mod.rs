@@ -7,9 +7,13 @@
 //! awaits a connection.
 
 mod blocking;
+mod clients;
+mod pause;
+pub mod pubsub;
 
 use bytes::{Bytes, BytesMut};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,6 +31,8 @@ pub enum Message {
         info: ClientInfo,
         /// Where out-of-band frames for it go (pub/sub, kill).
         push: mpsc::UnboundedSender<Push>,
+        /// Its pending-output counter and kill switch.
+        output: Arc<pubsub::ClientOutput>,
     },
     /// A pipelined batch of commands from one client.
     Batch(Batch),
@@ -64,6 +70,9 @@ pub struct BatchReply {
     /// What to give back if the replies never reach the client (elements a
     /// blocking pop handed to it).
     pub handback: Option<HandBack>,
+    /// Pushes sent to this client before these replies were made: the
+    /// connection writes those first.
+    pub pushes_before: u64,
 }
 
 /// Elements handed to a client by a blocking pop, and the way back to the
@@ -94,6 +103,9 @@ pub enum Push {
     Data(Bytes),
     /// Close the connection (`CLIENT KILL`, output limits).
     Kill,
+    /// The client's batch is parked by a blocking command: pushes may be
+    /// written before its reply.
+    Parked,
 }
 
 /// A batch's reply on its way out, once durable.
@@ -156,6 +168,8 @@ pub struct Broker {
     events: Vec<KeyEvent>,
     waiters: Waiters<Running>,
     pushes: HashMap<u64, mpsc::UnboundedSender<Push>>,
+    /// Batches held by `CLIENT PAUSE`, in arrival order.
+    held: VecDeque<Running>,
     shutdown: bool,
     /// Where undeliverable hand-offs come back ([`HandBack`]).
     returns_tx: mpsc::UnboundedSender<Vec<Effect>>,
@@ -182,6 +196,7 @@ impl Broker {
             events: Vec::new(),
             waiters: Waiters::default(),
             pushes: HashMap::new(),
+            held: VecDeque::new(),
             shutdown: false,
         }
     }
@@ -190,15 +205,18 @@ impl Broker {
     /// `on_shutdown_request` is called once when a client sends `SHUTDOWN`.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Message>, on_shutdown_request: impl Fn()) {
         let mut msgs = Vec::with_capacity(256);
-        let tick = Duration::from_millis(1000 / self.server.config.hz.max(1) as u64);
-        let mut next_tick = tokio::time::Instant::now() + tick;
+        let mut next_tick = tokio::time::Instant::now();
         let mut shutdown_signalled = false;
         let mut returns = self.returns_rx.take().expect("run is called once");
         loop {
-            let deadline = match self.waiters.next_deadline() {
+            let tick = Duration::from_millis(1000 / self.server.config.hz.clamp(1, 500) as u64);
+            let mut deadline = match self.waiters.next_deadline() {
                 Some(ms) => next_tick.min(instant_for(ms)),
                 None => next_tick,
             };
+            if let (Some((until, _)), false) = (self.server.hub.pause, self.held.is_empty()) {
+                deadline = deadline.min(instant_for(until));
+            }
             tokio::select! {
                 n = rx.recv_many(&mut msgs, 256) => {
                     if n == 0 {
@@ -218,6 +236,7 @@ impl Broker {
                     self.expire_waiters();
                 }
             }
+            self.release_paused();
             self.flush();
             if self.server.shutdown_requested && !shutdown_signalled {
                 shutdown_signalled = true;
@@ -243,19 +262,34 @@ impl Broker {
 
     fn handle(&mut self, msg: Message) {
         match msg {
-            Message::Connect { info, push } => {
+            Message::Connect { info, push, output } => {
                 self.server.stats.total_connections += 1;
+                if !self.admit(info.id, &push) {
+                    return;
+                }
+                self.server.hub.connect(info.id, push.clone(), output);
                 self.pushes.insert(info.id, push);
                 self.server.clients.insert(info.id, info);
             }
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
+                self.server.hub.disconnect(id);
+                self.server.hub.refused.remove(&id);
                 self.server.clients.remove(&id);
                 if let Some(run) = self.waiters.remove_client(id) {
                     self.abandon(run);
                 }
             }
             Message::Batch(b) => {
+                if self.server.hub.refused.contains(&b.session.id) {
+                    // Refused by `maxclients`: the error push (the one push
+                    // it was sent) goes out, then the connection closes.
+                    let mut session = b.session;
+                    session.close = true;
+                    let reply = BatchReply { session, out: BytesMut::new(), replies: 0, writes: 0, handback: None, pushes_before: 1 };
+                    let _ = b.reply.send(reply);
+                    return;
+                }
                 let run = Running {
                     session: b.session,
                     commands: b.commands,
@@ -276,19 +310,24 @@ impl Broker {
     fn execute_batch(&mut self, mut run: Running) {
         let now_ms = unix_ms();
         while let Some(argv) = run.commands.pop_front() {
+            if self.server.hub.pause.is_some() && cmd::admin::pause_holds(&self.server, &run.session, &argv, now_ms) {
+                run.commands.push_front(argv);
+                self.held.push_back(run);
+                return;
+            }
             let before = self.effects.len();
             let (frame, block) = self.exec_one(&mut run, &argv, now_ms, false);
             if let Some(block) = block {
                 run.commands.push_front(argv);
                 run.deadline = block.deadline_ms;
+                self.server.hub.parked(run.session.id);
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
             if run.session.no_reply {
                 run.session.no_reply = false;
             } else {
-                frame.encode(run.session.proto, &mut run.out);
-                run.replies += 1;
+                run.replies += self.server.hub.emit(&run.session, frame, &mut run.out);
             }
             if self.effects.len() > before {
                 run.writes += 1;
@@ -303,8 +342,15 @@ impl Broker {
         self.note_client(&run.session);
         let handback = (!run.handback.is_empty())
             .then(|| HandBack::new(std::mem::take(&mut run.handback), self.returns_tx.clone()));
-        let reply =
-            BatchReply { session: run.session, out: run.out, replies: run.replies, writes: run.writes, handback };
+        let pushes_before = self.server.hub.sent_to(run.session.id);
+        let reply = BatchReply {
+            session: run.session,
+            out: run.out,
+            replies: run.replies,
+            writes: run.writes,
+            handback,
+            pushes_before,
+        };
         self.outbox.push(Outgoing { tx: run.reply, reply });
     }
 
@@ -331,7 +377,7 @@ impl Broker {
             woken,
             handback: Vec::new(),
         };
-        let frame = cmd::execute(&mut ctx, argv);
+        let frame = cmd::dispatch::run(&mut ctx, argv);
         let block = ctx.block.take();
         // In the order of the takes; `hand_back` undoes them last first.
         run.handback.extend(ctx.handback);
@@ -420,8 +466,7 @@ impl Broker {
                     self.waiters.park_front(run.session.id, run.session.db, block, run);
                     break;
                 }
-                frame.encode(run.session.proto, &mut run.out);
-                run.replies += 1;
+                run.replies += self.server.hub.emit(&run.session, frame, &mut run.out);
                 if self.effects.len() > mark {
                     run.writes += 1;
                     ready.extend(self.ready_keys(mark));
@@ -436,8 +481,7 @@ impl Broker {
         let now = unix_ms();
         for (mut run, on_timeout) in self.waiters.take_expired(now) {
             run.commands.pop_front();
-            on_timeout.encode(run.session.proto, &mut run.out);
-            run.replies += 1;
+            run.replies += self.server.hub.emit(&run.session, on_timeout, &mut run.out);
             self.execute_batch(run);
         }
     }
@@ -446,15 +490,22 @@ impl Broker {
     fn cron(&mut self) {
         const PER_DB_BUDGET: usize = 200;
         let now = unix_ms();
+        let mark = self.effects.len();
         for db in 0..self.ks.dbs.len() {
             let keys = self.ks.dbs[db].expired_keys(now, PER_DB_BUDGET);
             for key in keys {
+                if !self.server.notify_flags.is_empty() {
+                    self.events.push(KeyEvent { class: 'x', event: "expired", db: db as u32, key: key.clone() });
+                }
                 let e = Effect::Del { db: db as u32, key };
                 self.ks.apply(&e);
                 self.effects.push(e);
                 self.server.stats.expired_keys += 1;
             }
         }
+        self.server.hub.touch(&self.effects[mark..], &self.ks);
+        self.server.hub.notify_events(self.events.drain(..));
+        self.close_idle_clients();
         self.persister.tick(&self.ks);
         self.server.info_persistence = self.persister.info();
     }
@@ -462,7 +513,8 @@ impl Broker {
     /// Hands this round's effects and replies to persistence, or releases the
     /// replies at once when nothing they depend on is still in flight.
     fn flush(&mut self) {
-        // Keyspace notifications are delivered by pub/sub (not yet built).
+        // Keyspace events are published after each command (`cmd::dispatch`)
+        // and after active expiry; nothing is left to deliver here.
         self.events.clear();
         if self.effects.is_empty() && self.persister.is_idle() {
             for o in self.outbox.drain(..) {

@@ -34,6 +34,8 @@ pub struct Session {
     pub no_reply: bool,
     /// Full name of the last command run (`client|list` style), for `CLIENT LIST`.
     pub last_cmd: &'static str,
+    /// The open transaction (`MULTI`), with its queued commands.
+    pub multi: Option<super::tx::Multi>,
 }
 
 /// Server-wide counters reported by `INFO stats`.
@@ -103,6 +105,8 @@ pub struct ServerState {
     pub notify_flags: String,
     /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
     pub rng: u64,
+    /// Pub/sub registry, watches, monitors, slow log, command statistics.
+    pub hub: crate::broker::pubsub::Hub,
 }
 
 impl ServerState {
@@ -125,9 +129,22 @@ impl ServerState {
             blocked_clients: 0,
             notify_flags: String::new(),
             rng: seed,
+            hub: Default::default(),
         };
+        s.hub.pubsub_limit = s.config.pubsub_output_limit;
+        s.hub.notify = crate::broker::pubsub::notify_bits::parse(&s.config.notify_keyspace_events).unwrap_or(0);
+        s.sync_notify_flags();
         s.run_id = (0..5).map(|_| format!("{:08x}", s.random() as u32)).collect();
         s
+    }
+
+    /// Makes `notify_flags` (what [`Ctx::notify`] checks) reflect the
+    /// configured `notify-keyspace-events`: empty when nothing would be sent.
+    pub fn sync_notify_flags(&mut self) {
+        use crate::broker::pubsub::notify_bits::*;
+        let bits = self.hub.notify;
+        let delivers = bits & (KEYSPACE | KEYEVENT) != 0 && bits & !(KEYSPACE | KEYEVENT) != 0;
+        self.notify_flags = if delivers { display(bits) } else { String::new() };
     }
 
     /// A pseudo-random 64-bit number (xorshift64*; not for secrets).

@@ -5,15 +5,19 @@
 //! arities, flags and key positions: the dispatcher, `COMMAND INFO`/`DOCS`,
 //! the README's command list and the "is this a write?" decision read it.
 
+pub mod admin;
 pub mod args;
 pub mod ctx;
+pub mod dispatch;
 pub mod float;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod tx;
 pub mod zset;
 
 use bytes::Bytes;
@@ -149,6 +153,9 @@ pub fn families() -> &'static [&'static [Command]] {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        pubsub::COMMANDS,
+        tx::COMMANDS,
+        admin::COMMANDS,
     ];
     FAMILIES
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Args, CmdResult, Command, Ctx, DB_RANGE, Handler, SYNTAX, flags::*, printable, wrong_arity};
+use super::{Args, CmdResult, Command, Ctx, DB_RANGE, Handler, SYNTAX, admin, flags::*, printable, wrong_arity};
 use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
@@ -182,6 +182,16 @@ pub static CLIENT_SUBCOMMANDS: &[Subcommand] = &[
         "CLIENT SETINFO LIB-NAME|LIB-VER value — record the client library name or version",
         client_setinfo,
     ),
+    sub(
+        "client|kill",
+        -3,
+        "CLIENT KILL ip:port | [ID id] [TYPE normal|pubsub|master|replica] [ADDR ip:port] [LADDR ip:port] [USER name] [SKIPME yes|no] [MAXAGE s] — close clients",
+        admin::client_kill,
+    ),
+    sub("client|pause", -3, "CLIENT PAUSE timeout [WRITE|ALL] — suspend clients for timeout milliseconds", admin::client_pause),
+    sub("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", admin::client_unpause),
+    sub("client|reply", 3, "CLIENT REPLY ON|OFF|SKIP — control the replies to this connection", admin::client_reply),
+    sub("client|no-evict", 3, "CLIENT NO-EVICT ON|OFF — protect this client from eviction", admin::client_no_evict),
     sub("client|help", 2, "CLIENT HELP — this help", client_help),
 ];
 
@@ -193,6 +203,13 @@ pub static CONFIG_SUBCOMMANDS: &[Subcommand] = &[
         "CONFIG GET parameter [parameter ...] — parameters matching the glob patterns, with their values",
         config_get,
     ),
+    sub(
+        "config|set",
+        -4,
+        "CONFIG SET parameter value [parameter value ...] — change settings at runtime",
+        admin::config_set,
+    ),
+    sub("config|rewrite", 2, "CONFIG REWRITE — rewrite the configuration file", admin::config_rewrite),
     sub("config|resetstat", 2, "CONFIG RESETSTAT — reset the statistics reported by INFO", config_resetstat),
     sub("config|help", 2, "CONFIG HELP — this help", config_help),
 ];
@@ -554,7 +571,7 @@ fn config_get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `CONFIG RESETSTAT`
 fn config_resetstat(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    ctx.server.stats = Default::default();
+    admin::reset_stats(ctx.server);
     Ok(OK)
 }
 
@@ -875,15 +892,18 @@ fn command_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 /// Sections in the order `INFO` prints them; the flag says whether the
 /// default (no argument) reply includes it.
 const SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "cluster", "keyspace"];
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace", "commandstats"];
 
 /// `INFO [section [section ...]]`
 fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let wanted: Vec<String> = args.rest().iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
-    let everything = wanted.is_empty() || wanted.iter().any(|w| matches!(w.as_str(), "all" | "default" | "everything"));
+    let all = wanted.iter().any(|w| matches!(w.as_str(), "all" | "everything"));
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let mut out = String::new();
     for &section in SECTIONS {
-        if !everything && !wanted.iter().any(|w| w == section) {
+        // As in Redis, `commandstats` is shown only when asked for (or with `all`).
+        let listed = all || (default && section != "commandstats") || wanted.iter().any(|w| w == section);
+        if !listed {
             continue;
         }
         if !out.is_empty() {
@@ -900,6 +920,14 @@ fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     Ok(Frame::Verbatim(Bytes::from(out)))
+}
+
+/// `key:value` lines as `INFO` field pairs.
+fn info_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.trim_end_matches('\r').split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn read_proc(path: &str) -> Option<String> {
@@ -1019,11 +1047,7 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
                 v.push(("aof_enabled", (s.config.appendonly as u8).to_string()));
                 v.push(("aof_last_write_status", status.into()));
             } else {
-                return body
-                    .lines()
-                    .filter_map(|l| l.trim_end_matches('\r').split_once(':'))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
+                return info_lines(body);
             }
         }
         "stats" => {
@@ -1037,7 +1061,10 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             v.push(("keyspace_hits", st.keyspace_hits.to_string()));
             v.push(("keyspace_misses", st.keyspace_misses.to_string()));
             v.push(("rejected_calls", st.rejected_calls.to_string()));
+            return v.into_iter().map(|(k, v)| (k.to_string(), v)).chain(info_lines(&admin::info_stats_lines(s))).collect();
         }
+        "commandstats" => return info_lines(&admin::info_commandstats(s)),
+        "errorstats" => return info_lines(&admin::info_errorstats(s)),
         "replication" => {
             v.push(("role", "master".into()));
             v.push(("connected_slaves", "0".into()));

@@ -78,6 +78,35 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// The one key this effect changes, for the effects that name exactly
+    /// one (`None` for `Rename`, `Move`, `SwapDb`, `FlushDb`, `FlushAll`).
+    pub fn key(&self) -> Option<(u32, &Bytes)> {
+        match self {
+            Effect::Rename { .. }
+            | Effect::Move { .. }
+            | Effect::SwapDb { .. }
+            | Effect::FlushDb { .. }
+            | Effect::FlushAll => None,
+            Effect::Del { db, key }
+            | Effect::SetExpire { db, key, .. }
+            | Effect::Put { db, key, .. }
+            | Effect::Append { db, key, .. }
+            | Effect::SetRange { db, key, .. }
+            | Effect::ListPush { db, key, .. }
+            | Effect::ListPop { db, key, .. }
+            | Effect::ListSet { db, key, .. }
+            | Effect::ListInsert { db, key, .. }
+            | Effect::ListRemoveAt { db, key, .. }
+            | Effect::ListTrim { db, key, .. }
+            | Effect::HashSet { db, key, .. }
+            | Effect::HashDel { db, key, .. }
+            | Effect::SetAdd { db, key, .. }
+            | Effect::SetRem { db, key, .. }
+            | Effect::ZAdd { db, key, .. }
+            | Effect::ZRem { db, key, .. } => Some((*db, key)),
+        }
+    }
+
     /// The database and key this effect changes, if it names one key that
     /// may have gained elements (used to wake blocked clients).
     pub fn target(&self) -> Option<(u32, &Bytes)> {

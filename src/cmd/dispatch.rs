@@ -1,0 +1,361 @@
+//! The pipeline around every command call, in Redis's order:
+//! `MULTI` queueing, the RESP2 subscribed-mode gate, then the call itself
+//! with its side business: `WATCH` invalidation from the effects applied,
+//! keyspace notifications, command and error statistics, the slow log and
+//! the `MONITOR` feed.
+
+use bytes::Bytes;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::{Ctx, execute, flags, lookup};
+use crate::broker::pubsub::SlowEntry;
+use crate::resp::{Frame, Protocol};
+
+/// Runs one command from a client's batch (or a woken blocked command).
+pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    ctx.server.hub.current = ctx.session.id;
+    let frame = run_inner(ctx, argv);
+    if ctx.block.is_some() {
+        // The command will run again; it produced nothing yet.
+        ctx.server.hub.self_frames.clear();
+    }
+    ctx.server.hub.current = 0;
+    frame
+}
+
+fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let cmd = lookup(&argv[0]);
+    if ctx.session.multi.is_some() {
+        match cmd {
+            Some(c) if matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") => {}
+            Some(c) if c.arity_ok(argv.len()) && subcommand_rejection(argv).is_none() => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.queue.push(argv.to_vec());
+                }
+                return Frame::simple("QUEUED");
+            }
+            _ => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.failed = true;
+                }
+                if let Some(f) = subcommand_rejection(argv) {
+                    ctx.server.stats.rejected_calls += 1;
+                    count_error(ctx, &f);
+                    return f;
+                }
+                return call(ctx, argv);
+            }
+        }
+    }
+    if ctx.session.proto == Protocol::Resp2 && ctx.server.hub.is_subscriber(ctx.session.id) {
+        if let Some(c) = cmd.filter(|c| c.arity_ok(argv.len())) {
+            if c.name == "ping" && argv.len() <= 2 {
+                let msg = argv.get(1).cloned().unwrap_or_default();
+                return Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg)]);
+            }
+            if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
+                ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
+                ctx.server.stats.rejected_calls += 1;
+                let f = Frame::error_owned(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    c.name
+                ));
+                count_error(ctx, &f);
+                return f;
+            }
+        }
+    }
+    call(ctx, argv)
+}
+
+/// Subcommands (with Redis's arities) of the container commands this
+/// family owns. Redis looks subcommands up before running (or queueing) a
+/// command, so an unknown one, or a wrong count of arguments, is a
+/// rejection that makes `EXEC` fail.
+const CONTAINERS: &[(&str, &[(&str, i32)])] = &[
+    (
+        "pubsub",
+        &[("channels", -2), ("numsub", -2), ("numpat", 2), ("shardchannels", -2), ("shardnumsub", -2), ("help", 2)],
+    ),
+    ("slowlog", &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)]),
+];
+
+/// The error Redis gives before running `argv` when it names an unknown
+/// subcommand of a container command, or has the wrong number of arguments for it.
+pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
+    let (name, subs) = CONTAINERS.iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
+    let sub = argv.get(1)?;
+    let Some((sub_name, arity)) = subs.iter().find(|(s, _)| sub.eq_ignore_ascii_case(s.as_bytes())) else {
+        return Some(super::pubsub::unknown_subcommand(sub, &name.to_ascii_uppercase()));
+    };
+    let argc = argv.len() as i32;
+    if (*arity >= 0 && argc != *arity) || argc < arity.abs() {
+        return Some(super::wrong_arity(&format!("{name}|{sub_name}")));
+    }
+    None
+}
+
+/// Calls one command (also each command `EXEC` runs) and does the
+/// bookkeeping around it.
+pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let Some(cmd) = lookup(&argv[0]) else {
+        let f = execute(ctx, argv);
+        count_error(ctx, &f);
+        return f;
+    };
+    if !cmd.arity_ok(argv.len()) {
+        let f = execute(ctx, argv);
+        ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
+        count_error(ctx, &f);
+        return f;
+    }
+    // A flush touches only the watched keys that existed before it.
+    let existed = (ctx.server.hub.has_watches() && matches!(cmd.name, "flushdb" | "flushall"))
+        .then(|| ctx.server.hub.existing_watched(ctx.ks));
+    let started = Instant::now();
+    let effects_before = ctx.effects.len();
+    let frame = execute(ctx, argv);
+    let micros = started.elapsed().as_micros() as u64;
+    if ctx.effects.len() > effects_before {
+        ctx.server.hub.touch_after_flush(&ctx.effects[effects_before..], ctx.ks, existed.as_ref());
+    }
+    if !ctx.events.is_empty() {
+        let events: Vec<_> = ctx.events.drain(..).collect();
+        ctx.server.hub.notify_events(events);
+    }
+    if ctx.block.is_some() {
+        return frame;
+    }
+    let st = ctx.server.hub.cmdstats.entry(cmd.name).or_default();
+    st.calls += 1;
+    st.usec += micros;
+    if frame.is_error() {
+        st.failed += 1;
+        count_error(ctx, &frame);
+    }
+    let slower_than = ctx.server.config.slowlog_log_slower_than;
+    if slower_than >= 0 && micros >= slower_than as u64 && cmd.name != "exec" {
+        slowlog_push(ctx, argv, micros);
+    }
+    if ctx.server.hub.has_monitors() && cmd.flags & flags::ADMIN == 0 && !is_admin_subcommand(argv) {
+        let line = monitor_line(ctx, argv);
+        ctx.server.hub.feed_monitors(ctx.session.id, line);
+    }
+    frame
+}
+
+/// `CLIENT` and `CONFIG` subcommands Redis marks as admin (not shown to monitors).
+fn is_admin_subcommand(argv: &[Bytes]) -> bool {
+    let sub = |names: &[&str]| argv.get(1).is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())));
+    if argv[0].eq_ignore_ascii_case(b"client") {
+        sub(&["kill", "pause", "unpause", "list", "no-evict"])
+    } else {
+        argv[0].eq_ignore_ascii_case(b"config")
+    }
+}
+
+fn count_error(ctx: &mut Ctx, f: &Frame) {
+    if let Frame::Error(text) = f {
+        let code = text.split(' ').next().unwrap_or("ERR");
+        let stats = &mut ctx.server.hub.errorstats;
+        if stats.len() < 128 || stats.contains_key(code) {
+            *stats.entry(code.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// The arguments as logs show them, with secrets redacted.
+fn shown_args(argv: &[Bytes]) -> Vec<Bytes> {
+    let redacted = Bytes::from_static(b"(redacted)");
+    if argv[0].eq_ignore_ascii_case(b"auth") {
+        let mut v = vec![argv[0].clone()];
+        v.extend(argv[1..].iter().map(|_| redacted.clone()));
+        return v;
+    }
+    if argv[0].eq_ignore_ascii_case(b"hello") {
+        let mut v = argv.to_vec();
+        if let Some(i) = v.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+            for a in v.iter_mut().skip(i + 1).take(2) {
+                *a = redacted.clone();
+            }
+        }
+        return v;
+    }
+    argv.to_vec()
+}
+
+fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
+    const MAX_ARGC: usize = 32;
+    const MAX_STRING: usize = 128;
+    let shown = shown_args(argv);
+    let mut args = Vec::with_capacity(shown.len().min(MAX_ARGC));
+    for (i, a) in shown.iter().enumerate() {
+        if i == MAX_ARGC - 1 && shown.len() > MAX_ARGC {
+            args.push(Bytes::from(format!("... ({} more arguments)", shown.len() - MAX_ARGC + 1)));
+            break;
+        }
+        if a.len() > MAX_STRING {
+            let mut v = a[..MAX_STRING].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes());
+            args.push(Bytes::from(v));
+        } else {
+            args.push(a.clone());
+        }
+    }
+    let id = ctx.session.id;
+    let peer = ctx.server.clients.get(&id).map(|c| c.addr.clone()).unwrap_or_default();
+    let hub = &mut ctx.server.hub;
+    let entry = SlowEntry {
+        id: hub.slowlog_next_id,
+        time: (ctx.now_ms / 1000) as i64,
+        micros,
+        argv: args,
+        peer,
+        name: ctx.session.name.clone().unwrap_or_default(),
+    };
+    hub.slowlog_next_id += 1;
+    hub.slowlog.push_front(entry);
+    hub.slowlog.truncate(ctx.server.config.slowlog_max_len as usize);
+}
+
+/// One `MONITOR` line, as Redis formats it:
+/// `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
+fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let id = ctx.session.id;
+    let unix = ctx.server.config.unixsocket.display().to_string();
+    let origin = match ctx.server.clients.get(&id) {
+        Some(c) if c.addr.strip_suffix(":0") == Some(unix.as_str()) => format!("unix:{unix}"),
+        Some(c) => c.addr.clone(),
+        None => String::new(),
+    };
+    let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), ctx.session.db, origin);
+    for a in shown_args(argv) {
+        line.push(' ');
+        line.push_str(&repr(&a));
+    }
+    line
+}
+
+/// Quotes bytes as Redis's `sdscatrepr` does.
+pub fn repr(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('"');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
+            c => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_escapes_like_redis() {
+        assert_eq!(repr(b"a\"b\nc"), r#""a\"b\nc""#);
+        assert_eq!(repr(b"\x01\\ x"), r#""\x01\\ x""#);
+    }
+
+    use crate::broker::Push;
+    use crate::broker::pubsub::{ClientOutput, Kind};
+    use crate::cmd::{ServerState, Session};
+    use crate::state::{Keyspace, Value};
+    use tokio::sync::mpsc;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    }
+
+    fn next_data(rx: &mut mpsc::UnboundedReceiver<Push>) -> String {
+        match rx.try_recv() {
+            Ok(Push::Data(d)) => String::from_utf8(d.to_vec()).unwrap(),
+            other => panic!("expected data, got {other:?}"),
+        }
+    }
+
+    /// Lazy expiry raises `expired` keyspace notifications through the call
+    /// pipeline, and an expired watched key makes `EXEC` fail.
+    #[test]
+    fn lazy_expiry_notifies_and_breaks_watch() {
+        let mut ks = Keyspace::new(2);
+        let mut server = ServerState::new(crate::config::Config::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        server.hub.connect(7, tx, ClientOutput::new());
+        server.hub.subscribe(7, Kind::Pattern, &Bytes::from("__key*__:*"));
+        let (tx2, _rx2) = mpsc::unbounded_channel();
+        server.hub.connect(1, tx2, ClientOutput::new());
+        server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
+        server.sync_notify_flags();
+        ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
+        let mut session = Session { id: 1, db: 1, ..Session::default() };
+        let mut effects = Vec::new();
+        let mut events = Vec::new();
+        let mut ctx = Ctx {
+            ks: &mut ks,
+            session: &mut session,
+            server: &mut server,
+            effects: &mut effects,
+            now_ms: 500,
+            in_exec: false,
+            block: None,
+            events: &mut events,
+            woken: false,
+            handback: Vec::new(),
+        };
+        assert_eq!(run(&mut ctx, &argv(&["WATCH", "k"])), crate::resp::frame::OK);
+        ctx.now_ms = 2_000;
+        assert_eq!(run(&mut ctx, &argv(&["MULTI"])), crate::resp::frame::OK);
+        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::simple("QUEUED"));
+        assert_eq!(run(&mut ctx, &argv(&["EXEC"])), Frame::NullArray);
+        assert!(rx.try_recv().is_err(), "EXEC's check must not delete the key");
+        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::Null);
+        assert_eq!(
+            next_data(&mut rx),
+            "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@1__:k\r\n$7\r\nexpired\r\n"
+        );
+        assert_eq!(
+            next_data(&mut rx),
+            "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@1__:expired\r\n$1\r\nk\r\n"
+        );
+        assert!(rx.try_recv().is_err());
+        assert_eq!(ctx.server.hub.cmdstats.get("get").map(|s| s.calls), Some(1));
+    }
+
+    /// Classes not enabled are not delivered; `K`/`E` pick the channels.
+    #[test]
+    fn notification_classes_filter() {
+        let mut server = ServerState::new(crate::config::Config::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        server.hub.connect(7, tx, ClientOutput::new());
+        server.hub.subscribe(7, Kind::Pattern, &Bytes::from("*"));
+        server.hub.notify = crate::broker::pubsub::notify_bits::parse("E$").unwrap();
+        let ev = |class, event| crate::cmd::KeyEvent { class, event, db: 0, key: Bytes::from("a") };
+        server.hub.notify_events(vec![ev('g', "del"), ev('$', "set")]);
+        assert!(next_data(&mut rx).contains("__keyevent@0__:set"));
+        assert!(rx.try_recv().is_err());
+        server.hub.notify = 0;
+        server.sync_notify_flags();
+        assert!(server.notify_flags.is_empty());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
+        let shown = shown_args(&argv);
+        assert_eq!(shown[3], "(redacted)");
+        assert_eq!(shown[4], "(redacted)");
+        assert_eq!(shown[1], "3");
+    }
+}

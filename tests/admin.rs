@@ -1,0 +1,280 @@
+//! Client and server administration: CLIENT KILL/PAUSE/REPLY, RESET,
+//! MONITOR, SLOWLOG, CONFIG SET, WAIT, WAITAOF.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+fn client_id(c: &mut redis::Connection) -> i64 {
+    redis::cmd("CLIENT").arg("ID").query(c).expect("client id")
+}
+
+#[test]
+fn client_kill_filters() -> TestResult {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let mut victim = srv.raw();
+    victim.send(b"CLIENT ID\r\n");
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        line.extend(victim.read_exact(1));
+    }
+    let id = String::from_utf8(line)?.trim_start_matches(':').trim_end().to_string();
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut admin)?;
+    assert_eq!(n, 1);
+    let mut rest = Vec::new();
+    victim.0.read_to_end(&mut rest)?;
+    assert!(rest.is_empty());
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut admin)?;
+    assert_eq!(n, 0);
+
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "ID", "0"]), "ERR client-id should be greater than 0");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "USER", "bob"]), "ERR No such user 'bob'");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "TYPE", "foo"]), "ERR Unknown client type 'foo'");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "FOO", "bar"]), "ERR syntax error");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "1.2.3.4:5"]), "ERR No such client");
+
+    // ADDR with SKIPME yes (the default) kills every other client at that address.
+    let mut others = [srv.raw(), srv.raw()];
+    for o in &mut others {
+        o.send(b"PING\r\n");
+        o.expect(b"+PONG\r\n");
+    }
+    let addr = format!("{}:0", srv.socket().display());
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ADDR").arg(&addr).query(&mut admin)?;
+    assert_eq!(n, 2);
+    for o in &mut others {
+        let mut rest = Vec::new();
+        o.0.read_to_end(&mut rest)?;
+    }
+    let me = client_id(&mut admin);
+    assert!(me > 0);
+    // TYPE pubsub only picks subscribers.
+    let mut sub = srv.raw();
+    sub.send(b"SUBSCRIBE x\r\n");
+    sub.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n");
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query(&mut admin)?;
+    assert_eq!(n, 1);
+    let mut rest = Vec::new();
+    sub.0.read_to_end(&mut rest)?;
+    Ok(())
+}
+
+#[test]
+fn client_pause_write_holds_writes_only() -> TestResult {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let mut reader = srv.client();
+    let () = redis::cmd("CLIENT").arg("PAUSE").arg("100000").arg("WRITE").query(&mut admin)?;
+    let mut writer = srv.raw();
+    writer.send(b"SET k v\r\n");
+    for _ in 0..50 {
+        assert_eq!(val(&mut reader, &["GET", "k"]), redis::Value::Nil);
+    }
+    let () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin)?;
+    writer.expect(b"+OK\r\n");
+    let v: String = redis::cmd("GET").arg("k").query(&mut reader)?;
+    assert_eq!(v, "v");
+    assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "abc"]), "ERR timeout is not an integer or out of range");
+    assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "-1"]), "ERR timeout is negative");
+    assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "10", "FOO"]), "ERR CLIENT PAUSE mode must be WRITE or ALL");
+    Ok(())
+}
+
+#[test]
+fn client_pause_all_ends_at_the_deadline() -> TestResult {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let started = Instant::now();
+    let () = redis::cmd("CLIENT").arg("PAUSE").arg("150").query(&mut admin)?;
+    let mut other = srv.client();
+    let pong: String = redis::cmd("PING").query(&mut other)?;
+    assert_eq!(pong, "PONG");
+    assert!(started.elapsed() >= Duration::from_millis(140), "PING ran during the pause");
+    Ok(())
+}
+
+#[test]
+fn client_reply_modes() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    s.send(b"CLIENT REPLY OFF\r\nSET a 1\r\nCLIENT REPLY ON\r\nGET a\r\n");
+    s.expect(b"+OK\r\n$1\r\n1\r\n");
+    s.send(b"CLIENT REPLY SKIP\r\nGET a\r\nPING\r\nCLIENT REPLY maybe\r\nCLIENT NO-EVICT on\r\nCLIENT NO-EVICT x\r\n");
+    s.expect(b"+PONG\r\n-ERR syntax error\r\n+OK\r\n-ERR syntax error\r\n");
+}
+
+#[test]
+fn reset_leaves_every_mode() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    s.send(b"MULTI\r\nRESET\r\nEXEC\r\n");
+    s.expect(b"+OK\r\n+RESET\r\n-ERR EXEC without MULTI\r\n");
+    s.send(b"SUBSCRIBE c\r\nRESET\r\nGET x\r\n");
+    s.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n+RESET\r\n$-1\r\n");
+    let mut c = srv.client();
+    let v: (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg("c").query(&mut c).unwrap();
+    assert_eq!(v.1, 0);
+}
+
+#[test]
+fn monitor_streams_commands_in_redis_format() {
+    let srv = TestServer::start();
+    let mut m = srv.raw();
+    m.send(b"MONITOR\r\n");
+    m.expect(b"+OK\r\n");
+    let mut c = srv.raw();
+    c.send(b"SET k \"a\\nb\"\r\n");
+    c.expect(b"+OK\r\n");
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        line.extend(m.read_exact(1));
+    }
+    let line = String::from_utf8(line).unwrap();
+    let (ts, rest) = line.trim_start_matches('+').split_once(' ').unwrap();
+    let (secs, micros) = ts.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{line}");
+    assert_eq!(rest, format!("[0 unix:{}] \"SET\" \"k\" \"a\\nb\"\r\n", srv.socket().display()));
+}
+
+#[test]
+fn slowlog_records_and_trims() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let () = redis::cmd("CONFIG").arg("SET").arg("slowlog-log-slower-than").arg("0").query(&mut c)?;
+    let long = "z".repeat(200);
+    let () = redis::cmd("SET").arg("key").arg(&long).query(&mut c)?;
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG").arg("GET").arg("1").query(&mut c)?;
+    assert_eq!(entries.len(), 1);
+    let redis::Value::Array(e) = &entries[0] else { panic!("{entries:?}") };
+    assert_eq!(e.len(), 6);
+    let args: Vec<String> = redis::from_redis_value(e[3].clone())?;
+    assert_eq!(args[0], "SET");
+    assert_eq!(args[2], format!("{}... (72 more bytes)", "z".repeat(128)));
+    let peer: String = redis::from_redis_value(e[4].clone())?;
+    assert_eq!(peer, format!("{}:0", srv.socket().display()));
+    let () = redis::cmd("CONFIG").arg("SET").arg("slowlog-max-len").arg("2").query(&mut c)?;
+    for _ in 0..5 {
+        let _: String = redis::cmd("PING").query(&mut c)?;
+    }
+    let n: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c)?;
+    assert_eq!(n, 2);
+    let () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c)?;
+    // As in Redis, the RESET itself is logged once it has run.
+    let n: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c)?;
+    assert_eq!(n, 1);
+    assert_eq!(err(&mut c, &["SLOWLOG", "GET", "-2"]), "ERR count should be greater than or equal to -1");
+    assert_eq!(err(&mut c, &["SLOWLOG", "FOO"]), "ERR unknown subcommand 'FOO'. Try SLOWLOG HELP.");
+    let help: Vec<String> = redis::cmd("SLOWLOG").arg("HELP").query(&mut c)?;
+    assert_eq!(help.len(), 12);
+    Ok(())
+}
+
+#[test]
+fn config_set_validates_like_redis() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "foo", "bar"]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+    );
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "hz", "abc"]),
+        "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"
+    );
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "-2"]),
+        "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"
+    );
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "Q"]),
+        "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+    );
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "hz", "5", "hz", "6"]),
+        "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"
+    );
+    assert_eq!(err(&mut c, &["CONFIG", "SET", "hz"]), "ERR wrong number of arguments for 'config|set' command");
+    assert_eq!(err(&mut c, &["CONFIG", "REWRITE"]), "ERR The server is running without a config file");
+    // A failed multi-parameter SET changes nothing.
+    assert!(err(&mut c, &["CONFIG", "SET", "timeout", "5", "maxclients", "0"]).contains("'maxclients'"));
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("timeout").query(&mut c)?;
+    assert_eq!(v, ["timeout", "0"]);
+    let () =
+        redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("KEA").arg("hz").arg("1000").query(&mut c)?;
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("notify-keyspace-events").query(&mut c)?;
+    assert_eq!(v, ["notify-keyspace-events", "AKE"]);
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("hz").query(&mut c)?;
+    assert_eq!(v, ["hz", "500"]);
+    Ok(())
+}
+
+#[test]
+fn wait_and_waitaof_without_replicas() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let n: i64 = redis::cmd("WAIT").arg("0").arg("0").query(&mut c)?;
+    assert_eq!(n, 0);
+    let started = Instant::now();
+    let n: i64 = redis::cmd("WAIT").arg("1").arg("60").query(&mut c)?;
+    assert_eq!(n, 0);
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    let v: Vec<i64> = redis::cmd("WAITAOF").arg("1").arg("0").arg("0").query(&mut c)?;
+    assert_eq!(v, [1, 0]);
+    assert_eq!(err(&mut c, &["WAIT", "x", "0"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["WAIT", "0", "-1"]), "ERR timeout is negative");
+
+    let srv = TestServer::start_with(|c| c.appendonly = false);
+    let mut c = srv.client();
+    let v: Vec<i64> = redis::cmd("WAITAOF").arg("0").arg("0").arg("0").query(&mut c)?;
+    assert_eq!(v, [0, 0]);
+    assert_eq!(
+        err(&mut c, &["WAITAOF", "1", "0", "0"]),
+        "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."
+    );
+    Ok(())
+}
+
+#[test]
+fn maxclients_refuses_extra_connections() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("2").query(&mut c)?;
+    let mut second = srv.raw();
+    second.send(b"PING\r\n");
+    second.expect(b"+PONG\r\n");
+    let mut third = srv.raw();
+    third.send(b"PING\r\n");
+    assert_eq!(third.read_to_close(), b"-ERR max number of clients reached\r\n");
+    drop(second);
+    // Room again once a client leaves.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = srv.raw();
+        again.send(b"PING\r\n");
+        let got = again.read_exact(7);
+        if got == b"+PONG\r\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room after a client left");
+    }
+    Ok(())
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout_but_subscribers_stay() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut sub = srv.raw();
+    sub.send(b"SUBSCRIBE keep\r\n");
+    sub.expect(b"*3\r\n$9\r\nsubscribe\r\n$4\r\nkeep\r\n:1\r\n");
+    let () = redis::cmd("CONFIG").arg("SET").arg("timeout").arg("1").query(&mut c)?;
+    let mut idle = srv.raw();
+    let started = Instant::now();
+    assert_eq!(idle.read_to_close(), b"");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    sub.send(b"PING\r\n");
+    sub.expect(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    Ok(())
+}
