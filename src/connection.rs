@@ -55,7 +55,7 @@ where
     let (mut push_rx, output) = pushes;
     let mut in_flight = None;
     let result =
-        serve_inner(&mut stream, id, &broker, &mut push_rx, &output, limits, &mut shutdown, &mut in_flight).await;
+        serve_inner(&mut stream, id, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight).await;
     if let Some(mut rx) = in_flight {
         // Replies that will never be written: refuse any still to come (their
         // sender then gives back what they carry) and give back what one
@@ -76,8 +76,7 @@ async fn serve_inner<S>(
     stream: &mut S,
     id: u64,
     broker: &mpsc::Sender<Message>,
-    push_rx: &mut mpsc::UnboundedReceiver<Push>,
-    output: &ClientOutput,
+    (push_rx, output): (&mut mpsc::UnboundedReceiver<Push>, &ClientOutput),
     limits: ConnLimits,
     shutdown: &mut watch::Receiver<bool>,
     in_flight: &mut Option<oneshot::Receiver<BatchReply>>,

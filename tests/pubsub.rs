@@ -258,8 +258,8 @@ fn resp3_subscriber_blocked_in_a_command_still_gets_messages() {
     }
     s.send(b"SUBSCRIBE a\r\n");
     s.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
-    // WAIT 1 0 blocks forever: there are no replicas.
-    s.send(b"WAIT 1 0\r\n");
+    // BLPOP on a key nobody pushes to blocks forever.
+    s.send(b"BLPOP nothing-here 0\r\n");
     let mut p = srv.client();
     // The subscriber's batch is in flight (parked) for good: its messages
     // must not wait for the reply.

@@ -286,7 +286,14 @@ impl Broker {
                     // it was sent) goes out, then the connection closes.
                     let mut session = b.session;
                     session.close = true;
-                    let reply = BatchReply { session, out: BytesMut::new(), replies: 0, writes: 0, handback: None, pushes_before: 1 };
+                    let reply = BatchReply {
+                        session,
+                        out: BytesMut::new(),
+                        replies: 0,
+                        writes: 0,
+                        handback: None,
+                        pushes_before: 1,
+                    };
                     let _ = b.reply.send(reply);
                     return;
                 }

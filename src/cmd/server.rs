@@ -188,7 +188,12 @@ pub static CLIENT_SUBCOMMANDS: &[Subcommand] = &[
         "CLIENT KILL ip:port | [ID id] [TYPE normal|pubsub|master|replica] [ADDR ip:port] [LADDR ip:port] [USER name] [SKIPME yes|no] [MAXAGE s] — close clients",
         admin::client_kill,
     ),
-    sub("client|pause", -3, "CLIENT PAUSE timeout [WRITE|ALL] — suspend clients for timeout milliseconds", admin::client_pause),
+    sub(
+        "client|pause",
+        -3,
+        "CLIENT PAUSE timeout [WRITE|ALL] — suspend clients for timeout milliseconds",
+        admin::client_pause,
+    ),
     sub("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", admin::client_unpause),
     sub("client|reply", 3, "CLIENT REPLY ON|OFF|SKIP — control the replies to this connection", admin::client_reply),
     sub("client|no-evict", 3, "CLIENT NO-EVICT ON|OFF — protect this client from eviction", admin::client_no_evict),
@@ -891,8 +896,20 @@ fn command_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// Sections in the order `INFO` prints them; the flag says whether the
 /// default (no argument) reply includes it.
-const SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace", "commandstats"];
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+    "commandstats",
+];
 
 /// `INFO [section [section ...]]`
 fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -1061,7 +1078,11 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             v.push(("keyspace_hits", st.keyspace_hits.to_string()));
             v.push(("keyspace_misses", st.keyspace_misses.to_string()));
             v.push(("rejected_calls", st.rejected_calls.to_string()));
-            return v.into_iter().map(|(k, v)| (k.to_string(), v)).chain(info_lines(&admin::info_stats_lines(s))).collect();
+            return v
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .chain(info_lines(&admin::info_stats_lines(s)))
+                .collect();
         }
         "commandstats" => return info_lines(&admin::info_commandstats(s)),
         "errorstats" => return info_lines(&admin::info_errorstats(s)),
