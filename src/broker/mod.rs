@@ -152,10 +152,14 @@ impl Broker {
         let mut next_tick = tokio::time::Instant::now() + tick;
         let mut shutdown_signalled = false;
         loop {
-            let deadline = match self.waiters.next_deadline() {
+            let mut deadline = match self.waiters.next_deadline() {
                 Some(ms) => next_tick.min(instant_for(ms)),
                 None => next_tick,
             };
+            if self.persister.busy() {
+                // A snapshot walk advances a bounded step at a time.
+                deadline = deadline.min(tokio::time::Instant::now() + Duration::from_millis(1));
+            }
             tokio::select! {
                 n = rx.recv_many(&mut msgs, 256) => {
                     if n == 0 {
@@ -174,7 +178,9 @@ impl Broker {
                     self.expire_waiters();
                 }
             }
+            self.persistence_requests();
             self.flush();
+            self.persister.tick(&mut self.ks);
             if self.server.shutdown_requested && !shutdown_signalled {
                 shutdown_signalled = true;
                 on_shutdown_request();
@@ -342,8 +348,33 @@ impl Broker {
                 self.server.stats.expired_keys += 1;
             }
         }
-        self.persister.tick(&self.ks);
         self.server.info_persistence = self.persister.info();
+        self.server.snapshot_in_progress = self.persister.busy();
+        if let Some(t) = self.persister.last_save() {
+            self.server.last_save = t;
+        }
+    }
+
+    /// Acts on `SAVE` and `BGSAVE`/`BGREWRITEAOF` requests made by commands.
+    fn persistence_requests(&mut self) {
+        if std::mem::take(&mut self.server.bgsave_requested) {
+            self.persister.request_snapshot();
+            self.server.snapshot_in_progress = true;
+        }
+        if std::mem::take(&mut self.server.save_requested) {
+            // The snapshot must follow every effect applied so far, and the
+            // SAVE reply must wait for it: commit the effects alone first.
+            let effects = std::mem::take(&mut self.effects);
+            self.persister.commit(effects, Vec::new());
+            match self.persister.save(&mut self.ks) {
+                Ok(()) => {
+                    if let Some(t) = self.persister.last_save() {
+                        self.server.last_save = t;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "SAVE failed"),
+            }
+        }
     }
 
     /// Hands this round's effects and replies to persistence, or releases the
@@ -351,6 +382,13 @@ impl Broker {
     fn flush(&mut self) {
         // Keyspace notifications are delivered by pub/sub (not yet built).
         self.events.clear();
+        if self.server.write_refusal.is_none() {
+            if let Some(err) = self.persister.failure() {
+                self.server.write_refusal = Some(format!(
+                    "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
+                ));
+            }
+        }
         if self.effects.is_empty() && self.persister.is_idle() {
             for o in self.outbox.drain(..) {
                 o.release(None);

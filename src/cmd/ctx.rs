@@ -96,6 +96,14 @@ pub struct ServerState {
     pub notify_flags: String,
     /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
     pub rng: u64,
+    /// Set by `BGSAVE`/`BGREWRITEAOF`: the broker starts a snapshot.
+    pub bgsave_requested: bool,
+    /// Set by `SAVE`: the broker takes a snapshot before the reply leaves.
+    pub save_requested: bool,
+    /// Whether a snapshot is being taken (refreshed by the broker).
+    pub snapshot_in_progress: bool,
+    /// Unix time (seconds) of the last successful snapshot, or of start-up (`LASTSAVE`).
+    pub last_save: u64,
 }
 
 impl ServerState {
@@ -117,6 +125,13 @@ impl ServerState {
             write_refusal: None,
             notify_flags: String::new(),
             rng: seed,
+            bgsave_requested: false,
+            save_requested: false,
+            snapshot_in_progress: false,
+            last_save: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
         };
         s.run_id = (0..5).map(|_| format!("{:08x}", s.random() as u32)).collect();
         s

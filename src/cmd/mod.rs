@@ -8,6 +8,7 @@
 pub mod args;
 pub mod ctx;
 pub mod keys;
+pub mod persist;
 pub mod server;
 pub mod string;
 
@@ -136,7 +137,7 @@ impl Command {
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
-    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS];
+    static FAMILIES: &[&[Command]] = &[server::COMMANDS, string::COMMANDS, keys::COMMANDS, persist::COMMANDS];
     FAMILIES
 }
 
