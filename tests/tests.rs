@@ -5,3 +5,5 @@
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod crash;
+mod persistence;

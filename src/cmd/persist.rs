@@ -7,18 +7,18 @@ use crate::resp::frame::OK;
 
 /// The persistence command family.
 pub static COMMANDS: &[super::Command] = &[
-    command!("save", 1, ADMIN | NO_MULTI, 0, 0, 0, "server", "SAVE — take a snapshot now, replying once it is on disk", save),
     command!(
-        "bgsave",
-        -1,
-        ADMIN,
+        "save",
+        1,
+        ADMIN | NO_MULTI,
         0,
         0,
         0,
         "server",
-        "BGSAVE [SCHEDULE] — take a snapshot in the background",
-        bgsave
+        "SAVE — take a snapshot now, replying once it is on disk",
+        save
     ),
+    command!("bgsave", -1, ADMIN, 0, 0, 0, "server", "BGSAVE [SCHEDULE] — take a snapshot in the background", bgsave),
     command!(
         "bgrewriteaof",
         1,

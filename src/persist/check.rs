@@ -24,6 +24,7 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
     let mut lines = Vec::new();
     let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("LOCK"));
     let locked_by_other = match &lock {
+        #[allow(clippy::incompatible_msrv)] // needs Rust 1.89, see `lock_dir`
         Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
         Err(e) => return Err(PersistError::Io(format!("opening {}: {e}", dir.join("LOCK").display()))),
     };
@@ -64,9 +65,8 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
                 lines.push(format!("BAD: {} at offset {offset}: {reason}", file.display()));
                 let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 let Some(first) = super::format::parse_segment_name(name) else {
-                    lines.push(
-                        "the snapshot is damaged: --fix cannot repair it (restore it from a backup)".to_string(),
-                    );
+                    lines
+                        .push("the snapshot is damaged: --fix cannot repair it (restore it from a backup)".to_string());
                     return Ok(CheckReport { lines, ok: false });
                 };
                 if !fix {

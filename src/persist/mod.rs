@@ -501,7 +501,11 @@ fn lock_dir(dir: &Path) -> Result<File, PersistError> {
         .write(true)
         .open(&path)
         .map_err(|e| PersistError::Io(format!("opening {}: {e}", path.display())))?;
-    match f.try_lock() {
+    // `File::try_lock` needs Rust 1.89 (the toolchain in use); the crate's
+    // declared minimum is older.
+    #[allow(clippy::incompatible_msrv)]
+    let locked = f.try_lock();
+    match locked {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => Err(PersistError::Locked(dir.to_owned())),
         Err(std::fs::TryLockError::Error(e)) => Err(PersistError::Io(format!("locking {}: {e}", path.display()))),

@@ -6,10 +6,10 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::PersistError;
 use super::codec::{self, Reader};
 use super::format::{self, FrameReader, Next};
 use super::store::Store;
-use super::PersistError;
 use crate::state::{Effect, Keyspace};
 
 /// What a data directory holds, in order.
@@ -122,6 +122,9 @@ pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Resul
     }
 }
 
+/// A bad record ending a segment: `(offset, reason, looks torn)`.
+pub type BadTail = (u64, String, bool);
+
 /// Reads one segment, calling `f` with every record's sequence number and
 /// effect. Returns the good length and, for a bad tail, `(offset, reason,
 /// torn)`.
@@ -131,7 +134,7 @@ pub fn scan_segment(
     first_seq: u64,
     databases: usize,
     mut f: impl FnMut(u64, Effect) -> Result<(), PersistError>,
-) -> Result<(u64, Option<(u64, String, bool)>), PersistError> {
+) -> Result<(u64, Option<BadTail>), PersistError> {
     let mut r = BufReader::with_capacity(1 << 20, store.open_read(path).map_err(|e| io_err(path, e))?);
     let Some(h) = FrameReader::read_header(&mut r, format::LOG_HEADER).map_err(|e| io_err(path, e))? else {
         return Ok((0, Some((0, "incomplete segment header".into(), true))));

@@ -259,7 +259,12 @@ mod tests {
     #[test]
     fn flushall_aborts_an_unfinished_walk() {
         let mut ks = Keyspace::new(1);
-        ks.apply(&Effect::Put { db: 0, key: b("a".into()), value: Value::Str(b("1".into())), expire: ExpireChange::Clear });
+        ks.apply(&Effect::Put {
+            db: 0,
+            key: b("a".into()),
+            value: Value::Str(b("1".into())),
+            expire: ExpireChange::Clear,
+        });
         ks.hook = Some(Box::new(SnapWalk::default()));
         ks.apply(&Effect::FlushAll);
         assert!(walk_of(&mut ks).unwrap().1.aborted);
