@@ -388,3 +388,58 @@ fn save_bgsave_lastsave_over_the_socket() {
     assert!(after >= before);
     let _ = FsStore;
 }
+
+/// Measures the longest broker pause a snapshot of 1M keys causes, and the
+/// time to load it back. Run with
+/// `cargo test --release --test tests snapshot_pause -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn snapshot_pause_with_a_million_keys() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("persist-1m");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let n = 1_000_000;
+    for chunk in 0..(n / 10_000) {
+        let effects: Vec<Effect> =
+            (0..10_000).map(|i| put(0, &format!("key:{}", chunk * 10_000 + i), "some value of 24 bytes..")).collect();
+        commit_wait(&mut p, &mut ks, effects);
+    }
+    let started = Instant::now();
+    p.request_snapshot();
+    let mut worst = Duration::ZERO;
+    let mut times = Vec::new();
+    let mut steps = 0;
+    let mut i = 0u64;
+    loop {
+        let t = Instant::now();
+        p.tick(&mut ks);
+        worst = worst.max(t.elapsed());
+        times.push((t.elapsed(), steps));
+        steps += 1;
+        // Writers keep going during the walk, ahead of and behind it.
+        let e = vec![put(0, &format!("key:{}", (i * 7919) % n), "changed"), put(0, &format!("new:{i}"), "x")];
+        commit_wait(&mut p, &mut ks, e);
+        i += 1;
+        if ks.hook.is_none() && !p.busy() {
+            break;
+        }
+    }
+    let walk = started.elapsed();
+    times.sort();
+    eprintln!(
+        "step times: median {:?}, p99 {:?}, slowest {:?}",
+        times[times.len() / 2].0,
+        times[times.len() * 99 / 100].0,
+        &times[times.len().saturating_sub(5)..]
+    );
+    let expected = dump(&ks);
+    p.shutdown();
+    let t = Instant::now();
+    let (p, ks2) = Persister::<Probe>::open(&cfg).unwrap();
+    let load = t.elapsed();
+    assert_eq!(dump(&ks2).len(), expected.len());
+    assert!(dump(&ks2) == expected);
+    eprintln!("1M keys: snapshot in {walk:?} over {steps} steps, worst step {worst:?}; load (snapshot + log) {load:?}");
+    p.shutdown();
+}

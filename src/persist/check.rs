@@ -22,18 +22,17 @@ pub struct CheckReport {
 pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, PersistError> {
     let store = FsStore;
     let mut lines = Vec::new();
-    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("LOCK"));
-    let locked_by_other = match &lock {
-        #[allow(clippy::incompatible_msrv)] // needs Rust 1.89, see `lock_dir`
-        Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
-        Err(e) => return Err(PersistError::Io(format!("opening {}: {e}", dir.join("LOCK").display()))),
-    };
-    if locked_by_other {
-        if fix {
-            return Err(PersistError::Locked(dir.to_owned()));
+    let _lock = match super::lock_dir(dir) {
+        Ok(f) => Some(f),
+        Err(PersistError::Locked(d)) if !fix => {
+            lines.push(format!(
+                "note: a server is running on {}; its newest records may still be in flight",
+                d.display()
+            ));
+            None
         }
-        lines.push("note: a server is running on this directory; its newest records may still be in flight".into());
-    }
+        Err(e) => return Err(e),
+    };
     let l = recover::layout(&store, dir)?;
     lines.push(format!("{} snapshot(s), {} log segment(s) in {}", l.snapshots.len(), l.segments.len(), dir.display()));
     for _ in 0..2 {

@@ -379,6 +379,10 @@ impl<R: Release> Persister<R> {
             return Err(f);
         }
         if ks.hook.is_none() {
+            // A finished walk whose file is still being synced: let it land.
+            while a.shared.stats().snapshot_running {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             a.begin(ks);
         }
         let (done_tx, done_rx) = mpsc::channel();
@@ -398,6 +402,7 @@ impl<R: Release> Persister<R> {
                 let _ = t.join();
             }
         }
+        tracing::debug!(stats = self.info().replace("\r\n", " "), "persistence stopped");
     }
 
     /// The `INFO persistence` section body: `field:value` lines.
@@ -493,7 +498,7 @@ impl<R: Release> Active<R> {
 }
 
 /// Takes the directory lock, or explains who holds it.
-fn lock_dir(dir: &Path) -> Result<File, PersistError> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, PersistError> {
     let path = dir.join("LOCK");
     let f = std::fs::OpenOptions::new()
         .create(true)
@@ -501,14 +506,25 @@ fn lock_dir(dir: &Path) -> Result<File, PersistError> {
         .write(true)
         .open(&path)
         .map_err(|e| PersistError::Io(format!("opening {}: {e}", path.display())))?;
-    // `File::try_lock` needs Rust 1.89 (the toolchain in use); the crate's
-    // declared minimum is older.
-    #[allow(clippy::incompatible_msrv)]
-    let locked = f.try_lock();
-    match locked {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(PersistError::Locked(dir.to_owned())),
-        Err(std::fs::TryLockError::Error(e)) => Err(PersistError::Io(format!("locking {}: {e}", path.display()))),
+    // A lock can outlive its holder for a moment (a process still exiting,
+    // or a child forked by this process that has not exec'd yet holding a
+    // copy of the descriptor), so contention is retried for up to a second.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        // `File::try_lock` needs Rust 1.89 (the toolchain in use); the
+        // crate's declared minimum is older.
+        #[allow(clippy::incompatible_msrv)]
+        let locked = f.try_lock();
+        match locked {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(PersistError::Locked(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(PersistError::Io(format!("locking {}: {e}", path.display())));
+            }
+        }
     }
 }
 
