@@ -102,6 +102,9 @@ pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Resul
                         }
                         ks.dbs[db as usize].insert(key, value, exp);
                         entries += 1;
+                        if entries & 0xF_FFFF == 0 {
+                            tracing::info!(keys = entries, "loading the snapshot");
+                        }
                     }
                     format::SNAP_END => {
                         let count = rd.varint().map_err(|e| corrupt(path, at, e.0))?;
@@ -190,7 +193,6 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
     let mut segments = Vec::new();
     let mut torn_tail = None;
     let mut replayed = 0u64;
-    let mut last_report = Instant::now();
     let n = l.segments.len();
     for (i, (first, path)) in l.segments.iter().enumerate() {
         let is_last = i + 1 == n;
@@ -214,8 +216,7 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
                 ks.apply(&effect);
                 last_seq = seq;
                 replayed += 1;
-                if replayed % 1_000_000 == 0 && last_report.elapsed().as_secs() >= 1 {
-                    last_report = Instant::now();
+                if replayed & 0xF_FFFF == 0 {
                     tracing::info!(records = replayed, "replaying the log");
                 }
             }
