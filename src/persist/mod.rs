@@ -108,7 +108,7 @@ struct Stats {
     failure: Option<PersistError>,
     last_save_unix: u64,
     last_snapshot_ok: bool,
-    last_snapshot_secs: Option<u64>,
+    last_snapshot_ms: Option<u64>,
     snapshot_bytes: u64,
     snapshot_running: bool,
     snapshot_started: Option<Instant>,
@@ -428,7 +428,8 @@ impl<R: Release> Persister<R> {
         line("rdb_bgsave_in_progress", running.to_string());
         line("rdb_last_save_time", st.last_save_unix.to_string());
         line("rdb_last_bgsave_status", ok(st.last_snapshot_ok).into());
-        line("rdb_last_bgsave_time_sec", st.last_snapshot_secs.map_or(-1, |s| s as i64).to_string());
+        line("rdb_last_bgsave_time_sec", st.last_snapshot_ms.map_or(-1, |ms| (ms / 1000) as i64).to_string());
+        line("snapshot_last_duration_ms", st.last_snapshot_ms.map_or(-1, |ms| ms as i64).to_string());
         line(
             "rdb_current_bgsave_time_sec",
             st.snapshot_started.map_or(-1, |t| t.elapsed().as_secs() as i64).to_string(),
@@ -828,7 +829,7 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
             st.segments.retain(|s| s.0 > seq);
             st.last_snapshot_ok = true;
             st.last_save_unix = unix_ms() / 1000;
-            st.last_snapshot_secs = Some(started.elapsed().as_secs());
+            st.last_snapshot_ms = Some(started.elapsed().as_millis() as u64);
             st.snapshot_bytes = size;
             st.records_at_snapshot = st.records;
         }
