@@ -107,8 +107,9 @@ pub enum Next {
     End,
     /// A bad frame. `torn` is true when it can only be an interrupted
     /// append at the end of the file: the frame runs past the end of the
-    /// file, or everything from it to the end is zero bytes, or it is the
-    /// last frame and its checksum fails.
+    /// file, or everything after it is zero bytes, or it is the last frame
+    /// and its checksum fails. (Zeros where a frame should start, to the
+    /// end of the file, are [`Next::End`].)
     Bad {
         /// Why.
         reason: String,
@@ -179,9 +180,13 @@ impl<R: Read> FrameReader<R> {
         let len = u32::from_le_bytes(h[..4].try_into().expect("4")) as u64;
         let crc = u32::from_le_bytes(h[4..].try_into().expect("4"));
         if len == 0 {
-            // No record is empty: this is zero fill (or garbage).
-            let torn = self.rest_is_zero(&h)?;
-            return Ok(Next::Bad { reason: "empty record header".into(), torn });
+            // No record is empty. Zeros from here to the end of the file
+            // are space written ahead of the data (or a zero-filled
+            // unacknowledged append): the data ends here.
+            if self.rest_is_zero(&h)? {
+                return Ok(Next::End);
+            }
+            return Ok(Next::Bad { reason: "empty record header".into(), torn: false });
         }
         let mut body = Vec::new();
         let got = (&mut self.r).take(len).read_to_end(&mut body)? as u64;
@@ -194,10 +199,7 @@ impl<R: Read> FrameReader<R> {
         if crc32c::crc32c(&body) != crc {
             let mut probe = [0u8; 1];
             let at_end = read_full(&mut self.r, &mut probe)? == 0;
-            let mut seen = h.to_vec();
-            seen.extend_from_slice(&body);
-            seen.extend_from_slice(&probe[..usize::from(!at_end)]);
-            let torn = at_end || self.rest_is_zero(&seen)?;
+            let torn = at_end || self.rest_is_zero(&probe)?;
             return Ok(Next::Bad { reason: "checksum mismatch".into(), torn });
         }
         self.offset += FRAME_HEADER as u64 + len;

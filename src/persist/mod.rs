@@ -211,7 +211,7 @@ impl<R: Release> Persister<R> {
                 if rec.torn_tail.is_some() {
                     store.truncate(&path, good).map_err(io(format!("truncating {}", path.display())))?;
                 }
-                let file = store.open_append(&path).map_err(io(format!("opening {}", path.display())))?;
+                let file = store.open_append(&path, good, true).map_err(io(format!("opening {}", path.display())))?;
                 wal = Some(Wal {
                     store: store.clone(),
                     dir: dir.clone(),
@@ -545,7 +545,7 @@ impl Wal {
     fn create(store: Arc<dyn Store>, dir: PathBuf, first: u64) -> Result<Wal, PersistError> {
         let path = dir.join(format::segment_name(first));
         let err = |e: std::io::Error| PersistError::Io(format!("creating log segment {}: {e}", path.display()));
-        let mut file = store.create(&path).map_err(err)?;
+        let mut file = store.create(&path, true).map_err(err)?;
         file.append(&format::log_header(first)).map_err(err)?;
         file.sync().map_err(err)?;
         store.sync_dir(&dir).map_err(err)?;
@@ -772,7 +772,7 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
     let mut done_tx = None;
     let result: Result<bool, String> = (|| {
         let e = |e: std::io::Error| format!("writing snapshot {}: {e}", tmp.display());
-        let mut f = store.create(&tmp).map_err(e)?;
+        let mut f = store.create(&tmp, false).map_err(e)?;
         f.append(&format::snap_header(seq, unix_ms())).map_err(e)?;
         size += format::SNAP_HEADER as u64;
         loop {

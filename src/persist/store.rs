@@ -2,7 +2,8 @@
 //! inject a store whose N-th write or sync fails.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,10 +18,14 @@ pub trait StoreFile: Send {
 
 /// The directory operations persistence uses.
 pub trait Store: Send + Sync {
-    /// Creates (or truncates) a file for appending.
-    fn create(&self, path: &Path) -> io::Result<Box<dyn StoreFile>>;
-    /// Opens an existing file for appending at its end.
-    fn open_append(&self, path: &Path) -> io::Result<Box<dyn StoreFile>>;
+    /// Creates (or truncates) a file for appending. With `preallocate`,
+    /// the file is extended with written zeros ahead of the data, so that
+    /// syncing an append does not have to change the file's size (no
+    /// journal commit on the file system): readers must treat a run of
+    /// zeros to the end of the file as its end.
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>>;
+    /// Opens an existing file for appending at byte `at` (its logical end).
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>>;
     /// Opens a file for reading.
     fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>>;
     /// Cuts a file to `len` bytes and makes that durable.
@@ -39,26 +44,61 @@ pub trait Store: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsStore;
 
-struct FsFile(File);
+/// Bytes of zeros written ahead of the data of a preallocated file.
+const PREALLOCATE: u64 = 2 << 20;
+
+struct FsFile {
+    file: File,
+    /// Where the next append goes.
+    pos: u64,
+    /// Length of the file (data plus zeros written ahead).
+    allocated: u64,
+    preallocate: bool,
+}
+
+impl FsFile {
+    fn new(file: File, pos: u64, preallocate: bool) -> io::Result<FsFile> {
+        let allocated = file.metadata()?.len().max(pos);
+        Ok(FsFile { file, pos, allocated, preallocate })
+    }
+}
 
 impl StoreFile for FsFile {
     fn append(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.0.write_all(buf)
+        let end = self.pos + buf.len() as u64;
+        if self.preallocate && end > self.allocated {
+            let target = end + PREALLOCATE;
+            let zeros = vec![0u8; 64 * 1024];
+            let mut at = self.allocated.max(end);
+            self.file.write_all_at(buf, self.pos)?;
+            while at < target {
+                let n = (target - at).min(zeros.len() as u64) as usize;
+                self.file.write_all_at(&zeros[..n], at)?;
+                at += n as u64;
+            }
+            self.allocated = target;
+        } else {
+            self.file.write_all_at(buf, self.pos)?;
+            self.allocated = self.allocated.max(end);
+        }
+        self.pos = end;
+        Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.0.sync_data()
+        self.file.sync_data()
     }
 }
 
 impl Store for FsStore {
-    fn create(&self, path: &Path) -> io::Result<Box<dyn StoreFile>> {
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
         let f = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
-        Ok(Box::new(FsFile(f)))
+        Ok(Box::new(FsFile::new(f, 0, preallocate)?))
     }
 
-    fn open_append(&self, path: &Path) -> io::Result<Box<dyn StoreFile>> {
-        Ok(Box::new(FsFile(OpenOptions::new().append(true).open(path)?)))
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        Ok(Box::new(FsFile::new(f, at, preallocate)?))
     }
 
     fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
@@ -148,14 +188,14 @@ impl StoreFile for FailingFile {
 }
 
 impl Store for FailingStore {
-    fn create(&self, path: &Path) -> io::Result<Box<dyn StoreFile>> {
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
         let f = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
-        Ok(Box::new(FailingFile { inner: FsFile(f), store: self.clone() }))
+        Ok(Box::new(FailingFile { inner: FsFile::new(f, 0, preallocate)?, store: self.clone() }))
     }
 
-    fn open_append(&self, path: &Path) -> io::Result<Box<dyn StoreFile>> {
-        let f = OpenOptions::new().append(true).open(path)?;
-        Ok(Box::new(FailingFile { inner: FsFile(f), store: self.clone() }))
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        Ok(Box::new(FailingFile { inner: FsFile::new(f, at, preallocate)?, store: self.clone() }))
     }
 
     fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
