@@ -179,6 +179,7 @@ impl Broker {
                 }
             }
             self.persistence_requests();
+            self.persister.set_more_coming(!rx.is_empty());
             self.flush();
             self.persister.tick(&mut self.ks);
             if self.server.shutdown_requested && !shutdown_signalled {

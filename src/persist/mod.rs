@@ -87,10 +87,19 @@ fn unix_ms() -> u64 {
 
 /// What the persistence thread is asked to do, in broker order.
 enum Msg<R> {
-    Commit { effects: Vec<Effect>, releases: Vec<R> },
+    /// `more`: the broker already has more work queued, so another commit
+    /// follows at once and is worth waiting for before syncing.
+    Commit {
+        effects: Vec<Effect>,
+        releases: Vec<R>,
+        more: bool,
+    },
     SnapBegin,
     SnapChunk(Vec<u8>),
-    SnapEnd { count: u64, done: Option<mpsc::Sender<Result<(), String>>> },
+    SnapEnd {
+        count: u64,
+        done: Option<mpsc::Sender<Result<(), String>>>,
+    },
     SnapAbort,
     Shutdown,
 }
@@ -144,6 +153,7 @@ struct Active<R: Release> {
     policy: FsyncPolicy,
     min_log_bytes: u64,
     requested: bool,
+    more_coming: bool,
     next_due_check: Instant,
     retry_after: Option<Instant>,
     /// Held for the life of the server: the directory lock.
@@ -154,6 +164,9 @@ struct Active<R: Release> {
 pub struct Persister<R: Release> {
     inner: Option<Active<R>>,
 }
+
+/// Longest a group waits for commits the broker announced.
+const MAX_GATHER: Duration = Duration::from_millis(2);
 
 /// Keys per snapshot walk step, and the time budget of one step.
 const STEP_KEYS: usize = 10_000;
@@ -277,6 +290,7 @@ impl<R: Release> Persister<R> {
             policy,
             min_log_bytes: config.snapshot_min_log_bytes,
             requested: false,
+            more_coming: false,
             next_due_check: Instant::now(),
             retry_after: None,
             _lock: lock,
@@ -302,7 +316,8 @@ impl<R: Release> Persister<R> {
             return;
         };
         a.submitted += 1;
-        if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(Msg::Commit { effects, releases }) {
+        let more = std::mem::take(&mut a.more_coming);
+        if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(Msg::Commit { effects, releases, more }) {
             // The thread is gone (it panicked): nothing can be made durable.
             let err = PersistError::Io("the persistence thread has stopped".into());
             a.shared.stats().failure.get_or_insert(err.clone());
@@ -310,6 +325,15 @@ impl<R: Release> Persister<R> {
                 r.release(Some(&err));
             }
             a.shared.durable_groups.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Tells persistence that the broker has more requests queued, so the
+    /// next [`Persister::commit`] will soon be followed by another: the
+    /// group waits for it (briefly) instead of paying an fsync alone.
+    pub fn set_more_coming(&mut self, more: bool) {
+        if let Some(a) = &mut self.inner {
+            a.more_coming = more;
         }
     }
 
@@ -611,12 +635,28 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         while let Ok(m) = rx.try_recv() {
             msgs.push(m);
         }
+        // The broker said another commit is right behind this one: take it
+        // into the same group (bounded, so a stall cannot hold replies).
+        let gather_until = Instant::now() + MAX_GATHER;
+        while matches!(msgs.last(), Some(Msg::Commit { more: true, .. })) {
+            let now = Instant::now();
+            if now >= gather_until {
+                break;
+            }
+            match rx.recv_timeout(gather_until - now) {
+                Ok(m) => msgs.push(m),
+                Err(_) => break,
+            }
+            while let Ok(m) = rx.try_recv() {
+                msgs.push(m);
+            }
+        }
         let mut groups = 0u64;
         let mut records = 0u64;
         let was_ok = failed.is_none();
         for m in msgs.drain(..) {
             match m {
-                Msg::Commit { effects, releases } => {
+                Msg::Commit { effects, releases, .. } => {
                     groups += 1;
                     if failed.is_none() {
                         for e in &effects {
