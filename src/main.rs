@@ -42,10 +42,43 @@ struct Cli {
     /// When to fsync the log: always, everysec, no
     #[arg(long, default_value = "always")]
     appendfsync: String,
+    /// Log size in bytes past which a snapshot compacts it (at least the last snapshot's size)
+    #[arg(long, default_value_t = Config::default().snapshot_min_log_bytes)]
+    snapshot_min_log_bytes: u64,
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Verify the snapshot and the write-ahead log in a data directory
+    Check {
+        /// Data directory to check
+        #[arg(long, default_value = "statebroker-data")]
+        dir: PathBuf,
+        /// Number of databases the server runs with
+        #[arg(long, default_value_t = 16)]
+        databases: usize,
+        /// Cut the log at the last good record (the records after it are lost)
+        #[arg(long)]
+        fix: bool,
+    },
+}
+
+fn check(dir: &std::path::Path, databases: usize, fix: bool) -> anyhow::Result<()> {
+    let report = statebroker::persist::check::check(dir, databases, fix)?;
+    for line in &report.lines {
+        println!("{line}");
+    }
+    anyhow::ensure!(report.ok, "the data directory {} would not load", dir.display());
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Sub::Check { dir, databases, fix }) = &cli.command {
+        return check(dir, *databases, *fix);
+    }
     let level = match cli.loglevel.as_str() {
         "debug" => tracing::Level::DEBUG,
         "verbose" => tracing::Level::DEBUG,
@@ -76,6 +109,7 @@ fn main() -> anyhow::Result<()> {
         io_threads: cli.io_threads.max(1),
         appendonly,
         appendfsync,
+        snapshot_min_log_bytes: cli.snapshot_min_log_bytes,
         ..Config::default()
     };
     let rt = statebroker::server::runtime(&config).context("building the runtime")?;

@@ -6,9 +6,11 @@ mod admin;
 mod common;
 #[path = "core.rs"]
 mod core_server;
+mod crash;
 mod hashes;
 mod keys;
 mod lists;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod readme;

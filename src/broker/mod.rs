@@ -217,6 +217,10 @@ impl Broker {
             if let (Some((until, _)), false) = (self.server.hub.pause, self.held.is_empty()) {
                 deadline = deadline.min(instant_for(until));
             }
+            if self.persister.busy() {
+                // A snapshot walk advances a bounded step at a time.
+                deadline = deadline.min(tokio::time::Instant::now() + Duration::from_millis(1));
+            }
             tokio::select! {
                 n = rx.recv_many(&mut msgs, 256) => {
                     if n == 0 {
@@ -237,7 +241,10 @@ impl Broker {
                 }
             }
             self.release_paused();
+            self.persistence_requests();
+            self.persister.set_more_coming(!rx.is_empty());
             self.flush();
+            self.persister.tick(&mut self.ks);
             if self.server.shutdown_requested && !shutdown_signalled {
                 shutdown_signalled = true;
                 on_shutdown_request();
@@ -513,8 +520,33 @@ impl Broker {
         self.server.hub.touch(&self.effects[mark..], &self.ks);
         self.server.hub.notify_events(self.events.drain(..));
         self.close_idle_clients();
-        self.persister.tick(&self.ks);
         self.server.info_persistence = self.persister.info();
+        self.server.snapshot_in_progress = self.persister.busy();
+        if let Some(t) = self.persister.last_save() {
+            self.server.last_save = t;
+        }
+    }
+
+    /// Acts on `SAVE` and `BGSAVE`/`BGREWRITEAOF` requests made by commands.
+    fn persistence_requests(&mut self) {
+        if std::mem::take(&mut self.server.bgsave_requested) {
+            self.persister.request_snapshot();
+            self.server.snapshot_in_progress = true;
+        }
+        if std::mem::take(&mut self.server.save_requested) {
+            // The snapshot must follow every effect applied so far, and the
+            // SAVE reply must wait for it: commit the effects alone first.
+            let effects = std::mem::take(&mut self.effects);
+            self.persister.commit(effects, Vec::new());
+            match self.persister.save(&mut self.ks) {
+                Ok(()) => {
+                    if let Some(t) = self.persister.last_save() {
+                        self.server.last_save = t;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "SAVE failed"),
+            }
+        }
     }
 
     /// Hands this round's effects and replies to persistence, or releases the
@@ -523,6 +555,13 @@ impl Broker {
         // Keyspace events are published after each command (`cmd::dispatch`)
         // and after active expiry; nothing is left to deliver here.
         self.events.clear();
+        if self.server.write_refusal.is_none() {
+            if let Some(err) = self.persister.failure() {
+                self.server.write_refusal = Some(format!(
+                    "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
+                ));
+            }
+        }
         if self.effects.is_empty() && self.persister.is_idle() {
             for o in self.outbox.drain(..) {
                 o.release(None);

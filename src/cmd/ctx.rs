@@ -107,6 +107,14 @@ pub struct ServerState {
     pub rng: u64,
     /// Pub/sub registry, watches, monitors, slow log, command statistics.
     pub hub: crate::broker::pubsub::Hub,
+    /// Set by `BGSAVE`/`BGREWRITEAOF`: the broker starts a snapshot.
+    pub bgsave_requested: bool,
+    /// Set by `SAVE`: the broker takes a snapshot before the reply leaves.
+    pub save_requested: bool,
+    /// Whether a snapshot is being taken (refreshed by the broker).
+    pub snapshot_in_progress: bool,
+    /// Unix time (seconds) of the last successful snapshot, or of start-up (`LASTSAVE`).
+    pub last_save: u64,
 }
 
 impl ServerState {
@@ -130,6 +138,13 @@ impl ServerState {
             notify_flags: String::new(),
             rng: seed,
             hub: Default::default(),
+            bgsave_requested: false,
+            save_requested: false,
+            snapshot_in_progress: false,
+            last_save: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
         };
         s.hub.pubsub_limit = s.config.pubsub_output_limit;
         s.hub.notify = crate::broker::pubsub::notify_bits::parse(&s.config.notify_keyspace_events).unwrap_or(0);

@@ -13,6 +13,7 @@ pub mod float;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -156,6 +157,7 @@ pub fn families() -> &'static [&'static [Command]] {
         pubsub::COMMANDS,
         tx::COMMANDS,
         admin::COMMANDS,
+        persist::COMMANDS,
     ];
     FAMILIES
 }

@@ -1,12 +1,32 @@
 //! Persistence: the only code that knows the on-disk formats.
 //!
 //! The broker hands every group of [`Effect`]s it produced, together with
-//! the replies that must wait for them, to [`Persister::commit`]. The
-//! replies are released once the effects (and everything before them) are
-//! durable.
+//! the replies that must wait for them, to [`Persister::commit`]. A
+//! dedicated thread appends them to the write-ahead log (one `write` and,
+//! with `appendfsync always`, one `fdatasync` per group: whatever arrived
+//! during the previous sync goes into the next) and then releases the
+//! replies in order. Snapshots compact the log; see `docs/persistence.md`
+//! and the [`snapshot`] module.
 
-use crate::config::Config;
+pub mod check;
+pub mod codec;
+pub mod format;
+pub mod recover;
+pub mod snapshot;
+pub mod store;
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::{Config, FsyncPolicy};
 use crate::state::{Effect, Keyspace};
+use store::{FsStore, Store, StoreFile};
 
 /// A reply held back until the writes before it are durable.
 pub trait Release: Send + 'static {
@@ -20,51 +40,848 @@ pub trait Release: Send + 'static {
 pub enum PersistError {
     /// Writing or syncing the log failed; the server refuses writes from now on.
     Io(String),
+    /// Another server holds the data directory.
+    Locked(PathBuf),
+    /// A file is damaged somewhere other than a torn tail.
+    Corrupt {
+        /// The damaged file.
+        file: PathBuf,
+        /// Byte offset of the first bad record.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file was written by an incompatible version.
+    Unsupported(String),
 }
 
 impl std::fmt::Display for PersistError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PersistError::Io(m) => write!(f, "{m}"),
+            PersistError::Locked(dir) => write!(
+                f,
+                "data directory {} is in use by another statebroker process (stop it, or use another --dir)",
+                dir.display()
+            ),
+            PersistError::Corrupt { file, offset, reason } => {
+                let dir = file.parent().unwrap_or(Path::new(".")).display();
+                write!(
+                    f,
+                    "{} is damaged at byte offset {offset}: {reason}. Inspect it with `statebroker check --dir {dir}`; \
+                     `statebroker check --dir {dir} --fix` cuts the log at the last good record \
+                     (losing the records after it)",
+                    file.display()
+                )
+            }
+            PersistError::Unsupported(m) => write!(f, "{m}"),
         }
     }
 }
 
 impl std::error::Error for PersistError {}
 
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// What the persistence thread is asked to do, in broker order.
+enum Msg<R> {
+    /// `more`: the broker already has more work queued, so another commit
+    /// follows at once and is worth waiting for before syncing.
+    Commit {
+        effects: Vec<Effect>,
+        releases: Vec<R>,
+        more: bool,
+    },
+    SnapBegin,
+    SnapChunk(Vec<u8>),
+    SnapEnd {
+        count: u64,
+        done: Option<mpsc::Sender<Result<(), String>>>,
+    },
+    SnapAbort,
+    Shutdown,
+}
+
+/// Numbers shared between the broker, the log thread and the snapshot thread.
+#[derive(Debug, Default)]
+struct Stats {
+    commits: u64,
+    records: u64,
+    /// Live segments as `(first_seq, bytes)`.
+    segments: Vec<(u64, u64)>,
+    durable_seq: u64,
+    fsync_us: VecDeque<u32>,
+    last_write_ok: bool,
+    failure: Option<PersistError>,
+    last_save_unix: u64,
+    last_snapshot_ok: bool,
+    last_snapshot_ms: Option<u64>,
+    snapshot_bytes: u64,
+    snapshot_running: bool,
+    snapshot_started: Option<Instant>,
+    records_at_snapshot: u64,
+    snapshot_failed_at: Option<Instant>,
+}
+
+impl Stats {
+    fn log_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.1).sum()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Commit groups released so far.
+    durable_groups: AtomicU64,
+    stats: Mutex<Stats>,
+}
+
+impl Shared {
+    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The broker-side state of an enabled persister.
+struct Active<R: Release> {
+    tx: mpsc::Sender<Msg<R>>,
+    submitted: u64,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    policy: FsyncPolicy,
+    min_log_bytes: u64,
+    requested: bool,
+    more_coming: bool,
+    next_due_check: Instant,
+    retry_after: Option<Instant>,
+    /// Held for the life of the server: the directory lock.
+    _lock: File,
+}
+
 /// The broker's handle on persistence.
 pub struct Persister<R: Release> {
-    _release: std::marker::PhantomData<R>,
+    inner: Option<Active<R>>,
 }
+
+/// Longest a group waits for commits the broker announced.
+const MAX_GATHER: Duration = Duration::from_millis(2);
+
+/// Keys per snapshot walk step, and the time budget of one step.
+const STEP_KEYS: usize = 10_000;
+const STEP_BUDGET: Duration = Duration::from_millis(1);
 
 impl<R: Release> Persister<R> {
     /// Opens persistence for `config` and recovers the keyspace.
     pub fn open(config: &Config) -> Result<(Persister<R>, Keyspace), PersistError> {
-        Ok((Persister { _release: std::marker::PhantomData }, Keyspace::new(config.databases)))
+        Self::open_with(config, Arc::new(FsStore))
+    }
+
+    /// Like [`Persister::open`], over the given storage (tests inject failures).
+    pub fn open_with(config: &Config, store: Arc<dyn Store>) -> Result<(Persister<R>, Keyspace), PersistError> {
+        if !config.appendonly {
+            return Ok((Persister { inner: None }, Keyspace::new(config.databases)));
+        }
+        let started = Instant::now();
+        let dir = config.dir.clone();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| PersistError::Io(format!("creating data directory {}: {e}", dir.display())))?;
+        let lock = lock_dir(&dir)?;
+        let layout = recover::layout(store.as_ref(), &dir)?;
+        for t in &layout.temps {
+            tracing::info!(file = %t.display(), "removing the temporary file of an interrupted snapshot");
+            let _ = store.remove(t);
+        }
+        let mut rec = recover::recover(store.as_ref(), &dir, config.databases)?;
+        // Leftovers from a compaction that did not finish cleaning up.
+        for (seq, path) in &layout.snapshots {
+            if *seq < rec.snapshot_seq {
+                let _ = store.remove(path);
+            }
+        }
+        for (first, path) in &layout.segments {
+            if !rec.segments.iter().any(|s| s.0 == *first) {
+                let _ = store.remove(path);
+            }
+        }
+        let io = |what: String| move |e: std::io::Error| PersistError::Io(format!("{what}: {e}"));
+        let mut wal = None;
+        if let Some((first, path, good)) = rec.segments.last().cloned() {
+            if let Some((offset, reason)) = &rec.torn_tail {
+                tracing::warn!(
+                    file = %path.display(),
+                    offset,
+                    reason = reason.as_str(),
+                    "the log ends with a torn record (an append interrupted by a crash); \
+                     cutting it off: it was never acknowledged"
+                );
+            }
+            if good < format::LOG_HEADER as u64 {
+                store.remove(&path).map_err(io(format!("removing {}", path.display())))?;
+                rec.segments.pop();
+            } else {
+                if rec.torn_tail.is_some() {
+                    store.truncate(&path, good).map_err(io(format!("truncating {}", path.display())))?;
+                }
+                let file = store.open_append(&path, good, true).map_err(io(format!("opening {}", path.display())))?;
+                wal = Some(Wal {
+                    store: store.clone(),
+                    dir: dir.clone(),
+                    file,
+                    next_seq: rec.last_seq + 1,
+                    seg_first: first,
+                });
+            }
+        }
+        let mut wal = match wal {
+            Some(w) => w,
+            None => Wal::create(store.clone(), dir.clone(), rec.last_seq + 1)?,
+        };
+        let mut ks = std::mem::replace(&mut rec.ks, Keyspace::new(0));
+        // Expired keys are dropped, and the drops logged, so the log stays
+        // a faithful history of the keyspace.
+        let expired = recover::expired(&ks, unix_ms());
+        let mut buf = Vec::new();
+        if !expired.is_empty() {
+            for e in &expired {
+                ks.apply(e);
+                wal.encode(&mut buf, e);
+            }
+            wal.file.append(&buf).and_then(|_| wal.file.sync()).map_err(io("logging expired keys".into()))?;
+        }
+        let shared = Arc::new(Shared::default());
+        {
+            let mut st = shared.stats();
+            st.segments = rec.segments.iter().map(|s| (s.0, s.2)).collect();
+            if st.segments.last().map(|s| s.0) != Some(wal.seg_first) {
+                st.segments.push((wal.seg_first, format::LOG_HEADER as u64));
+            }
+            if let Some(last) = st.segments.last_mut() {
+                last.1 += buf.len() as u64;
+            }
+            st.durable_seq = wal.next_seq - 1;
+            st.last_write_ok = true;
+            st.last_snapshot_ok = true;
+            st.last_save_unix = unix_ms() / 1000;
+            st.snapshot_bytes = rec.snapshot_bytes;
+        }
+        let (tx, rx) = mpsc::channel();
+        let policy = config.appendfsync;
+        let sh = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("persist".into())
+            .spawn(move || log_thread(wal, rx, sh, policy))
+            .map_err(|e| PersistError::Io(format!("starting the persistence thread: {e}")))?;
+        tracing::info!(
+            keys = ks.total_keys(),
+            snapshot_seq = rec.snapshot_seq,
+            records_replayed = rec.replayed,
+            expired_dropped = expired.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "data loaded from {}",
+            dir.display()
+        );
+        let active = Active {
+            tx,
+            submitted: 0,
+            shared,
+            thread: Some(thread),
+            policy,
+            min_log_bytes: config.snapshot_min_log_bytes,
+            requested: false,
+            more_coming: false,
+            next_due_check: Instant::now(),
+            retry_after: None,
+            _lock: lock,
+        };
+        Ok((Persister { inner: Some(active) }, ks))
     }
 
     /// Whether every write handed over so far is durable (so a reply that
     /// depends on no new write may leave at once).
     pub fn is_idle(&self) -> bool {
-        true
+        match &self.inner {
+            None => true,
+            Some(a) => a.shared.durable_groups.load(Ordering::Acquire) == a.submitted,
+        }
     }
 
     /// Hands over a group of effects and the replies that wait for them.
     pub fn commit(&mut self, effects: Vec<Effect>, releases: Vec<R>) {
-        drop(effects);
-        for r in releases {
-            r.release(None);
+        let Some(a) = &mut self.inner else {
+            for r in releases {
+                r.release(None);
+            }
+            return;
+        };
+        a.submitted += 1;
+        let more = std::mem::take(&mut a.more_coming);
+        if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(Msg::Commit { effects, releases, more }) {
+            // The thread is gone (it panicked): nothing can be made durable.
+            let err = PersistError::Io("the persistence thread has stopped".into());
+            a.shared.stats().failure.get_or_insert(err.clone());
+            for r in releases {
+                r.release(Some(&err));
+            }
+            a.shared.durable_groups.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    /// Gives persistence a chance to start a snapshot of `ks`.
-    pub fn tick(&mut self, _ks: &Keyspace) {}
+    /// Tells persistence that the broker has more requests queued, so the
+    /// next [`Persister::commit`] will soon be followed by another: the
+    /// group waits for it (briefly) instead of paying an fsync alone.
+    pub fn set_more_coming(&mut self, more: bool) {
+        if let Some(a) = &mut self.inner {
+            a.more_coming = more;
+        }
+    }
+
+    /// The failure that stopped persistence, if any: writes must be refused.
+    pub fn failure(&self) -> Option<PersistError> {
+        self.inner.as_ref().and_then(|a| a.shared.stats().failure.clone())
+    }
+
+    /// Whether a snapshot walk is in progress (the broker then calls
+    /// [`Persister::tick`] at least every millisecond).
+    pub fn busy(&self) -> bool {
+        self.inner.as_ref().is_some_and(|a| a.shared.stats().snapshot_running)
+    }
+
+    /// Asks for a snapshot (`BGSAVE`, `BGREWRITEAOF`); false if persistence is off.
+    pub fn request_snapshot(&mut self) -> bool {
+        match &mut self.inner {
+            Some(a) => {
+                a.requested = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Unix time (seconds) of the last successful snapshot, or of start-up.
+    pub fn last_save(&self) -> Option<u64> {
+        self.inner.as_ref().map(|a| a.shared.stats().last_save_unix)
+    }
+
+    /// Advances a snapshot in progress by one bounded step, or starts one
+    /// when requested or when the log has outgrown the last snapshot. Call
+    /// it only when every effect applied so far has been committed.
+    pub fn tick(&mut self, ks: &mut Keyspace) {
+        let Some(a) = &mut self.inner else { return };
+        if ks.hook.is_some() {
+            a.step(ks, STEP_KEYS, STEP_BUDGET, None);
+            return;
+        }
+        let now = Instant::now();
+        if !a.requested && now < a.next_due_check {
+            return;
+        }
+        a.next_due_check = now + Duration::from_millis(100);
+        let due = {
+            let st = a.shared.stats();
+            st.failure.is_none()
+                && !st.snapshot_running
+                && (a.requested
+                    || (st.log_bytes() > a.min_log_bytes.max(st.snapshot_bytes)
+                        && a.retry_after.is_none_or(|t| now >= t)
+                        && st.snapshot_failed_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))))
+        };
+        if due {
+            a.requested = false;
+            a.begin(ks);
+        }
+    }
+
+    /// Takes a complete snapshot now (`SAVE`), blocking until it is on disk.
+    /// Call it only when every effect applied so far has been committed.
+    pub fn save(&mut self, ks: &mut Keyspace) -> Result<(), PersistError> {
+        let Some(a) = &mut self.inner else {
+            return Err(PersistError::Io("persistence is disabled (appendonly no)".into()));
+        };
+        if let Some(f) = a.shared.stats().failure.clone() {
+            return Err(f);
+        }
+        if ks.hook.is_none() {
+            // A finished walk whose file is still being synced: let it land.
+            while a.shared.stats().snapshot_running {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            a.begin(ks);
+        }
+        let (done_tx, done_rx) = mpsc::channel();
+        a.step(ks, usize::MAX, Duration::MAX, Some(done_tx));
+        match done_rx.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(PersistError::Io(e)),
+            Err(_) => Err(PersistError::Io("the snapshot was abandoned".into())),
+        }
+    }
 
     /// Flushes everything and stops the persistence thread.
-    pub fn shutdown(self) {}
+    pub fn shutdown(mut self) {
+        if let Some(a) = &mut self.inner {
+            let _ = a.tx.send(Msg::Shutdown);
+            if let Some(t) = a.thread.take() {
+                let _ = t.join();
+            }
+        }
+        tracing::debug!(stats = self.info().replace("\r\n", " "), "persistence stopped");
+    }
 
-    /// The `INFO persistence` section body.
+    /// The `INFO persistence` section body: `field:value` lines.
     pub fn info(&self) -> String {
-        String::new()
+        let Some(a) = &self.inner else {
+            return "loading:0\r\naof_enabled:0\r\nrdb_bgsave_in_progress:0\r\naof_rewrite_in_progress:0\r\n".into();
+        };
+        let st = a.shared.stats();
+        let mut lat: Vec<u32> = st.fsync_us.iter().copied().collect();
+        lat.sort_unstable();
+        let pct = |p: usize| if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] };
+        let running = u8::from(st.snapshot_running);
+        let ok = |b: bool| if b { "ok" } else { "err" };
+        let mut s = String::new();
+        let mut line = |k: &str, v: String| {
+            s.push_str(k);
+            s.push(':');
+            s.push_str(&v);
+            s.push_str("\r\n");
+        };
+        line("loading", "0".into());
+        line("rdb_changes_since_last_save", (st.records - st.records_at_snapshot).to_string());
+        line("rdb_bgsave_in_progress", running.to_string());
+        line("rdb_last_save_time", st.last_save_unix.to_string());
+        line("rdb_last_bgsave_status", ok(st.last_snapshot_ok).into());
+        line("rdb_last_bgsave_time_sec", st.last_snapshot_ms.map_or(-1, |ms| (ms / 1000) as i64).to_string());
+        line("snapshot_last_duration_ms", st.last_snapshot_ms.map_or(-1, |ms| ms as i64).to_string());
+        line(
+            "rdb_current_bgsave_time_sec",
+            st.snapshot_started.map_or(-1, |t| t.elapsed().as_secs() as i64).to_string(),
+        );
+        line("rdb_last_snapshot_size", st.snapshot_bytes.to_string());
+        line("aof_enabled", "1".into());
+        line("aof_rewrite_in_progress", running.to_string());
+        line("aof_last_write_status", ok(st.last_write_ok).into());
+        line("aof_current_size", st.log_bytes().to_string());
+        line("aof_base_size", st.snapshot_bytes.to_string());
+        line("appendfsync", a.policy.as_str().into());
+        line("log_segments", st.segments.len().to_string());
+        line("commits", st.commits.to_string());
+        line("records", st.records.to_string());
+        let mean = if st.commits == 0 { 0.0 } else { st.records as f64 / st.commits as f64 };
+        line("records_per_commit", format!("{mean:.2}"));
+        line("fsync_p50_us", pct(50).to_string());
+        line("fsync_p99_us", pct(99).to_string());
+        line("durable_seq", st.durable_seq.to_string());
+        s
+    }
+}
+
+impl<R: Release> Active<R> {
+    fn begin(&mut self, ks: &mut Keyspace) {
+        {
+            let mut st = self.shared.stats();
+            st.snapshot_running = true;
+            st.snapshot_started = Some(Instant::now());
+        }
+        ks.hook = Some(Box::new(snapshot::SnapWalk::default()));
+        let _ = self.tx.send(Msg::SnapBegin);
+    }
+
+    fn step(
+        &mut self,
+        ks: &mut Keyspace,
+        keys: usize,
+        budget: Duration,
+        done: Option<mpsc::Sender<Result<(), String>>>,
+    ) {
+        let Some((dbs, w)) = snapshot::walk_of(ks) else { return };
+        if !w.aborted {
+            w.step(dbs, keys, budget);
+        }
+        let chunk = std::mem::take(&mut w.buf);
+        let (aborted, finished, count) = (w.aborted, w.done(dbs), w.count);
+        if !chunk.is_empty() && !aborted {
+            let _ = self.tx.send(Msg::SnapChunk(chunk));
+        }
+        if aborted {
+            ks.hook = None;
+            tracing::info!("snapshot abandoned (a whole database changed under it); it will be retried");
+            let _ = self.tx.send(Msg::SnapAbort);
+            let mut st = self.shared.stats();
+            st.snapshot_running = false;
+            st.snapshot_started = None;
+            self.retry_after = Some(Instant::now() + Duration::from_secs(1));
+            if let Some(d) = done {
+                let _ = d.send(Err("the snapshot was abandoned".into()));
+            }
+        } else if finished {
+            ks.hook = None;
+            let _ = self.tx.send(Msg::SnapEnd { count, done });
+        }
+    }
+}
+
+/// Takes the directory lock, or explains who holds it.
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, PersistError> {
+    let path = dir.join("LOCK");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| PersistError::Io(format!("opening {}: {e}", path.display())))?;
+    // A lock can outlive its holder for a moment (a process still exiting,
+    // or a child forked by this process that has not exec'd yet holding a
+    // copy of the descriptor), so contention is retried for up to a second.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        // `File::try_lock` needs Rust 1.89 (the toolchain in use); the
+        // crate's declared minimum is older.
+        #[allow(clippy::incompatible_msrv)]
+        let locked = f.try_lock();
+        match locked {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(PersistError::Locked(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(PersistError::Io(format!("locking {}: {e}", path.display())));
+            }
+        }
+    }
+}
+
+/// The open log: the segment being appended to.
+struct Wal {
+    store: Arc<dyn Store>,
+    dir: PathBuf,
+    file: Box<dyn StoreFile>,
+    /// Sequence number of the next record.
+    next_seq: u64,
+    /// First sequence number of the open segment.
+    seg_first: u64,
+}
+
+impl Wal {
+    /// Creates a segment starting at `first` and makes its name durable.
+    fn create(store: Arc<dyn Store>, dir: PathBuf, first: u64) -> Result<Wal, PersistError> {
+        let path = dir.join(format::segment_name(first));
+        let err = |e: std::io::Error| PersistError::Io(format!("creating log segment {}: {e}", path.display()));
+        let mut file = store.create(&path, true).map_err(err)?;
+        file.append(&format::log_header(first)).map_err(err)?;
+        file.sync().map_err(err)?;
+        store.sync_dir(&dir).map_err(err)?;
+        Ok(Wal { store, dir, file, next_seq: first, seg_first: first })
+    }
+
+    /// Appends the record for `e` to `buf`, assigning the next sequence number.
+    fn encode(&mut self, buf: &mut Vec<u8>, e: &Effect) {
+        let at = format::begin_frame(buf);
+        buf.extend_from_slice(&self.next_seq.to_le_bytes());
+        codec::put_effect(buf, e);
+        format::end_frame(buf, at);
+        self.next_seq += 1;
+    }
+
+    /// Starts a new segment at the next sequence number (the current one
+    /// must be synced first). A segment with no records is kept.
+    fn rotate(&mut self) -> Result<bool, PersistError> {
+        if self.seg_first == self.next_seq {
+            return Ok(false);
+        }
+        let w = Wal::create(self.store.clone(), self.dir.clone(), self.next_seq)?;
+        *self = w;
+        Ok(true)
+    }
+}
+
+fn io_failure(what: &str, e: std::io::Error) -> PersistError {
+    PersistError::Io(format!("{what} failed: {e}"))
+}
+
+/// The persistence thread: group commit, then releases in order.
+fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<Shared>, policy: FsyncPolicy) {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut pending: Vec<R> = Vec::new();
+    let mut snap: Option<(mpsc::Sender<SnapMsg>, JoinHandle<()>)> = None;
+    let mut failed: Option<PersistError> = None;
+    let mut dirty = false;
+    let mut last_sync = Instant::now();
+    let mut shutdown = false;
+    let mut msgs = Vec::new();
+    while !shutdown {
+        let first = if dirty && policy == FsyncPolicy::Everysec {
+            let wait = Duration::from_secs(1).saturating_sub(last_sync.elapsed());
+            match rx.recv_timeout(wait) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    shutdown = true;
+                    None
+                }
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => {
+                    shutdown = true;
+                    None
+                }
+            }
+        };
+        msgs.extend(first);
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        // The broker said another commit is right behind this one: take it
+        // into the same group (bounded, so a stall cannot hold replies).
+        let gather_until = Instant::now() + MAX_GATHER;
+        while matches!(msgs.last(), Some(Msg::Commit { more: true, .. })) {
+            let now = Instant::now();
+            if now >= gather_until {
+                break;
+            }
+            match rx.recv_timeout(gather_until - now) {
+                Ok(m) => msgs.push(m),
+                Err(_) => break,
+            }
+            while let Ok(m) = rx.try_recv() {
+                msgs.push(m);
+            }
+        }
+        let mut groups = 0u64;
+        let mut records = 0u64;
+        let was_ok = failed.is_none();
+        for m in msgs.drain(..) {
+            match m {
+                Msg::Commit { effects, releases, .. } => {
+                    groups += 1;
+                    if failed.is_none() {
+                        for e in &effects {
+                            wal.encode(&mut buf, e);
+                        }
+                        records += effects.len() as u64;
+                    }
+                    pending.extend(releases);
+                }
+                Msg::SnapBegin => {
+                    if failed.is_none() {
+                        // Records before the snapshot point go to the old
+                        // segment, made durable now; the new segment starts
+                        // right after the snapshot's sequence number.
+                        let r = (if buf.is_empty() { Ok(()) } else { wal.file.append(&buf) })
+                            .map_err(|e| io_failure("writing the log", e))
+                            .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)))
+                            .and_then(|_| wal.rotate());
+                        buf.clear();
+                        dirty = false;
+                        match r {
+                            Err(e) => failed = Some(e),
+                            Ok(rotated) => {
+                                if rotated {
+                                    shared.stats().segments.push((wal.seg_first, format::LOG_HEADER as u64));
+                                }
+                                let seq = wal.next_seq - 1;
+                                let (stx, srx) = mpsc::channel();
+                                let (store, dir, sh) = (wal.store.clone(), wal.dir.clone(), shared.clone());
+                                let h = std::thread::Builder::new()
+                                    .name("snapshot".into())
+                                    .spawn(move || snapshot_thread(store, dir, seq, srx, sh));
+                                match h {
+                                    Ok(h) => snap = Some((stx, h)),
+                                    Err(e) => tracing::warn!(error = %e, "could not start the snapshot thread"),
+                                }
+                            }
+                        }
+                    }
+                }
+                Msg::SnapChunk(c) => {
+                    if let Some((s, _)) = &snap {
+                        let _ = s.send(SnapMsg::Chunk(c));
+                    }
+                }
+                Msg::SnapEnd { count, done } => match snap.take() {
+                    Some((s, _h)) => {
+                        let _ = s.send(SnapMsg::End { count, done });
+                    }
+                    None => {
+                        let mut st = shared.stats();
+                        st.snapshot_running = false;
+                        st.snapshot_started = None;
+                        st.last_snapshot_ok = false;
+                        if let Some(d) = done {
+                            let _ = d.send(Err("the snapshot could not be started".into()));
+                        }
+                    }
+                },
+                Msg::SnapAbort => {
+                    if let Some((s, _)) = snap.take() {
+                        let _ = s.send(SnapMsg::Abort);
+                    }
+                }
+                Msg::Shutdown => shutdown = true,
+            }
+        }
+        if failed.is_none() && !buf.is_empty() {
+            match wal.file.append(&buf) {
+                Ok(()) => dirty = true,
+                Err(e) => failed = Some(io_failure("writing the log", e)),
+            }
+        }
+        let written = buf.len() as u64;
+        buf.clear();
+        let sync_now = match policy {
+            FsyncPolicy::Always => true,
+            FsyncPolicy::Everysec => last_sync.elapsed() >= Duration::from_secs(1),
+            FsyncPolicy::No => false,
+        };
+        let mut synced_us = None;
+        if failed.is_none() && dirty && (sync_now || shutdown) {
+            let t = Instant::now();
+            match wal.file.sync() {
+                Ok(()) => {
+                    dirty = false;
+                    last_sync = Instant::now();
+                    synced_us = Some(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                }
+                // Never retried: after a failed fsync the kernel may have
+                // dropped the dirty pages, so a later "success" proves nothing.
+                Err(e) => failed = Some(io_failure("fsync of the log", e)),
+            }
+        }
+        if was_ok {
+            if let Some(f) = &failed {
+                tracing::error!(
+                    error = %f,
+                    "persistence failed: writes are refused from now on (reads keep working). \
+                     Replies to the writes of the failed group were errors; they may or may not be on disk. \
+                     Fix the disk (space, permissions, hardware), then restart the server: \
+                     it recovers every acknowledged write from the log"
+                );
+                let mut st = shared.stats();
+                st.failure = Some(f.clone());
+                st.last_write_ok = false;
+            }
+        }
+        {
+            let mut st = shared.stats();
+            if records > 0 && failed.is_none() {
+                st.commits += 1;
+                st.records += records;
+                if let Some(last) = st.segments.last_mut() {
+                    last.1 += written;
+                }
+            }
+            if let Some(us) = synced_us {
+                if st.fsync_us.len() >= 4096 {
+                    st.fsync_us.pop_front();
+                }
+                st.fsync_us.push_back(us);
+            }
+            if failed.is_none() && !dirty {
+                st.durable_seq = wal.next_seq - 1;
+            }
+        }
+        for r in pending.drain(..) {
+            r.release(failed.as_ref());
+        }
+        shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
+    }
+    if let Some((s, h)) = snap.take() {
+        let _ = s.send(SnapMsg::Abort);
+        let _ = h.join();
+    }
+}
+
+enum SnapMsg {
+    Chunk(Vec<u8>),
+    End { count: u64, done: Option<mpsc::Sender<Result<(), String>>> },
+    Abort,
+}
+
+/// Writes one snapshot to a temporary file, then installs it and deletes
+/// what it replaces.
+fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Receiver<SnapMsg>, shared: Arc<Shared>) {
+    let started = Instant::now();
+    let name = format::snapshot_name(seq);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let dest = dir.join(&name);
+    let mut size = 0u64;
+    let mut done_tx = None;
+    let result: Result<bool, String> = (|| {
+        let e = |e: std::io::Error| format!("writing snapshot {}: {e}", tmp.display());
+        let mut f = store.create(&tmp, false).map_err(e)?;
+        f.append(&format::snap_header(seq, unix_ms())).map_err(e)?;
+        size += format::SNAP_HEADER as u64;
+        loop {
+            match rx.recv() {
+                Ok(SnapMsg::Chunk(c)) => {
+                    f.append(&c).map_err(e)?;
+                    size += c.len() as u64;
+                }
+                Ok(SnapMsg::End { count, done }) => {
+                    done_tx = done;
+                    let mut body = vec![format::SNAP_END];
+                    codec::put_varint(&mut body, count);
+                    let mut fr = Vec::new();
+                    format::put_frame(&mut fr, &body);
+                    f.append(&fr).map_err(e)?;
+                    size += fr.len() as u64;
+                    f.sync().map_err(e)?;
+                    drop(f);
+                    store.rename(&tmp, &dest).map_err(e)?;
+                    store.sync_dir(&dir).map_err(e)?;
+                    return Ok(true);
+                }
+                Ok(SnapMsg::Abort) | Err(_) => return Ok(false),
+            }
+        }
+    })();
+    let installed = matches!(result, Ok(true));
+    if !installed {
+        let _ = store.remove(&tmp);
+    }
+    if installed {
+        // Everything the snapshot covers can go: segments wholly before
+        // `seq + 1` and older snapshots.
+        if let Ok(l) = recover::layout(store.as_ref(), &dir) {
+            for (first, path) in l.segments {
+                if first <= seq {
+                    let _ = store.remove(&path);
+                }
+            }
+            for (s, path) in l.snapshots {
+                if s < seq {
+                    let _ = store.remove(&path);
+                }
+            }
+            let _ = store.sync_dir(&dir);
+        }
+        tracing::info!(file = %dest.display(), bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot saved");
+    }
+    let mut st = shared.stats();
+    st.snapshot_running = false;
+    st.snapshot_started = None;
+    match &result {
+        Ok(true) => {
+            st.segments.retain(|s| s.0 > seq);
+            st.last_snapshot_ok = true;
+            st.last_save_unix = unix_ms() / 1000;
+            st.last_snapshot_ms = Some(started.elapsed().as_millis() as u64);
+            st.snapshot_bytes = size;
+            st.records_at_snapshot = st.records;
+        }
+        Ok(false) => {}
+        Err(msg) => {
+            tracing::warn!(error = msg.as_str(), "snapshot failed; the log is intact and it will be retried");
+            st.last_snapshot_ok = false;
+            st.snapshot_failed_at = Some(Instant::now());
+        }
+    }
+    drop(st);
+    if let Some(d) = done_tx {
+        let _ = d.send(result.map(|_| ()));
     }
 }

@@ -128,6 +128,9 @@ impl Keyspace {
     /// made, so a mismatch (wrong type, missing key) is ignored rather than
     /// treated as an error.
     pub fn apply(&mut self, effect: &Effect) {
+        if let Some(hook) = self.hook.as_mut() {
+            hook.before(&self.dbs, effect);
+        }
         match effect {
             Effect::Del { db, key } => {
                 self.dbs[*db as usize].remove(key);

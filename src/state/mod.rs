@@ -16,17 +16,35 @@ pub use db::{Db, Entry};
 pub use effect::{Effect, ExpireChange};
 pub use value::Value;
 
+/// Sees every effect just before [`Keyspace::apply`] performs it.
+///
+/// Persistence installs one while it takes a point-in-time snapshot, to
+/// copy the old value of a key the snapshot has not reached yet.
+pub trait ApplyHook: Send {
+    /// Called with the databases as they are, before `effect` changes them.
+    fn before(&mut self, dbs: &[Db], effect: &Effect);
+    /// The hook as `Any`, so its owner can reach its concrete type.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
 /// All databases of the server.
-#[derive(Debug)]
 pub struct Keyspace {
     /// Databases `0..n`.
     pub dbs: Vec<Db>,
+    /// An observer of changes (installed by persistence during a snapshot).
+    pub hook: Option<Box<dyn ApplyHook>>,
+}
+
+impl std::fmt::Debug for Keyspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyspace").field("dbs", &self.dbs).field("hook", &self.hook.is_some()).finish()
+    }
 }
 
 impl Keyspace {
     /// A keyspace with `n` empty databases.
     pub fn new(n: usize) -> Keyspace {
-        Keyspace { dbs: (0..n).map(|_| Db::default()).collect() }
+        Keyspace { dbs: (0..n).map(|_| Db::default()).collect(), hook: None }
     }
 
     /// Total number of keys over all databases.

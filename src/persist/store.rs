@@ -1,0 +1,224 @@
+//! The file operations persistence needs, behind a trait so tests can
+//! inject a store whose N-th write or sync fails.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A file open for appending.
+pub trait StoreFile: Send {
+    /// Appends all of `buf`.
+    fn append(&mut self, buf: &[u8]) -> io::Result<()>;
+    /// Makes everything appended so far durable (`fdatasync`).
+    fn sync(&mut self) -> io::Result<()>;
+}
+
+/// The directory operations persistence uses.
+pub trait Store: Send + Sync {
+    /// Creates (or truncates) a file for appending. With `preallocate`,
+    /// the file is extended with written zeros ahead of the data, so that
+    /// syncing an append does not have to change the file's size (no
+    /// journal commit on the file system): readers must treat a run of
+    /// zeros to the end of the file as its end.
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>>;
+    /// Opens an existing file for appending at byte `at` (its logical end).
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>>;
+    /// Opens a file for reading.
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>>;
+    /// Cuts a file to `len` bytes and makes that durable.
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()>;
+    /// Renames a file (atomically replacing `to`).
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Makes the directory's entries (creations, renames) durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// The names of the files in `dir`.
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+}
+
+/// The real file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FsStore;
+
+/// Bytes of zeros written ahead of the data of a preallocated file.
+const PREALLOCATE: u64 = 2 << 20;
+
+struct FsFile {
+    file: File,
+    /// Where the next append goes.
+    pos: u64,
+    /// Length of the file (data plus zeros written ahead).
+    allocated: u64,
+    preallocate: bool,
+}
+
+impl FsFile {
+    fn new(file: File, pos: u64, preallocate: bool) -> io::Result<FsFile> {
+        let allocated = file.metadata()?.len().max(pos);
+        Ok(FsFile { file, pos, allocated, preallocate })
+    }
+}
+
+impl StoreFile for FsFile {
+    fn append(&mut self, buf: &[u8]) -> io::Result<()> {
+        let end = self.pos + buf.len() as u64;
+        if self.preallocate && end > self.allocated {
+            let target = end + PREALLOCATE;
+            let zeros = vec![0u8; 64 * 1024];
+            let mut at = self.allocated.max(end);
+            self.file.write_all_at(buf, self.pos)?;
+            while at < target {
+                let n = (target - at).min(zeros.len() as u64) as usize;
+                self.file.write_all_at(&zeros[..n], at)?;
+                at += n as u64;
+            }
+            self.allocated = target;
+        } else {
+            self.file.write_all_at(buf, self.pos)?;
+            self.allocated = self.allocated.max(end);
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+impl Store for FsStore {
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
+        Ok(Box::new(FsFile::new(f, 0, preallocate)?))
+    }
+
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        Ok(Box::new(FsFile::new(f, at, preallocate)?))
+    }
+
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
+        Ok(Box::new(File::open(path)?))
+    }
+
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        f.set_len(len)?;
+        f.sync_all()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir)? {
+            if let Some(name) = e?.file_name().to_str() {
+                out.push(name.to_owned());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A store over the real file system whose chosen write or sync fails
+/// (for fault-injection tests). Counting starts at 1 and covers every
+/// file the store opened; after the first failure every later write and
+/// sync fails too, as a dying disk would.
+#[derive(Debug, Clone, Default)]
+pub struct FailingStore {
+    /// Fail the N-th append (0: never).
+    pub fail_write: u64,
+    /// Fail the N-th sync (0: never).
+    pub fail_sync: u64,
+    counters: Arc<(AtomicU64, AtomicU64, std::sync::atomic::AtomicBool)>,
+}
+
+impl FailingStore {
+    /// A store failing the `fail_write`-th append and the `fail_sync`-th sync.
+    pub fn new(fail_write: u64, fail_sync: u64) -> FailingStore {
+        FailingStore { fail_write, fail_sync, counters: Arc::default() }
+    }
+
+    /// Whether an injected failure has happened.
+    pub fn failed(&self) -> bool {
+        self.counters.2.load(Ordering::SeqCst)
+    }
+}
+
+struct FailingFile {
+    inner: FsFile,
+    store: FailingStore,
+}
+
+impl FailingFile {
+    fn check(&self, which: &AtomicU64, limit: u64, what: &str) -> io::Result<()> {
+        let n = which.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.store.failed() || (limit != 0 && n >= limit) {
+            self.store.counters.2.store(true, Ordering::SeqCst);
+            return Err(io::Error::other(format!("injected {what} failure")));
+        }
+        Ok(())
+    }
+}
+
+impl StoreFile for FailingFile {
+    fn append(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.check(&self.store.counters.0, self.store.fail_write, "write")?;
+        self.inner.append(buf)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.check(&self.store.counters.1, self.store.fail_sync, "fsync")?;
+        self.inner.sync()
+    }
+}
+
+impl Store for FailingStore {
+    fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
+        Ok(Box::new(FailingFile { inner: FsFile::new(f, 0, preallocate)?, store: self.clone() }))
+    }
+
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        Ok(Box::new(FailingFile { inner: FsFile::new(f, at, preallocate)?, store: self.clone() }))
+    }
+
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
+        FsStore.open_read(path)
+    }
+
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        FsStore.truncate(path, len)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        FsStore.rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        FsStore.remove(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        FsStore.sync_dir(dir)
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        FsStore.list(dir)
+    }
+}

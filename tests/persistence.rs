@@ -1,0 +1,461 @@
+//! Persistence: log and snapshot round trips, torn tails and corruption,
+//! fail-stop on injected I/O errors, expiry on load, the directory lock.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use statebroker::broker::{Batch, BatchReply, Broker, Message, Outgoing};
+use statebroker::cmd::{ServerState, Session};
+use statebroker::config::{Config, FsyncPolicy};
+use statebroker::persist::store::{FailingStore, FsStore, Store};
+use statebroker::persist::{PersistError, Persister, Release};
+use statebroker::state::zset::ZSet;
+use statebroker::state::{Effect, ExpireChange, Keyspace, Value};
+
+use crate::common::*;
+
+/// A release that reports its outcome on a channel.
+struct Probe(u32, mpsc::Sender<(u32, Option<String>)>);
+
+impl Release for Probe {
+    fn release(self, failure: Option<&PersistError>) {
+        let _ = self.1.send((self.0, failure.map(|e| e.to_string())));
+    }
+}
+
+fn config(dir: &Path) -> Config {
+    Config { dir: dir.to_owned(), unixsocket: dir.join("sb.sock"), ..Config::default() }
+}
+
+fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+fn put(db: u32, k: &str, v: &str) -> Effect {
+    Effect::Put { db, key: b(k), value: Value::Str(b(v)), expire: ExpireChange::Clear }
+}
+
+/// Every key of every database, sorted, for comparisons.
+fn dump(ks: &Keyspace) -> Vec<(usize, Bytes, Option<u64>, Value)> {
+    let mut v: Vec<_> = ks
+        .dbs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
+        .collect();
+    v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    v
+}
+
+/// Commits `effects` (applying them to `ks` first) and waits until durable.
+fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, effects: Vec<Effect>) -> Option<String> {
+    for e in &effects {
+        ks.apply(e);
+    }
+    let (tx, rx) = mpsc::channel();
+    p.commit(effects, vec![Probe(0, tx)]);
+    rx.recv().expect("released").1
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sblog"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Length of a segment's data (segments are preallocated with zeros; the
+/// records written by these tests end with a non-zero byte).
+fn data_len(seg: &Path) -> u64 {
+    let data = std::fs::read(seg).unwrap();
+    data.iter().rposition(|&b| b != 0).map_or(0, |i| i as u64 + 1)
+}
+
+fn every_type_effects() -> Vec<Effect> {
+    let mut z = ZSet::default();
+    z.insert(b("one"), 1.0);
+    z.insert(b("two"), 2.5);
+    let far = 4_000_000_000_000u64;
+    vec![
+        put(0, "str", "hello"),
+        Effect::Append { db: 0, key: b("str"), data: b(" world") },
+        Effect::SetRange { db: 0, key: b("range"), offset: 3, data: b("xy") },
+        Effect::ListPush { db: 0, key: b("list"), left: false, items: vec![b("a"), b("b"), b("c")] },
+        Effect::ListPush { db: 0, key: b("list"), left: true, items: vec![b("z")] },
+        Effect::ListPop { db: 0, key: b("list"), left: false, count: 1 },
+        Effect::ListSet { db: 0, key: b("list"), index: 1, value: b("A") },
+        Effect::ListInsert { db: 0, key: b("list"), index: 1, value: b("ins") },
+        Effect::HashSet { db: 1, key: b("hash"), pairs: vec![(b("f1"), b("v1")), (b("f2"), b("v2"))] },
+        Effect::HashDel { db: 1, key: b("hash"), fields: vec![b("f2")] },
+        Effect::SetAdd { db: 2, key: b("set"), members: vec![b("m1"), b("m2"), b("m3")] },
+        Effect::SetRem { db: 2, key: b("set"), members: vec![b("m2")] },
+        Effect::ZAdd { db: 3, key: b("zset"), pairs: vec![(1.5, b("a")), (-3.0, b("b")), (f64::INFINITY, b("c"))] },
+        Effect::ZRem { db: 3, key: b("zset"), members: vec![b("c")] },
+        Effect::Put { db: 0, key: b("zcopy"), value: Value::ZSet(Box::new(z)), expire: ExpireChange::At(far) },
+        Effect::SetExpire { db: 1, key: b("hash"), at: Some(far) },
+        put(0, "gone", "x"),
+        Effect::Rename { db: 0, from: b("gone"), to: b("renamed") },
+        Effect::Move { db: 0, key: b("renamed"), to_db: 5 },
+    ]
+}
+
+#[test]
+fn snapshot_and_log_round_trip_every_type() {
+    let dir = TempDir::new("persist-rt");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let all = every_type_effects();
+    let (before, after) = all.split_at(all.len() / 2);
+    assert_eq!(commit_wait(&mut p, &mut ks, before.to_vec()), None);
+    p.save(&mut ks).expect("snapshot");
+    assert_eq!(commit_wait(&mut p, &mut ks, after.to_vec()), None);
+    // A second snapshot while writes keep coming, then more writes.
+    p.request_snapshot();
+    p.tick(&mut ks);
+    assert_eq!(
+        commit_wait(&mut p, &mut ks, vec![put(0, "during", "snap"), Effect::Del { db: 0, key: b("range") }]),
+        None
+    );
+    while ks.hook.is_some() {
+        p.tick(&mut ks);
+    }
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(7, "late", "1")]), None);
+    let expected = dump(&ks);
+    p.shutdown();
+    let (p2, ks2) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(dump(&ks2), expected);
+    assert!(p2.info().contains("aof_enabled:1"));
+    p2.shutdown();
+    // Only one snapshot remains, and the log before it was deleted.
+    let snaps = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sbsnap"))
+        .count();
+    assert_eq!(snaps, 1);
+    assert!(segments(&dir.0).len() <= 2);
+}
+
+#[test]
+fn a_torn_tail_is_cut_off_with_earlier_records_kept() {
+    let dir = TempDir::new("persist-torn");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    for i in 0..10 {
+        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]);
+    }
+    p.shutdown();
+    let seg = segments(&dir.0).pop().unwrap();
+    let len = data_len(&seg);
+    // Cut the last record in half, as a crash mid-append would.
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(len - 5).unwrap();
+    drop(f);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 9);
+    assert!(ks.dbs[0].get(b"k9").is_none());
+    // The log continues cleanly after the cut.
+    commit_wait(&mut p, &mut ks, vec![put(0, "after", "v")]);
+    p.shutdown();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 10);
+    p.shutdown();
+
+    // A torn last record followed by the preallocated zeros is torn too.
+    let end = data_len(&seg) as usize;
+    let mut data = std::fs::read(&seg).unwrap();
+    data[end - 3] ^= 0x55;
+    std::fs::write(&seg, &data).unwrap();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 9, "the damaged last record is cut off");
+    p.shutdown();
+
+    // Zero fill at the end (size extended, data never written) is the end.
+    let mut data = std::fs::read(&seg).unwrap();
+    data.extend_from_slice(&[0u8; 100]);
+    std::fs::write(&seg, &data).unwrap();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 9);
+    p.shutdown();
+}
+
+#[test]
+fn corruption_in_the_middle_stops_start_up_and_check_fix_repairs_it() {
+    let dir = TempDir::new("persist-corrupt");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    for i in 0..10 {
+        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "value")]);
+    }
+    p.shutdown();
+    let seg = segments(&dir.0).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    let mid = data_len(&seg) as usize / 2;
+    data[mid] ^= 0xff;
+    std::fs::write(&seg, &data).unwrap();
+    let err = match Persister::<Probe>::open(&cfg) {
+        Err(e) => e,
+        Ok(_) => panic!("a corrupt log must not load"),
+    };
+    let text = err.to_string();
+    assert!(matches!(err, PersistError::Corrupt { .. }), "{text}");
+    assert!(text.contains("statebroker check --dir") && text.contains("offset"), "{text}");
+    assert!(text.contains(&seg.file_name().unwrap().to_string_lossy().to_string()), "{text}");
+
+    let report = statebroker::persist::check::check(&dir.0, 16, false).unwrap();
+    assert!(!report.ok);
+    assert!(report.lines.iter().any(|l| l.starts_with("BAD:")), "{:?}", report.lines);
+    let report = statebroker::persist::check::check(&dir.0, 16, true).unwrap();
+    assert!(report.ok, "{:?}", report.lines);
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let n = ks.total_keys();
+    assert!((3..10).contains(&n), "{n} keys survive the cut");
+    // What survives is a prefix of the history.
+    for i in 0..n {
+        assert!(ks.dbs[0].get(format!("k{i}").as_bytes()).is_some());
+    }
+    p.shutdown();
+}
+
+#[test]
+fn an_unknown_format_version_is_refused() {
+    let dir = TempDir::new("persist-version");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_wait(&mut p, &mut ks, vec![put(0, "k", "v")]);
+    p.shutdown();
+    let seg = segments(&dir.0).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    data[8] = 99;
+    std::fs::write(&seg, &data).unwrap();
+    match Persister::<Probe>::open(&cfg) {
+        Err(PersistError::Unsupported(m)) => assert!(m.contains("version 99"), "{m}"),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("version 99 must be refused"),
+    }
+}
+
+#[test]
+fn expired_keys_are_dropped_on_load_and_the_drop_is_logged() {
+    let dir = TempDir::new("persist-expire");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let past = 1_000; // 1970: long expired
+    let future = 4_000_000_000_000;
+    commit_wait(
+        &mut p,
+        &mut ks,
+        vec![
+            Effect::Put { db: 0, key: b("old"), value: Value::Str(b("v")), expire: ExpireChange::At(past) },
+            Effect::Put { db: 0, key: b("new"), value: Value::Str(b("v")), expire: ExpireChange::At(future) },
+        ],
+    );
+    p.shutdown();
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert!(ks.dbs[0].get(b"old").is_none());
+    assert_eq!(ks.dbs[0].get(b"new").unwrap().expire_at, Some(future));
+    // A push to the same name now creates a fresh list with no expiry,
+    // also after another restart (the drop was logged before it).
+    commit_wait(&mut p, &mut ks, vec![Effect::ListPush { db: 0, key: b("old"), left: false, items: vec![b("x")] }]);
+    p.shutdown();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let e = ks.dbs[0].get(b"old").expect("the new list survives");
+    assert_eq!(e.expire_at, None);
+    assert_eq!(e.value, Value::List(VecDeque::from(vec![b("x")])));
+    p.shutdown();
+}
+
+#[test]
+fn a_second_server_on_the_same_directory_is_refused() {
+    let srv = TestServer::start();
+    let mut cfg = srv.config.clone();
+    cfg.unixsocket = srv.dir.0.join("other.sock");
+    let err = match statebroker::server::spawn(cfg) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a second server must not start on the same directory"),
+    };
+    assert!(err.contains("in use by another statebroker process"), "{err}");
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["SET", "still", "works"]), redis::Value::Okay);
+}
+
+#[test]
+fn fail_stop_after_an_injected_fsync_failure() {
+    let dir = TempDir::new("persist-fail");
+    let cfg = config(&dir.0);
+    // Sync 1 creates the segment; group 1 is sync 2; group 2 is sync 3.
+    let store = FailingStore::new(0, 3);
+    let (mut p, mut ks) = Persister::<Probe>::open_with(&cfg, Arc::new(store.clone())).unwrap();
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "ok", "1")]), None);
+    let err = commit_wait(&mut p, &mut ks, vec![put(0, "lost", "2")]).expect("the failed group is not acknowledged");
+    assert!(err.contains("fsync"), "{err}");
+    assert!(p.failure().is_some());
+    // Every later group is refused without touching the disk.
+    assert!(commit_wait(&mut p, &mut ks, vec![put(0, "later", "3")]).is_some());
+    assert!(commit_wait(&mut p, &mut ks, vec![]).is_some());
+    assert!(p.info().contains("aof_last_write_status:err"));
+    p.shutdown();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert!(ks.dbs[0].get(b"ok").is_some(), "acknowledged writes survive");
+    assert!(ks.dbs[0].get(b"later").is_none(), "nothing is written after a failure");
+    p.shutdown();
+}
+
+#[test]
+fn fail_stop_after_an_injected_write_failure() {
+    let dir = TempDir::new("persist-failw");
+    let cfg = config(&dir.0);
+    let store = FailingStore::new(2, 0);
+    let (mut p, mut ks) = Persister::<Probe>::open_with(&cfg, Arc::new(store)).unwrap();
+    let err = commit_wait(&mut p, &mut ks, vec![put(0, "a", "1")]).expect("write failed");
+    assert!(err.contains("writing the log"), "{err}");
+    p.shutdown();
+}
+
+fn run_batch(tx: &tokio::sync::mpsc::Sender<Message>, rt: &tokio::runtime::Runtime, cmds: &[&[&str]]) -> String {
+    let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
+    let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
+    let batch = Batch { session: Session { id: 1, ..Session::default() }, commands, reply: rtx };
+    rt.block_on(async {
+        tx.send(Message::Batch(batch)).await.unwrap();
+        let r = rrx.await.unwrap();
+        String::from_utf8_lossy(&r.out).into_owned()
+    })
+}
+
+#[test]
+fn the_broker_refuses_writes_with_misconf_after_a_failure_and_keeps_serving_reads() {
+    let dir = TempDir::new("persist-misconf");
+    let cfg = config(&dir.0);
+    let store: Arc<dyn Store> = Arc::new(FailingStore::new(0, 3));
+    let (p, ks) = Persister::<Outgoing>::open_with(&cfg, store).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
+    let task = rt.spawn(broker.run(rx, || {}));
+    assert_eq!(run_batch(&tx, &rt, &[&["SET", "a", "1"]]), "+OK\r\n");
+    let failed = run_batch(&tx, &rt, &[&["SET", "b", "2"], &["GET", "a"]]);
+    assert!(failed.starts_with("-MISCONF"), "{failed}");
+    let refused = run_batch(&tx, &rt, &[&["SET", "c", "3"]]);
+    assert!(refused.starts_with("-MISCONF"), "{refused}");
+    assert_eq!(run_batch(&tx, &rt, &[&["GET", "a"]]), "$1\r\n1\r\n");
+    rt.block_on(async {
+        tx.send(Message::Shutdown).await.unwrap();
+        drop(tx);
+        task.await.unwrap();
+    });
+    let (p, ks) = Persister::<Outgoing>::open(&cfg).unwrap();
+    assert!(ks.dbs[0].get(b"a").is_some());
+    assert!(ks.dbs[0].get(b"c").is_none());
+    p.shutdown();
+}
+
+#[test]
+fn everysec_and_no_modes_persist_on_clean_shutdown() {
+    for policy in [FsyncPolicy::Everysec, FsyncPolicy::No] {
+        let dir = TempDir::new("persist-mode");
+        let cfg = Config { appendfsync: policy, ..config(&dir.0) };
+        let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+        for i in 0..50 {
+            assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]), None);
+        }
+        assert!(p.info().contains(&format!("appendfsync:{}", policy.as_str())));
+        p.shutdown();
+        let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+        assert_eq!(ks.total_keys(), 50);
+        p.shutdown();
+    }
+}
+
+#[test]
+fn appendonly_no_keeps_nothing() {
+    let dir = TempDir::new("persist-off");
+    let cfg = Config { appendonly: false, ..config(&dir.0) };
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "k", "v")]), None);
+    assert!(p.is_idle());
+    p.shutdown();
+    assert!(segments(&dir.0).is_empty());
+}
+
+#[test]
+fn save_bgsave_lastsave_over_the_socket() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
+    let before: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert_eq!(val(&mut c, &["SAVE"]), redis::Value::Okay);
+    assert!(
+        std::fs::read_dir(&srv.dir.0).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "sbsnap"))
+    );
+    let r = val(&mut c, &["BGSAVE"]);
+    assert!(
+        matches!(&r, redis::Value::SimpleString(s) if s == "Background saving started")
+            || matches!(&r, redis::Value::ServerError(_)),
+        "{r:?}"
+    );
+    assert_eq!(err(&mut c, &["BGSAVE", "x"]), "ERR syntax error");
+    let after: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert!(after >= before);
+    let _ = FsStore;
+}
+
+/// Measures the longest broker pause a snapshot of 1M keys causes, and the
+/// time to load it back. Run with
+/// `cargo test --release --test tests snapshot_pause -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn snapshot_pause_with_a_million_keys() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("persist-1m");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let n = 1_000_000;
+    for chunk in 0..(n / 10_000) {
+        let effects: Vec<Effect> =
+            (0..10_000).map(|i| put(0, &format!("key:{}", chunk * 10_000 + i), "some value of 24 bytes..")).collect();
+        commit_wait(&mut p, &mut ks, effects);
+    }
+    let started = Instant::now();
+    p.request_snapshot();
+    let mut worst = Duration::ZERO;
+    let mut times = Vec::new();
+    let mut steps = 0;
+    let mut i = 0u64;
+    loop {
+        let t = Instant::now();
+        p.tick(&mut ks);
+        worst = worst.max(t.elapsed());
+        times.push((t.elapsed(), steps));
+        steps += 1;
+        // Writers keep going during the walk, ahead of and behind it.
+        let e = vec![put(0, &format!("key:{}", (i * 7919) % n), "changed"), put(0, &format!("new:{i}"), "x")];
+        commit_wait(&mut p, &mut ks, e);
+        i += 1;
+        if ks.hook.is_none() && !p.busy() {
+            break;
+        }
+    }
+    let walk = started.elapsed();
+    times.sort();
+    eprintln!(
+        "step times: median {:?}, p99 {:?}, slowest {:?}",
+        times[times.len() / 2].0,
+        times[times.len() * 99 / 100].0,
+        &times[times.len().saturating_sub(5)..]
+    );
+    let expected = dump(&ks);
+    p.shutdown();
+    let t = Instant::now();
+    let (p, ks2) = Persister::<Probe>::open(&cfg).unwrap();
+    let load = t.elapsed();
+    assert_eq!(dump(&ks2).len(), expected.len());
+    assert!(dump(&ks2) == expected);
+    eprintln!("1M keys: snapshot in {walk:?} over {steps} steps, worst step {worst:?}; load (snapshot + log) {load:?}");
+    p.shutdown();
+}
