@@ -68,7 +68,7 @@ where
         }
     }
     let _ = broker.send(Message::Disconnect { id }).await;
-    let _ = stream.shutdown().await;
+    linger_close(&mut stream).await;
     result
 }
 
@@ -99,9 +99,6 @@ where
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
     loop {
-        if !push_open && in_flight.is_none() {
-            return Ok(());
-        }
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
             while protocol_error.is_none() {
@@ -129,7 +126,9 @@ where
             } else if let Some(msg) = protocol_error.take() {
                 let proto = session.as_ref().map_or(Protocol::Resp2, |s| s.proto);
                 return close_with_error(stream, Frame::error_owned(format!("ERR {msg}")), proto).await;
-            } else if eof || *shutdown.borrow() {
+            } else if eof || !push_open || *shutdown.borrow() {
+                // Input is over, the broker has forgotten this client, or the
+                // server is stopping: nothing more to run.
                 return Ok(());
             }
         }
@@ -245,21 +244,31 @@ where
     }
 }
 
-/// Writes a final error and closes gracefully: the write side is shut down
-/// first and what the client is still sending is read and discarded for a
-/// short while, so the client reads the error instead of a connection reset
-/// (closing a socket with unread input resets it).
+/// Writes a final error; the caller then closes with [`linger_close`].
 async fn close_with_error<S>(stream: &mut S, err: Frame, proto: Protocol) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut out = BytesMut::new();
+    err.encode(proto, &mut out);
+    stream.write_all(&out).await?;
+    Ok(())
+}
+
+/// Closes gracefully: the write side is shut down first and what the client
+/// is still sending is read and discarded for a short while, so the client
+/// reads everything written to it (a final error, say) instead of a
+/// connection reset — closing a socket with unread input resets it.
+async fn linger_close<S>(stream: &mut S)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     const LINGER: std::time::Duration = std::time::Duration::from_millis(500);
     const MAX_DISCARD: usize = 64 * 1024 * 1024;
-    let mut out = BytesMut::new();
-    err.encode(proto, &mut out);
-    stream.write_all(&out).await?;
-    stream.shutdown().await?;
-    let mut scratch = vec![0u8; 64 * 1024];
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let mut scratch = vec![0u8; 16 * 1024];
     let mut discarded = 0;
     let drain = async {
         while discarded < MAX_DISCARD {
@@ -270,7 +279,6 @@ where
         }
     };
     let _ = tokio::time::timeout(LINGER, drain).await;
-    Ok(())
 }
 
 /// Writes `data`, giving up as soon as the client is killed (a client that

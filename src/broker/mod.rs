@@ -586,7 +586,8 @@ mod tests {
     use crate::state::Value;
 
     fn broker() -> Broker {
-        let config = Config::default();
+        // Without persistence replies leave at each flush, synchronously.
+        let config = Config { appendonly: false, ..Config::default() };
         let (persister, ks) = Persister::open(&config).expect("in-memory persistence");
         Broker::new(ks, ServerState::new(config), persister)
     }
