@@ -80,6 +80,9 @@ enum Writer {
     Counter { w: usize, acked: i64, in_flight: bool },
     /// `RPUSH l:<w> <n>` (or `SET l:<w>:<n>` without RPUSH).
     List { w: usize, acked: usize, in_flight: bool },
+    /// `MULTI; DECRBY from:<w> 1; INCRBY to:<w> 1; MSET pair:<w>:a n pair:<w>:b n; EXEC`:
+    /// after any crash `from + to == 0` and the pair agree (all or nothing).
+    Transfer { w: usize, acked: i64, in_flight: bool },
 }
 
 fn is_unknown(e: &redis::RedisError) -> bool {
@@ -138,8 +141,37 @@ fn run_writer(mut state: Writer, sock: PathBuf, native_incr: bool, native_list: 
                     Err(_) => return state,
                 }
             }
+            Writer::Transfer { w, acked, in_flight } => {
+                *in_flight = true;
+                match transfer(&mut c, *w, *acked + 1) {
+                    Ok(to) => {
+                        assert_eq!(to, *acked + 1, "transfer {w} skipped a value");
+                        *acked = to;
+                        *in_flight = false;
+                    }
+                    Err(_) => return state,
+                }
+            }
         }
     }
+}
+
+fn transfer(c: &mut redis::Connection, w: usize, n: i64) -> redis::RedisResult<i64> {
+    let (_, to, ()): (i64, i64, ()) = redis::pipe()
+        .atomic()
+        .cmd("DECRBY")
+        .arg(format!("from:{w}"))
+        .arg(1)
+        .cmd("INCRBY")
+        .arg(format!("to:{w}"))
+        .arg(1)
+        .cmd("MSET")
+        .arg(format!("pair:{w}:a"))
+        .arg(n)
+        .arg(format!("pair:{w}:b"))
+        .arg(n)
+        .query(c)?;
+    Ok(to)
 }
 
 fn get(c: &mut redis::Connection, key: &str) -> Option<String> {
@@ -193,6 +225,20 @@ fn verify(c: &mut redis::Connection, state: Writer, native_incr: bool, native_li
             );
             Writer::List { w, acked: len, in_flight: false }
         }
+        Writer::Transfer { w, acked, in_flight } => {
+            let num =
+                |c: &mut redis::Connection, k: String| get(c, &k).map_or(0, |s| s.parse::<i64>().expect("a number"));
+            let from = num(c, format!("from:{w}"));
+            let to = num(c, format!("to:{w}"));
+            let (a, b) = (num(c, format!("pair:{w}:a")), num(c, format!("pair:{w}:b")));
+            assert_eq!(from + to, 0, "seed {seed}: transaction {w} half applied: from {from}, to {to}");
+            assert_eq!((a, b), (to, to), "seed {seed}: transaction {w} half applied: pair {a}/{b}, to {to}");
+            assert!(
+                to >= acked && to <= acked + i64::from(in_flight),
+                "seed {seed}: transfers {w}: {to} survived, acknowledged {acked}, in flight {in_flight}"
+            );
+            Writer::Transfer { w, acked: to, in_flight: false }
+        }
     }
 }
 
@@ -234,6 +280,8 @@ fn acknowledged_writes_survive_sigkill() {
         Writer::Counter { w: 1, acked: 0, in_flight: false },
         Writer::List { w: 0, acked: 0, in_flight: false },
         Writer::List { w: 1, acked: 0, in_flight: false },
+        Writer::Transfer { w: 0, acked: 0, in_flight: false },
+        Writer::Transfer { w: 1, acked: 0, in_flight: false },
     ];
     let mut total_acked = 0usize;
     for cycle in 0..cycles {
@@ -258,6 +306,7 @@ fn acknowledged_writes_survive_sigkill() {
                 Writer::Strings { acked, .. } => acked.len(),
                 Writer::Counter { acked, .. } => *acked as usize,
                 Writer::List { acked, .. } => *acked,
+                Writer::Transfer { acked, .. } => *acked as usize,
             })
             .sum();
     }

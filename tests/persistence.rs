@@ -185,6 +185,46 @@ fn a_torn_tail_is_cut_off_with_earlier_records_kept() {
 }
 
 #[test]
+fn a_unit_of_writes_torn_by_a_crash_is_dropped_whole() {
+    // One commit is one unit (a broker round: a transaction, an MSET...).
+    // A crash that leaves only its first records on disk must not replay
+    // half of it.
+    let dir = TempDir::new("persist-unit");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_wait(&mut p, &mut ks, vec![put(0, "before", "v")]);
+    commit_wait(&mut p, &mut ks, vec![put(0, "a", "1"), put(0, "b", "1"), put(0, "c", "1")]);
+    p.shutdown();
+    let seg = segments(&dir.0).pop().unwrap();
+    let len = data_len(&seg);
+    // Drop the unit's last record whole: what remains is a clean record
+    // boundary, but the unit is unfinished.
+    let data = std::fs::read(&seg).unwrap();
+    let mut cut = len as usize;
+    // Walk the frames from the header to find where the last record starts.
+    let mut at = 24usize;
+    let mut starts = Vec::new();
+    while at + 8 <= cut {
+        let n = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        if n == 0 {
+            break;
+        }
+        starts.push(at);
+        at += 8 + n;
+    }
+    cut = *starts.last().unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(cut as u64).unwrap();
+    drop(f);
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert!(ks.dbs[0].get(b"before").is_some());
+    for k in [b"a", b"b", b"c"] {
+        assert!(ks.dbs[0].get(k).is_none(), "half a unit was replayed");
+    }
+    p.shutdown();
+}
+
+#[test]
 fn corruption_in_the_middle_stops_start_up_and_check_fix_repairs_it() {
     let dir = TempDir::new("persist-corrupt");
     let cfg = config(&dir.0);

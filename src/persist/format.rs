@@ -13,6 +13,9 @@ pub const VERSION: u32 = 1;
 pub const LOG_HEADER: usize = 24;
 /// Size of a snapshot header: magic, version, reserved, sequence, creation time.
 pub const SNAP_HEADER: usize = 32;
+/// Set in a log record's sequence number when the record closes a unit of
+/// writes (one broker round): recovery applies a unit whole or not at all.
+pub const UNIT_END: u64 = 1 << 63;
 /// Size of a record frame header.
 pub const FRAME_HEADER: usize = 8;
 /// Snapshot record kind: one key.

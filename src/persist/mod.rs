@@ -246,7 +246,7 @@ impl<R: Release> Persister<R> {
         if !expired.is_empty() {
             for e in &expired {
                 ks.apply(e);
-                wal.encode(&mut buf, e);
+                wal.encode(&mut buf, e, true);
             }
             wal.file.append(&buf).and_then(|_| wal.file.sync()).map_err(io("logging expired keys".into()))?;
         }
@@ -577,9 +577,12 @@ impl Wal {
     }
 
     /// Appends the record for `e` to `buf`, assigning the next sequence number.
-    fn encode(&mut self, buf: &mut Vec<u8>, e: &Effect) {
+    /// Appends one record; `closes_unit` marks the last record of a unit of
+    /// writes that recovery applies whole or not at all.
+    fn encode(&mut self, buf: &mut Vec<u8>, e: &Effect, closes_unit: bool) {
         let at = format::begin_frame(buf);
-        buf.extend_from_slice(&self.next_seq.to_le_bytes());
+        let tagged = if closes_unit { self.next_seq | format::UNIT_END } else { self.next_seq };
+        buf.extend_from_slice(&tagged.to_le_bytes());
         codec::put_effect(buf, e);
         format::end_frame(buf, at);
         self.next_seq += 1;
@@ -659,8 +662,11 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                 Msg::Commit { effects, releases, .. } => {
                     groups += 1;
                     if failed.is_none() {
-                        for e in &effects {
-                            wal.encode(&mut buf, e);
+                        // One broker round is one unit: every command and
+                        // transaction in it is replayed whole or not at all.
+                        let last = effects.len().saturating_sub(1);
+                        for (i, e) in effects.iter().enumerate() {
+                            wal.encode(&mut buf, e, i == last);
                         }
                         records += effects.len() as u64;
                     }

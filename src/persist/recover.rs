@@ -128,15 +128,15 @@ pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Resul
 /// A bad record ending a segment: `(offset, reason, looks torn)`.
 pub type BadTail = (u64, String, bool);
 
-/// Reads one segment, calling `f` with every record's sequence number and
-/// effect. Returns the good length and, for a bad tail, `(offset, reason,
-/// torn)`.
+/// Reads one segment, calling `f` with every record's sequence number, its
+/// effect, whether it closes a unit of writes, and the offset just past it.
+/// Returns the good length and, for a bad tail, `(offset, reason, torn)`.
 pub fn scan_segment(
     store: &dyn Store,
     path: &Path,
     first_seq: u64,
     databases: usize,
-    mut f: impl FnMut(u64, Effect) -> Result<(), PersistError>,
+    mut f: impl FnMut(u64, Effect, bool, u64) -> Result<(), PersistError>,
 ) -> Result<(u64, Option<BadTail>), PersistError> {
     let mut r = BufReader::with_capacity(1 << 20, store.open_read(path).map_err(|e| io_err(path, e))?);
     let Some(h) = FrameReader::read_header(&mut r, format::LOG_HEADER).map_err(|e| io_err(path, e))? else {
@@ -156,14 +156,15 @@ pub fn scan_segment(
         match fr.next_frame().map_err(|e| io_err(path, e))? {
             Next::Record(body) => {
                 let mut rd = Reader::new(&body);
-                let seq = rd.u64().map_err(|e| corrupt(path, at, e.0))?;
+                let tagged = rd.u64().map_err(|e| corrupt(path, at, e.0))?;
+                let (seq, closes_unit) = (tagged & !format::UNIT_END, tagged & format::UNIT_END != 0);
                 if seq != expect {
                     return Err(corrupt(path, at, format!("record {seq} where {expect} was expected")));
                 }
                 let effect = codec::get_effect(&mut rd, databases)
                     .and_then(|e| rd.finish().map(|_| e))
                     .map_err(|e| corrupt(path, at, e.0))?;
-                f(seq, effect)?;
+                f(seq, effect, closes_unit, fr.offset)?;
                 expect += 1;
             }
             Next::End => return Ok((at, None)),
@@ -211,17 +212,36 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
                 format!("records {}..{} are missing (a log segment was lost)", last_seq + 1, first - 1),
             ));
         }
-        let (good, bad) = scan_segment(store, path, *first, databases, |seq, effect| {
-            if seq > snapshot_seq {
-                ks.apply(&effect);
-                last_seq = seq;
-                replayed += 1;
-                if replayed & 0xF_FFFF == 0 {
-                    tracing::info!(records = replayed, "replaying the log");
+        // Effects of an unfinished unit wait here until its closing record.
+        let mut unit: Vec<(u64, Effect)> = Vec::new();
+        let mut unit_start = format::LOG_HEADER as u64;
+        let (mut good, mut bad) = scan_segment(store, path, *first, databases, |seq, effect, closes_unit, end| {
+            unit.push((seq, effect));
+            if closes_unit {
+                for (seq, effect) in unit.drain(..) {
+                    if seq > snapshot_seq {
+                        ks.apply(&effect);
+                        last_seq = seq;
+                        replayed += 1;
+                        if replayed & 0xF_FFFF == 0 {
+                            tracing::info!(records = replayed, "replaying the log");
+                        }
+                    }
                 }
+                unit_start = end;
             }
             Ok(())
         })?;
+        if !unit.is_empty() {
+            // A unit whose closing record never made it to disk: the crash
+            // interrupted its write, so none of it was acknowledged.
+            let reason = format!("{} records of an unfinished unit of writes", unit.len());
+            bad = Some(match bad {
+                Some((_, r, torn)) => (unit_start, format!("{reason}, then {r}"), torn),
+                None => (unit_start, reason, true),
+            });
+            good = unit_start;
+        }
         if let Some((offset, reason, torn)) = bad {
             if !(is_last && torn) {
                 return Err(corrupt(path, offset, reason));
