@@ -110,12 +110,12 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let broker_task = tokio::spawn(broker.run(rx, move || {
         let _ = sd.send(true);
     }));
+    let shown = std::fs::canonicalize(&listening.unixsocket).unwrap_or_else(|_| listening.unixsocket.clone());
     tracing::info!(
-        socket = %listening.unixsocket.display(),
         keys,
         startup_ms = started.elapsed().as_millis() as u64,
         "statebroker ready: connect with `redis-cli -s {}`",
-        listening.unixsocket.display()
+        shown.display()
     );
     ready(&listening);
 
