@@ -530,21 +530,81 @@ impl LexRange {
         Ok(LexRange { min, max })
     }
 
-    /// The ascending rank window `lo..hi` of the members in range.
-    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let lo = match &self.min {
-            LexBound::Min => 0,
-            LexBound::Max => z.len(),
-            LexBound::Incl(x) => z.count_while(|_, m| m < &x[..]),
-            LexBound::Excl(x) => z.count_while(|_, m| m <= &x[..]),
+    /// Whether `m` is at or above the lower bound.
+    fn gte_min(&self, m: &[u8]) -> bool {
+        match &self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Incl(x) => m >= &x[..],
+            LexBound::Excl(x) => m > &x[..],
+        }
+    }
+
+    /// Whether `m` is at or below the upper bound.
+    fn lte_max(&self, m: &[u8]) -> bool {
+        match &self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m <= &x[..],
+            LexBound::Excl(x) => m < &x[..],
+        }
+    }
+
+    /// Whether the bounds themselves leave room for a member (Redis's
+    /// `zslIsInLexRange` check on the range alone).
+    fn possible(&self) -> bool {
+        use LexBound::*;
+        let (min, max) = (&self.min, &self.max);
+        // `-` and `+` count as exclusive, like Redis's shared min/max strings.
+        let (mx, xx) = (!matches!(min, Incl(_)), !matches!(max, Incl(_)));
+        let ord = match (min, max) {
+            (Min, Min) | (Max, Max) => std::cmp::Ordering::Equal,
+            (Min, _) | (_, Max) => std::cmp::Ordering::Less,
+            (Max, _) | (_, Min) => std::cmp::Ordering::Greater,
+            (Incl(a) | Excl(a), Incl(b) | Excl(b)) => a.cmp(b),
         };
-        let hi = match &self.max {
-            LexBound::Min => 0,
-            LexBound::Max => z.len(),
-            LexBound::Incl(x) => z.count_while(|_, m| m <= &x[..]),
-            LexBound::Excl(x) => z.count_while(|_, m| m < &x[..]),
+        ord.is_lt() || (ord.is_eq() && !mx && !xx)
+    }
+
+    /// The rank window `lo..hi` of the members in range, walked in ascending
+    /// (`rev == false`) or descending order.
+    ///
+    /// When all scores are equal the members are in lexicographical order and
+    /// this is a binary search. Otherwise Redis leaves the result unspecified;
+    /// this then walks the members in score order the way Redis does for
+    /// small sorted sets (`zzlFirstInLexRange`/`zzlLastInLexRange`): it
+    /// starts at the first member past the near bound and stops at the first
+    /// member past the far one.
+    pub fn ranks(&self, z: &ZSet, rev: bool) -> (usize, usize) {
+        let n = z.len();
+        let same_scores = match (z.get_by_rank(0), n.checked_sub(1).and_then(|i| z.get_by_rank(i))) {
+            (Some((_, a)), Some((_, b))) => a == b,
+            _ => true,
         };
-        (lo, hi.max(lo))
+        if same_scores {
+            let lo = z.count_while(|_, m| !self.gte_min(m));
+            let hi = z.count_while(|_, m| self.lte_max(m));
+            return (lo, hi.max(lo));
+        }
+        let members: Vec<&[u8]> = z.iter().map(|(m, _)| &m[..]).collect();
+        if !self.possible() || !self.gte_min(members[n - 1]) || !self.lte_max(members[0]) {
+            return (0, 0);
+        }
+        if rev {
+            let Some(end) = members.iter().rposition(|m| self.lte_max(m)) else { return (0, 0) };
+            if !self.gte_min(members[end]) {
+                return (0, 0);
+            }
+            let lo = members[..end].iter().rposition(|m| !self.gte_min(m)).map_or(0, |i| i + 1);
+            (lo, end + 1)
+        } else {
+            let Some(lo) = members.iter().position(|m| self.gte_min(m)) else { return (0, 0) };
+            if !self.lte_max(members[lo]) {
+                return (0, 0);
+            }
+            let hi = members[lo..].iter().position(|m| !self.lte_max(m)).map_or(n, |i| lo + i);
+            (lo, hi)
+        }
     }
 }
 
@@ -819,7 +879,7 @@ fn zlexcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let range = LexRange::parse(args.next_bytes()?, args.next_bytes()?)?;
     let n = read_zset(ctx, key)?.map_or(0, |z| {
-        let (lo, hi) = range.ranks(z);
+        let (lo, hi) = range.ranks(z, false);
         hi - lo
     });
     Ok(Frame::Integer(n as i64))
@@ -928,7 +988,7 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<(B
             };
         }
         Range::Score(r) => r.ranks(z),
-        Range::Lex(r) => r.ranks(z),
+        Range::Lex(r) => r.ranks(z, rev),
     };
     if offset < 0 {
         return Vec::new();
@@ -1068,6 +1128,8 @@ fn zpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
                 .filter(|n| *n >= 0)
                 .ok_or(Frame::error("ERR value is out of range, must be positive"))?;
             if n == 0 {
+                // Redis checks the key's type before it looks at a zero count.
+                write_zset(ctx, &key)?;
                 return Ok(Frame::Array(Vec::new()));
             }
             Some(n as usize)
@@ -1773,5 +1835,29 @@ mod tests {
             h.r2(&["zrange", "z", "0", "-1", "withscores"]),
             "*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n$1\r\n5\r\n"
         );
+    }
+
+    #[test]
+    fn lex_ranges_over_mixed_scores_walk_like_redis_small_sets() {
+        // Found by the differential test: with unequal scores Redis 7.0 walks
+        // the members in score order from the first one past the near bound.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "z", "1", "b", "2", "d", "3", "a"]);
+        assert_eq!(h.r2(&["zrangebylex", "z", "[a", "[c"]), "*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.r2(&["zlexcount", "z", "[a", "[c"]), ":1\r\n");
+        assert_eq!(h.r2(&["zrange", "z", "[c", "[a", "bylex", "rev"]), "*3\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\nb\r\n");
+        assert_eq!(h.r2(&["zrange", "z", "[a", "[c", "bylex", "rev"]), "*0\r\n");
+        // The last member is below `(a`: nothing is in range.
+        assert_eq!(h.r2(&["zremrangebylex", "z", "(a", "[b"]), ":0\r\n");
+        assert_eq!(h.r2(&["zcard", "z"]), ":3\r\n");
+    }
+
+    #[test]
+    fn zpop_with_zero_count_still_checks_the_type() {
+        let mut h = Harness::new();
+        h.r2(&["set", "s", "x"]);
+        assert!(h.r2(&["zpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert!(h.r2(&["zpopmax", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.r2(&["zpopmin", "nokey", "0"]), "*0\r\n");
     }
 }
