@@ -1518,7 +1518,10 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                 let mut acc = weighted(s, *fw);
                 for (o, w) in &order[1..] {
                     match o.score(m) {
-                        Some(v) => aggregate.apply(&mut acc, weighted(v, *w)),
+                        // Only the first input's weighted score is cleared
+                        // of NaN (`0 * inf`); the others go through the
+                        // aggregate as they are, as in Redis.
+                        Some(v) => aggregate.apply(&mut acc, v * *w),
                         None => return,
                     }
                 }
@@ -1859,5 +1862,18 @@ mod tests {
         assert!(h.r2(&["zpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
         assert!(h.r2(&["zpopmax", "s", "0"]).starts_with("-WRONGTYPE"));
         assert_eq!(h.r2(&["zpopmin", "nokey", "0"]), "*0\r\n");
+    }
+
+    #[test]
+    fn zinter_clears_nan_only_from_the_smallest_inputs_weighted_score() {
+        // Found by the differential test: `0 * -inf` in a later input makes
+        // the sum NaN, which becomes 0, and the next `inf * -inf` adds -inf.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "small", "-inf", "c"]);
+        h.r2(&["zadd", "big", "-inf", "c", "1", "d"]);
+        assert_eq!(
+            h.r2(&["zinter", "3", "big", "big", "small", "weights", "0", "inf", "-1", "withscores"]),
+            "*2\r\n$1\r\nc\r\n$4\r\n-inf\r\n"
+        );
     }
 }
