@@ -692,6 +692,87 @@ impl Gen {
             126 => vec![self.r.pick(&["INCRBYFLOAT", "ZINCRBY"]).into(), k, self.bad_float(), "a".into()],
             // ---- wrong arity
             127..=131 => self.wrong_arity(k),
+            132 => {
+                cmp = Cmp::Scan;
+                let name = self.r.pick(&["SSCAN", "HSCAN", "ZSCAN"]);
+                self.family = Some(match name {
+                    "SSCAN" => 3,
+                    "HSCAN" => 2,
+                    _ => 4,
+                });
+                let mut a = vec![name.to_string(), self.key(), "0".into()];
+                if self.r.chance(2) {
+                    a.extend(v(&["MATCH", self.r.pick(&["*", "a*", "?", "[a-c]", "x*"])]));
+                }
+                if self.r.chance(2) {
+                    a.extend(v(&["COUNT", self.r.pick(&["1", "2", "10", "0", "x"])]));
+                }
+                a
+            }
+            133 => {
+                self.family = Some(0);
+                let k = self.key();
+                match self.r.below(3) {
+                    0 => vec!["SETEX".into(), k, self.ttl_secs().to_string(), self.value()],
+                    1 => vec!["PSETEX".into(), k, self.ttl_ms().to_string(), self.value()],
+                    _ => vec![
+                        self.r.pick(&["SETEX", "PSETEX"]).into(),
+                        k,
+                        self.r.pick(&["0", "-1", "x"]).into(),
+                        "v".into(),
+                    ],
+                }
+            }
+            134 => vec![self.r.pick(&["DECR", "INCR"]).into(), k],
+            135 => vec!["SUBSTR".into(), k, self.idx(), self.idx()],
+            136 => {
+                self.family = Some(2);
+                let k = self.key();
+                vec!["HMSET".into(), k, self.member(), self.value(), self.member(), self.value()]
+            }
+            137 => vec!["UNLINK".into(), k, self.key(), self.key()],
+            138 => vec!["MOVE".into(), k, self.r.pick(&["1", "0", "16", "x"]).into()],
+            139 => {
+                self.family = Some(4);
+                let k = self.key();
+                vec![
+                    "ZREVRANGEBYLEX".into(),
+                    k,
+                    self.lex_bound(),
+                    self.lex_bound(),
+                    "LIMIT".into(),
+                    "0".into(),
+                    "3".into(),
+                ]
+            }
+            140 => {
+                self.family = Some(4);
+                let k = self.key();
+                cmp = Cmp::Floats;
+                vec![
+                    "ZRANGEBYSCORE".into(),
+                    k,
+                    self.range_bound(),
+                    self.range_bound(),
+                    "WITHSCORES".into(),
+                    "LIMIT".into(),
+                    self.r.pick(&["0", "1", "-1"]).into(),
+                    self.r.pick(&["1", "2", "-1", "0"]).into(),
+                ]
+            }
+            141 => {
+                // Set operations mixing sets and sorted sets.
+                cmp = Cmp::Floats;
+                let (a, b) = (self.r.pick(FAMILY_KEYS[3]), self.r.pick(FAMILY_KEYS[4]));
+                vec![
+                    self.r.pick(&["ZUNION", "ZINTER", "ZDIFF"]).into(),
+                    "2".into(),
+                    a.into(),
+                    b.into(),
+                    "WITHSCORES".into(),
+                ]
+            }
+            142 => vec!["RENAME".into(), k.clone(), k],
             _ => vec!["EXISTS".into(), k],
         };
         Case { argv, cmp, after }
@@ -835,9 +916,13 @@ fn send(c: &mut redis::Connection, argv: &[String]) -> Value {
     }
 }
 
-/// Walks a `SCAN` cursor to 0 and returns the keys seen (or the first error).
+/// Walks a `SCAN`/`SSCAN`/`HSCAN`/`ZSCAN` cursor to 0 and returns the
+/// elements seen (field-value and member-score pairs kept together, scores
+/// compared as numbers), or the first error.
 fn scan_walk(c: &mut redis::Connection, argv: &[String]) -> Value {
     let mut argv = argv.to_vec();
+    let cursor_at = if argv[0] == "SCAN" { 1 } else { 2 };
+    let pairs = argv[0] == "HSCAN" || argv[0] == "ZSCAN";
     let mut keys = BTreeSet::new();
     for _ in 0..10_000 {
         let reply = send(c, &argv);
@@ -845,14 +930,14 @@ fn scan_walk(c: &mut redis::Connection, argv: &[String]) -> Value {
         let [Value::BulkString(cursor), Value::Array(batch)] = &parts[..] else {
             return Value::SimpleString(format!("bad SCAN reply {parts:?}"));
         };
-        for k in batch {
-            keys.insert(format!("{k:?}"));
+        for item in batch.chunks(if pairs { 2 } else { 1 }) {
+            keys.insert(format!("{:?}", canonical_floats(Value::Array(item.to_vec()))));
         }
         let cursor = String::from_utf8_lossy(cursor).to_string();
         if cursor == "0" {
             return Value::SimpleString(format!("{keys:?}"));
         }
-        argv[1] = cursor;
+        argv[cursor_at] = cursor;
     }
     Value::SimpleString("SCAN did not finish".into())
 }
@@ -866,6 +951,10 @@ fn agree(a: &Value, b: &Value, cmp: Cmp) -> bool {
         }
         _ => a == b,
     }
+}
+
+fn unix_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 struct Reference {
@@ -940,8 +1029,7 @@ fn main() {
     let mut a = open(&ours.listening.unixsocket);
     let mut b = open(&ref_sock);
 
-    let now_secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let mut generator = Gen { r: Rng(seed), family: None, ttl_counter: 0, now_secs };
+    let mut generator = Gen { r: Rng(seed), family: None, ttl_counter: 0, now_secs: unix_secs() };
     let mut history: Vec<String> = Vec::new();
     let mut mismatches = 0;
     let mut skipped = 0;
@@ -954,6 +1042,10 @@ fn main() {
             send(&mut b, &flush);
             history.clear();
         }
+        // Absolute expiry times (EXAT/PXAT) are computed from the current
+        // second, so they stay as far apart from relative ones as those are
+        // from each other however long the run takes.
+        generator.now_secs = unix_secs();
         let case = generator.case();
         let shown: Vec<String> = case.argv.iter().map(|x| format!("{x:?}")).collect();
         history.push(shown.join(" "));
