@@ -498,9 +498,12 @@ impl Gen {
             87 => {
                 // SPOP picks at random: compare the count, then drop the key on
                 // both servers unless the pop was bound to take everything.
-                let c = self.r.int(-1, 12);
+                // (Collections never hold more than 49 members: 9 common ones
+                // and 40 from the bulk fills, below the 128 of Redis's small
+                // encodings.)
+                let c: i64 = self.r.pick(&["-1", "0", "1", "2", "3", "5", "50"]).parse().unwrap();
                 cmp = Cmp::Len;
-                if c < 10 {
+                if (1..50).contains(&c) {
                     after.push(vec!["DEL".into(), k.clone()]);
                 }
                 vec!["SPOP".into(), k, c.to_string()]
@@ -773,6 +776,39 @@ impl Gen {
                 ]
             }
             142 => vec!["RENAME".into(), k.clone(), k],
+            143 => {
+                let secs = self.now_secs + self.ttl_secs();
+                let mut a = match self.r.below(5) {
+                    0 => vec!["EXPIREAT".into(), k, secs.to_string()],
+                    1 => vec!["PEXPIREAT".into(), k, (secs * 1000 + 5000).to_string()],
+                    // In the past: the key is deleted.
+                    2 => vec![self.r.pick(&["EXPIREAT", "PEXPIREAT"]).into(), k, self.r.pick(&["1", "0", "-1"]).into()],
+                    3 => vec![self.r.pick(&["EXPIREAT", "PEXPIREAT"]).into(), k, self.bad_number()],
+                    _ => vec!["EXPIREAT".into(), k, secs.to_string(), self.r.pick(&["NX", "XX", "GT", "LT"]).into()],
+                };
+                if self.r.chance(8) {
+                    a.push("GT".into());
+                }
+                a
+            }
+            144 => vec!["TOUCH".into(), k, self.key()],
+            145 => {
+                // Bulk fill, so that ranges, limits and pops see larger collections.
+                let fam = self.r.below(3);
+                self.family = Some([2, 3, 4][fam]);
+                let k = self.key();
+                let mut a = vec![["HSET", "SADD", "ZADD"][fam].to_string(), k];
+                for _ in 0..self.r.int(5, 20) {
+                    if fam == 2 {
+                        a.push(self.score());
+                    }
+                    a.push(format!("m{:02}", self.r.int(0, 39)));
+                    if fam == 0 {
+                        a.push(self.value());
+                    }
+                }
+                a
+            }
             _ => vec!["EXISTS".into(), k],
         };
         Case { argv, cmp, after }
