@@ -161,6 +161,7 @@ impl Gen {
             0 => self.bad_float(),
             1 => self.r.pick(&["inf", "-inf", "+inf"]).to_string(),
             2 => self.r.int(-5, 5).to_string(),
+            3 if self.r.chance(3) => self.r.pick(&["0x10", "-0x1p-2", "0X1.8p1", "0x"]).to_string(),
             3 => format!("{}e1", self.r.int(-3, 3)),
             _ => format!("{}.{}", self.r.int(-5, 5), self.r.pick(&["5", "25", "125", "0"])),
         }

@@ -390,7 +390,7 @@ const BAD_LEX_RANGE: Frame = Frame::error("ERR min or max not valid string range
 /// `inf`/`infinity` (any case, signed). Returns the value and whether it was
 /// out of range (overflowed to infinity or underflowed to zero); `None` for
 /// anything else, NaN included.
-fn strtod(s: &[u8]) -> Option<(f64, bool)> {
+pub(super) fn strtod(s: &[u8]) -> Option<(f64, bool)> {
     let text = std::str::from_utf8(s).ok()?;
     let (neg, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -577,11 +577,7 @@ impl LexRange {
     /// member past the far one.
     pub fn ranks(&self, z: &ZSet, rev: bool) -> (usize, usize) {
         let n = z.len();
-        let same_scores = match (z.get_by_rank(0), n.checked_sub(1).and_then(|i| z.get_by_rank(i))) {
-            (Some((_, a)), Some((_, b))) => a == b,
-            _ => true,
-        };
-        if same_scores {
+        if same_scores(z) {
             let lo = z.count_while(|_, m| !self.gte_min(m));
             let hi = z.count_while(|_, m| self.lte_max(m));
             return (lo, hi.max(lo));
@@ -605,6 +601,35 @@ impl LexRange {
             let hi = members[lo..].iter().position(|m| !self.lte_max(m)).map_or(n, |i| lo + i);
             (lo, hi)
         }
+    }
+}
+
+/// Whether all members of `z` have the same score (so that score order is
+/// also lexicographical order).
+fn same_scores(z: &ZSet) -> bool {
+    match (z.get_by_rank(0), z.len().checked_sub(1).and_then(|i| z.get_by_rank(i))) {
+        (Some((_, a)), Some((_, b))) => a == b,
+        _ => true,
+    }
+}
+
+/// `ZRANGE ... BYLEX [REV] LIMIT offset count` over unequal scores, as Redis
+/// walks a small sorted set: from the first member in range (in the walk's
+/// direction), `offset` members are skipped without looking at them, then
+/// members are taken while they are within the far bound.
+fn lex_walk_mixed(r: &LexRange, z: &ZSet, rev: bool, offset: usize, limit: i64) -> Vec<(Bytes, f64)> {
+    let (lo, hi) = r.ranks(z, rev);
+    if lo >= hi {
+        return Vec::new();
+    }
+    let all = owned(z.iter());
+    let take = if limit < 0 { usize::MAX } else { limit as usize };
+    if rev {
+        let Some(start) = (hi - 1).checked_sub(offset) else { return Vec::new() };
+        all[..=start].iter().rev().take_while(|(m, _)| r.gte_min(m)).take(take).cloned().collect()
+    } else {
+        let start = lo.saturating_add(offset).min(all.len());
+        all[start..].iter().take_while(|(m, _)| r.lte_max(m)).take(take).cloned().collect()
     }
 }
 
@@ -992,6 +1017,11 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<(B
     };
     if offset < 0 {
         return Vec::new();
+    }
+    if let Range::Lex(r) = range
+        && !same_scores(z)
+    {
+        return lex_walk_mixed(r, z, rev, offset as usize, limit);
     }
     let count = hi - lo;
     let skip = (offset as u64).min(count as u64) as usize;
@@ -1875,5 +1905,22 @@ mod tests {
             h.r2(&["zinter", "3", "big", "big", "small", "weights", "0", "inf", "-1", "withscores"]),
             "*2\r\n$1\r\nc\r\n$4\r\n-inf\r\n"
         );
+    }
+
+    #[test]
+    fn lex_limit_over_unequal_scores_skips_the_offset_blindly() {
+        // Found by the differential test: Redis skips `offset` members from
+        // the first one in range without checking them, then takes members
+        // while they are within the far bound.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "z", "0", "c", "0", "e", "2", "-3", "2", "a"]);
+        assert_eq!(h.r2(&["zrange", "z", "+", "[a", "bylex", "rev"]), "*1\r\n$1\r\na\r\n");
+        assert_eq!(
+            h.r2(&["zrange", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]),
+            "*2\r\n$1\r\ne\r\n$1\r\nc\r\n"
+        );
+        assert_eq!(h.r2(&["zrangestore", "d", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]), ":2\r\n");
+        // The last member is below `[b`: nothing is in range.
+        assert_eq!(h.r2(&["zrangebylex", "z", "[b", "+", "limit", "1", "2"]), "*0\r\n");
     }
 }
