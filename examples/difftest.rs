@@ -24,11 +24,22 @@
 //!   sign only (the servers do not run the commands at the same instant);
 //! - `SCAN` by the set of keys collected after iterating the cursor back to 0.
 //!
-//! Not generated, on purpose: `OBJECT ENCODING` (encodings are internal),
-//! `RANDOMKEY`, forms that Redis 7.2 added and statebroker follows (`ZRANK ...
-//! WITHSCORE`, `CLIENT SETINFO`), `INCRBYFLOAT`/`HINCRBYFLOAT` results with more
-//! than ~17 significant digits (Redis 7.0 computes them in `long double`), and
-//! requests past statebroker's stricter protocol limits.
+//! Not generated, on purpose (intended differences or unspecified results):
+//! - `OBJECT ENCODING` (encodings are internal), `RANDOMKEY`, `SCAN` from a
+//!   made-up cursor (cursors are opaque), blocking pops;
+//! - forms that Redis 7.2 added and statebroker follows (`ZRANK ... WITHSCORE`,
+//!   `CLIENT SETINFO`);
+//! - `INCRBYFLOAT`/`HINCRBYFLOAT` results with more than ~17 significant
+//!   digits or beyond the `double` range: Redis 7.0 computes them in `long
+//!   double`. So `APPEND`/`SETRANGE` write letters only (digits would let
+//!   numbers grow long) and `INCRBY` overflow checks use a key of their own;
+//! - requests past statebroker's stricter protocol limits;
+//! - collections of 128 members or more: lexicographical ranges over unequal
+//!   scores are unspecified, and statebroker follows what Redis does for its
+//!   small encodings.
+//!
+//! Expiry times are large (days) and kept at least 5 s apart within a flush
+//! epoch, so that `EXPIRE ... GT|LT` never depends on how long the run takes.
 //!
 //! `--resp3` talks RESP3 to both servers (`HELLO 3`), so RESP3 reply types
 //! (maps, sets, doubles, nulls) are compared too. `--skip-unknown` sends a
