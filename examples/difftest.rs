@@ -1,14 +1,54 @@
 //! Differential test: sends the same random command sequences to statebroker
 //! and to a reference `redis-server`, and compares every reply.
 //!
-//! Usage: `cargo run --example difftest -- [--seed N] [--commands N] [--redis-server PATH]`
+//! Usage: `cargo run --example difftest -- [--seed N] [--commands N] [--redis-server PATH] [--resp3] [--skip-unknown]`
 //!
 //! statebroker runs in-process on a temporary socket; the reference server is
-//! started as a child process (it must be installed). Replies whose order is
-//! unspecified (set members, hash fields, `KEYS`) are sorted before comparing;
-//! commands whose result is random (`SPOP`, `RANDOMKEY`...) are not generated.
-//! Exits non-zero on the first mismatch, printing the seed and the history.
+//! started as a child process (it must be installed). Exits non-zero on any
+//! mismatch, printing the seed and the last commands before it.
+//!
+//! How replies are compared (each generated case says which way):
+//! - exactly, errors included (code and text), after turning RESP3 sets into
+//!   sorted arrays; replies whose order is unspecified (set members, hash fields,
+//!   `KEYS`) are sorted first;
+//! - replies carrying scores or float increments are compared as numbers: every
+//!   bulk string (and RESP3 double) that parses as an `f64` is rewritten in one
+//!   canonical form. statebroker formats doubles the Redis 7.2 way (shortest
+//!   round-trip, `0.1`) while the 7.0 reference prints `%.17g`
+//!   (`0.10000000000000001`); both parse to the same `f64`. `-0` stays distinct
+//!   from `0`;
+//! - random picks (`SRANDMEMBER`, `HRANDFIELD`, `ZRANDMEMBER`, `SPOP` with a
+//!   count) by the length of the reply only; a random `SPOP` is followed by a
+//!   `DEL` of its key on both servers so that their data stays the same;
+//! - `TTL`/`PTTL` within a small tolerance, `EXPIRETIME`/`PEXPIRETIME` by
+//!   sign only (the servers do not run the commands at the same instant);
+//! - `SCAN` by the set of keys collected after iterating the cursor back to 0.
+//!
+//! Not generated, on purpose (intended differences or unspecified results):
+//! - `OBJECT ENCODING` (encodings are internal), `RANDOMKEY`, `SCAN` from a
+//!   made-up cursor (cursors are opaque), blocking pops;
+//! - forms that Redis 7.2 added and statebroker follows (`ZRANK ... WITHSCORE`,
+//!   `CLIENT SETINFO`);
+//! - `INCRBYFLOAT`/`HINCRBYFLOAT` results with more than ~17 significant
+//!   digits or beyond the `double` range: Redis 7.0 computes them in `long
+//!   double`. So `APPEND`/`SETRANGE` write letters only (digits would let
+//!   numbers grow long) and `INCRBY` overflow checks use a key of their own;
+//! - requests past statebroker's stricter protocol limits;
+//! - collections of 128 members or more: lexicographical ranges over unequal
+//!   scores are unspecified, and statebroker follows what Redis does for its
+//!   small encodings.
+//!
+//! Expiry times are large (days) and kept at least 5 s apart within a flush
+//! epoch, so that `EXPIRE ... GT|LT` never depends on how long the run takes.
+//!
+//! `--resp3` talks RESP3 to both servers (`HELLO 3`), so RESP3 reply types
+//! (maps, sets, doubles, nulls) are compared too. `--skip-unknown` sends a
+//! command to the reference only when statebroker knows it (for branches that
+//! do not have every family yet); without it an unknown command is a mismatch.
+//! With `DIFFTEST_TRACE` set in the environment every command and the
+//! reference's (normalised) reply are printed.
 
+use std::collections::BTreeSet;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -34,172 +74,935 @@ impl Rng {
     fn int(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next() % (hi - lo + 1) as u64) as i64
     }
+    fn chance(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
 }
 
-const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4"];
+/// Keys, grouped by the type the generator mostly stores in them (strings,
+/// lists, hashes, sets, sorted sets). A command mostly uses its own family's
+/// keys, and any key now and then, so that wrong types stay common but do
+/// not drown everything else.
+const FAMILY_KEYS: &[&[&str]] =
+    &[&["s0", "s1", "s2"], &["l0", "l1", "l2"], &["h0", "h1", "h2"], &["t0", "t1", "t2"], &["z0", "z1", "z2"]];
+/// Patterns for `KEYS` and `SCAN MATCH`.
+const PATTERNS: &[&str] = &["*", "s*", "?1", "[sz]0", "z[!0]", "*2", "x*", "\\s0"];
 const MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "10", "-3", "x y", ""];
+/// Arguments that are not numbers, or numbers out of the accepted range.
+const BAD_NUMBERS: &[&str] = &["abc", "1.5", "", " 1", "1e3", "9223372036854775808", "-9223372036854775809", "0x10"];
+const BAD_FLOATS: &[&str] = &["abc", "", "nan", "1.2.3", "--1", "1e", " 1"];
 
-fn key(r: &mut Rng) -> String {
-    r.pick(KEYS).to_string()
+/// How many of the commands before a mismatch are printed.
+const HISTORY_SHOWN: usize = 40;
+
+/// How two replies are compared.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Cmp {
+    /// Exactly.
+    Exact,
+    /// After sorting arrays, sets and maps at the top level (and map entries).
+    Unordered,
+    /// Floats compared as numbers (see the module comment).
+    Floats,
+    /// Only the length (or kind) of the reply: random picks.
+    Len,
+    /// Integers within this tolerance.
+    Near(i64),
+    /// Integers by sign only.
+    Sign,
+    /// A `SCAN` walk: the set of keys collected over the whole cursor.
+    Scan,
 }
 
-fn member(r: &mut Rng) -> String {
-    r.pick(MEMBERS).to_string()
+/// One generated command.
+struct Case {
+    argv: Vec<String>,
+    cmp: Cmp,
+    /// Commands sent to both servers afterwards without comparing (resync).
+    after: Vec<Vec<String>>,
 }
 
-fn score(r: &mut Rng) -> String {
-    match r.below(8) {
-        0 => "inf".into(),
-        1 => "-inf".into(),
-        2 => format!("{}.5", r.int(-5, 5)),
-        _ => r.int(-5, 5).to_string(),
+/// The generator, with a counter that keeps expiry times distinct.
+struct Gen {
+    r: Rng,
+    /// The key family of the command being generated (`None`: any).
+    family: Option<usize>,
+    ttl_counter: i64,
+    now_secs: i64,
+}
+
+fn v(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|x| x.to_string()).collect()
+}
+
+impl Gen {
+    fn key(&mut self) -> String {
+        let family = match self.family {
+            Some(f) if !self.r.chance(6) => f,
+            _ => self.r.below(FAMILY_KEYS.len()),
+        };
+        self.r.pick(FAMILY_KEYS[family]).to_string()
+    }
+    fn member(&mut self) -> String {
+        self.r.pick(MEMBERS).to_string()
+    }
+    fn letters(&mut self) -> String {
+        self.r.pick(&["a", "b", "c", "x y", ""]).to_string()
+    }
+    fn bad_number(&mut self) -> String {
+        self.r.pick(BAD_NUMBERS).to_string()
+    }
+    fn bad_float(&mut self) -> String {
+        self.r.pick(BAD_FLOATS).to_string()
+    }
+    fn idx(&mut self) -> String {
+        self.r.int(-6, 6).to_string()
+    }
+    /// A string value: members, integers, or exact binary fractions (so that
+    /// float increments stay exact in both `double` and `long double`).
+    fn value(&mut self) -> String {
+        match self.r.below(4) {
+            0 => self.r.int(-20, 20).to_string(),
+            1 => format!("{}.{}", self.r.int(-9, 9), self.r.pick(&["5", "25", "125", "75"])),
+            _ => self.member(),
+        }
+    }
+    fn increment(&mut self) -> String {
+        match self.r.below(6) {
+            0 => self.bad_float(),
+            1 => self.r.pick(&["inf", "-inf", "+inf"]).to_string(),
+            2 => self.r.int(-5, 5).to_string(),
+            3 if self.r.chance(3) => self.r.pick(&["0x10", "-0x1p-2", "0X1.8p1", "0x"]).to_string(),
+            3 => format!("{}e1", self.r.int(-3, 3)),
+            _ => format!("{}.{}", self.r.int(-5, 5), self.r.pick(&["5", "25", "125", "0"])),
+        }
+    }
+    fn score(&mut self) -> String {
+        match self.r.below(10) {
+            0 => "inf".into(),
+            1 => "-inf".into(),
+            2 => format!("{}.5", self.r.int(-5, 5)),
+            3 => format!("{}.1", self.r.int(-5, 5)),
+            4 if self.r.chance(4) => self.bad_float(),
+            _ => self.r.int(-5, 5).to_string(),
+        }
+    }
+    fn range_bound(&mut self) -> String {
+        match self.r.below(7) {
+            0 => "-inf".into(),
+            1 => "+inf".into(),
+            2 => format!("({}", self.r.int(-5, 5)),
+            3 if self.r.chance(5) => self.r.pick(&["abc", "(", "((1", "nan"]).to_string(),
+            _ => self.r.int(-5, 5).to_string(),
+        }
+    }
+    fn lex_bound(&mut self) -> String {
+        match self.r.below(6) {
+            0 => "-".into(),
+            1 => "+".into(),
+            2 => format!("({}", self.r.pick(&["a", "b", "c", "d", ""])),
+            3 if self.r.chance(5) => self.r.pick(&["a", "", "-a", "+a"]).to_string(),
+            _ => format!("[{}", self.r.pick(&["a", "b", "c", "d", "x"])),
+        }
+    }
+    /// A relative expiry in seconds, never equal to another within a flush
+    /// epoch and at least 10 s from it, so `GT`/`LT` comparisons cannot
+    /// depend on how much time passed between two commands.
+    fn ttl_secs(&mut self) -> i64 {
+        self.ttl_counter += 1;
+        self.r.int(1, 9) * 100_000 + (self.ttl_counter % 5000) * 10
+    }
+    /// The same in milliseconds, 5 s away from any value in seconds.
+    fn ttl_ms(&mut self) -> i64 {
+        self.ttl_secs() * 1000 + 5000
+    }
+    /// `EX`/`PX`/`EXAT`/`PXAT` options (or a bad one).
+    fn expiry_option(&mut self) -> Vec<String> {
+        match self.r.below(9) {
+            0 => vec!["EX".into(), self.ttl_secs().to_string()],
+            1 => vec!["PX".into(), self.ttl_ms().to_string()],
+            2 => {
+                let t = self.now_secs + self.ttl_secs();
+                vec!["EXAT".into(), t.to_string()]
+            }
+            3 => {
+                let t = (self.now_secs + self.ttl_secs()) * 1000 + 7;
+                vec!["PXAT".into(), t.to_string()]
+            }
+            4 => vec![self.r.pick(&["EX", "PX", "EXAT", "PXAT"]).into(), self.r.pick(&["0", "-1"]).into()],
+            5 => vec![self.r.pick(&["EX", "PX", "EXAT", "PXAT"]).into(), self.bad_number()],
+            6 => vec!["EX".into(), "9223372036854775".into()],
+            7 => vec!["EX".into()],
+            _ => vec!["PX".into(), "9223372036854775807".into()],
+        }
+    }
+    fn keys_n(&mut self, n: usize) -> Vec<String> {
+        (0..n).map(|_| self.key()).collect()
+    }
+
+    fn case(&mut self) -> Case {
+        let mut cmp = Cmp::Exact;
+        let mut after = Vec::new();
+        let n = self.r.below(150);
+        self.family = match n {
+            0..=24 => Some(0),
+            44..=56 => Some(1),
+            57..=72 => Some(2),
+            73..=87 => Some(3),
+            88..=122 => Some(4),
+            _ => None,
+        };
+        let k = self.key();
+        let argv: Vec<String> = match n {
+            // ---- strings
+            0..=2 => vec!["SET".into(), k, self.value()],
+            3..=5 => {
+                // SET with a random combination of options, valid or not.
+                let mut a = vec!["SET".into(), k, self.value()];
+                if self.r.chance(3) {
+                    a.push(self.r.pick(&["NX", "XX"]).into());
+                }
+                if self.r.chance(3) {
+                    a.push("GET".into());
+                }
+                match self.r.below(4) {
+                    0 => a.push("KEEPTTL".into()),
+                    1 | 2 => a.extend(self.expiry_option()),
+                    _ => {}
+                }
+                if self.r.chance(6) {
+                    a.push(self.r.pick(&["NX", "XX", "GET", "KEEPTTL", "EX", "FOO"]).into());
+                }
+                a
+            }
+            6 => vec!["GET".into(), k],
+            7 => vec!["INCR".into(), k],
+            8 => vec!["INCRBY".into(), k, self.r.int(-100, 100).to_string()],
+            // APPEND and SETRANGE write letters only: digits would let numbers
+            // grow past 17 digits, where INCRBYFLOAT differs on purpose.
+            9 => vec!["APPEND".into(), k, self.letters()],
+            10 => vec!["STRLEN".into(), k],
+            11 => vec!["GETRANGE".into(), k, self.idx(), self.idx()],
+            12 => vec!["SETRANGE".into(), k, self.r.int(0, 4).to_string(), self.letters()],
+            13 => vec!["MGET".into(), k, self.key(), self.key()],
+            14 => vec!["SETNX".into(), k, self.member()],
+            15 => vec!["GETSET".into(), k, self.value()],
+            16 => vec!["GETDEL".into(), k],
+            17 => vec!["DECRBY".into(), k, self.r.int(-10, 10).to_string()],
+            18 => {
+                let mut a = vec!["GETEX".into(), k];
+                match self.r.below(4) {
+                    0 => a.push("PERSIST".into()),
+                    1 | 2 => a.extend(self.expiry_option()),
+                    _ => {}
+                }
+                a
+            }
+            19 => {
+                let n = self.r.int(1, 3);
+                let mut a = vec![self.r.pick(&["MSET", "MSETNX"]).to_string()];
+                for _ in 0..n {
+                    a.push(self.key());
+                    a.push(self.value());
+                }
+                if self.r.chance(8) {
+                    a.push(self.key());
+                }
+                a
+            }
+            20 | 21 => {
+                cmp = Cmp::Floats;
+                vec!["INCRBYFLOAT".into(), k, self.increment()]
+            }
+            22 => vec![self.r.pick(&["INCRBY", "DECRBY", "SETRANGE", "GETRANGE"]).into(), k, self.bad_number()],
+            23 => {
+                // Overflow checks on a key of their own, reset to 1 afterwards:
+                // huge integers in the shared keys would reach INCRBYFLOAT,
+                // whose results past 17 digits differ on purpose (long double).
+                after.push(v(&["SET", "ovf", "1"]));
+                let n = self.r.pick(&["9223372036854775807", "-9223372036854775808", "9223372036854775806"]);
+                vec![self.r.pick(&["INCRBY", "DECRBY"]).into(), "ovf".into(), n.into()]
+            }
+            24 => {
+                let mut a = vec!["LCS".into(), k, self.key()];
+                match self.r.below(5) {
+                    0 => a.push("LEN".into()),
+                    1 => a.push("IDX".into()),
+                    2 => a.extend(v(&["IDX", "WITHMATCHLEN"])),
+                    3 => {
+                        a.extend(v(&["IDX", "MINMATCHLEN"]));
+                        let n = if self.r.chance(4) { self.bad_number() } else { self.r.int(-1, 3).to_string() };
+                        a.push(n);
+                        if self.r.chance(2) {
+                            a.push("WITHMATCHLEN".into());
+                        }
+                    }
+                    _ => {
+                        if self.r.chance(4) {
+                            a.push(self.r.pick(&["LEN", "FOO"]).into());
+                            a.push(self.r.pick(&["IDX", "MINMATCHLEN"]).into());
+                        }
+                    }
+                }
+                a
+            }
+            // ---- keys
+            25 => vec!["DEL".into(), k, self.key()],
+            26 => vec!["EXISTS".into(), k, self.key()],
+            27 => vec!["TYPE".into(), k],
+            28 | 29 => vec!["RENAME".into(), k, self.key()],
+            30 => vec!["RENAMENX".into(), k, self.key()],
+            31 | 32 => {
+                let mut a = vec!["COPY".into(), k, self.key()];
+                if self.r.chance(2) {
+                    a.push("REPLACE".into());
+                }
+                if self.r.chance(6) {
+                    a.extend(v(&["DB", self.r.pick(&["0", "1", "x", "99"])]));
+                }
+                a
+            }
+            33..=35 => {
+                let (name, t) = if self.r.chance(2) {
+                    ("EXPIRE", self.ttl_secs().to_string())
+                } else {
+                    ("PEXPIRE", self.ttl_ms().to_string())
+                };
+                let mut a = vec![name.to_string(), k, t];
+                match self.r.below(8) {
+                    0 => a[2] = self.r.pick(&["0", "-5"]).into(),
+                    1 => a[2] = self.bad_number(),
+                    2 => a[2] = "9223372036854775807".into(),
+                    _ => {}
+                }
+                if self.r.chance(2) {
+                    a.push(self.r.pick(&["NX", "XX", "GT", "LT", "FOO"]).into());
+                    if self.r.chance(6) {
+                        a.push(self.r.pick(&["NX", "XX", "GT", "LT"]).into());
+                    }
+                }
+                a
+            }
+            36 => {
+                cmp = Cmp::Near(1);
+                vec!["TTL".into(), k]
+            }
+            37 => {
+                cmp = Cmp::Near(1000);
+                vec!["PTTL".into(), k]
+            }
+            38 => {
+                cmp = Cmp::Sign;
+                vec![self.r.pick(&["EXPIRETIME", "PEXPIRETIME"]).into(), k]
+            }
+            39 => vec!["PERSIST".into(), k],
+            40 => {
+                cmp = Cmp::Unordered;
+                vec!["KEYS".into(), self.r.pick(PATTERNS).into()]
+            }
+            41 | 42 => {
+                cmp = Cmp::Scan;
+                let mut a = vec!["SCAN".into(), "0".into()];
+                if self.r.chance(2) {
+                    a.extend(v(&["MATCH", self.r.pick(PATTERNS)]));
+                }
+                if self.r.chance(2) {
+                    a.extend(v(&["TYPE", self.r.pick(&["string", "list", "hash", "set", "zset", "foo"])]));
+                }
+                if self.r.chance(2) {
+                    a.extend(v(&["COUNT", self.r.pick(&["1", "2", "10"])]));
+                }
+                a
+            }
+            43 => vec!["DBSIZE".into()],
+            // ---- lists (not in every branch yet: see --skip-unknown)
+            44 => vec!["LPUSH".into(), k, self.member(), self.member()],
+            45 => vec!["RPUSH".into(), k, self.member()],
+            46 => vec!["LPOP".into(), k],
+            47 => vec!["RPOP".into(), k, self.r.int(0, 3).to_string()],
+            48 => vec!["LRANGE".into(), k, self.idx(), self.idx()],
+            49 => vec!["LINDEX".into(), k, self.idx()],
+            50 => vec!["LLEN".into(), k],
+            51 => vec!["LINSERT".into(), k, self.r.pick(&["BEFORE", "AFTER"]).into(), self.member(), self.member()],
+            52 => vec!["LREM".into(), k, self.r.int(-2, 2).to_string(), self.member()],
+            53 => vec!["LTRIM".into(), k, self.idx(), self.idx()],
+            54 => vec!["LSET".into(), k, self.idx(), self.member()],
+            55 => vec!["LPOS".into(), k, self.member()],
+            56 => vec![
+                "LMOVE".into(),
+                k,
+                self.key(),
+                self.r.pick(&["LEFT", "RIGHT"]).into(),
+                self.r.pick(&["LEFT", "RIGHT"]).into(),
+            ],
+            // ---- hashes
+            57..=59 => {
+                let mut a = vec!["HSET".into(), k, self.member(), self.value()];
+                if self.r.chance(3) {
+                    a.push(self.member());
+                    a.push(self.value());
+                }
+                a
+            }
+            60 => vec!["HGET".into(), k, self.member()],
+            61 => vec!["HDEL".into(), k, self.member(), self.member()],
+            62 => vec!["HLEN".into(), k],
+            63 => vec!["HINCRBY".into(), k, self.member(), self.r.int(-5, 5).to_string()],
+            64 => vec!["HEXISTS".into(), k, self.member()],
+            65 => {
+                cmp = Cmp::Unordered;
+                vec![self.r.pick(&["HKEYS", "HVALS", "HGETALL"]).into(), k]
+            }
+            66 => vec!["HMGET".into(), k, self.member(), self.member()],
+            67 => vec!["HSETNX".into(), k, self.member(), self.member()],
+            68 | 69 => {
+                cmp = Cmp::Floats;
+                vec!["HINCRBYFLOAT".into(), k, self.member(), self.increment()]
+            }
+            70 => vec!["HSTRLEN".into(), k, self.member()],
+            71 => {
+                cmp = Cmp::Len;
+                let mut a = vec!["HRANDFIELD".into(), k];
+                if !self.r.chance(4) {
+                    a.push(self.r.int(-6, 6).to_string());
+                    if self.r.chance(2) {
+                        a.push("WITHVALUES".into());
+                    }
+                }
+                a
+            }
+            72 => vec!["HINCRBY".into(), k, self.member(), self.bad_number()],
+            // ---- sets
+            73..=75 => vec!["SADD".into(), k, self.member(), self.member()],
+            76 => vec!["SREM".into(), k, self.member()],
+            77 => vec!["SISMEMBER".into(), k, self.member()],
+            78 => vec!["SCARD".into(), k],
+            79 => {
+                cmp = Cmp::Unordered;
+                vec!["SMEMBERS".into(), k]
+            }
+            80 | 81 => {
+                cmp = Cmp::Unordered;
+                vec![self.r.pick(&["SINTER", "SUNION", "SDIFF"]).into(), k, self.key()]
+            }
+            82 => vec![self.r.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]).into(), k, self.key(), self.key()],
+            83 => vec!["SMOVE".into(), k, self.key(), self.member()],
+            84 => vec!["SMISMEMBER".into(), k, self.member(), self.member()],
+            85 => {
+                let n = self.r.int(1, 3) as usize;
+                let mut a = vec!["SINTERCARD".into(), n.to_string()];
+                a.extend(self.keys_n(n));
+                match self.r.below(4) {
+                    0 => a.extend(v(&["LIMIT", self.r.pick(&["0", "1", "2", "-1", "x"])])),
+                    1 if self.r.chance(3) => a[1] = self.r.pick(&["0", "-1", "9", "x"]).into(),
+                    _ => {}
+                }
+                a
+            }
+            86 => {
+                cmp = Cmp::Len;
+                let mut a = vec!["SRANDMEMBER".into(), k];
+                if !self.r.chance(4) {
+                    a.push(self.r.int(-6, 6).to_string());
+                }
+                a
+            }
+            87 => {
+                // SPOP picks at random: compare the count, then drop the key on
+                // both servers unless the pop was bound to take everything.
+                // (Collections never hold more than 49 members: 9 common ones
+                // and 40 from the bulk fills, below the 128 of Redis's small
+                // encodings.)
+                let c: i64 = self.r.pick(&["-1", "0", "1", "2", "3", "5", "50"]).parse().unwrap();
+                cmp = Cmp::Len;
+                if (1..50).contains(&c) {
+                    after.push(vec!["DEL".into(), k.clone()]);
+                }
+                vec!["SPOP".into(), k, c.to_string()]
+            }
+            // ---- sorted sets
+            88..=90 => vec!["ZADD".into(), k, self.score(), self.member(), self.score(), self.member()],
+            91..=93 => {
+                // ZADD with a random combination of flags, valid or not.
+                let mut a = vec!["ZADD".into(), k];
+                let mut incr = false;
+                for flag in ["NX|XX", "GT|LT", "CH", "INCR"] {
+                    if self.r.chance(3) {
+                        let f = match flag {
+                            "NX|XX" => self.r.pick(&["NX", "XX"]),
+                            "GT|LT" => self.r.pick(&["GT", "LT"]),
+                            f => f,
+                        };
+                        incr |= f == "INCR";
+                        a.push(f.into());
+                    }
+                }
+                a.push(self.score());
+                a.push(self.member());
+                if self.r.chance(5) {
+                    a.push(self.score());
+                    a.push(self.member());
+                }
+                if self.r.chance(10) {
+                    a.push(self.member());
+                }
+                if incr {
+                    cmp = Cmp::Floats;
+                }
+                a
+            }
+            94 => {
+                cmp = Cmp::Floats;
+                vec!["ZINCRBY".into(), k, self.increment(), self.member()]
+            }
+            95 => {
+                cmp = Cmp::Floats;
+                vec!["ZSCORE".into(), k, self.member()]
+            }
+            96 => {
+                cmp = Cmp::Floats;
+                vec!["ZMSCORE".into(), k, self.member(), self.member()]
+            }
+            97 | 98 => {
+                cmp = Cmp::Floats;
+                vec!["ZRANGE".into(), k, self.idx(), self.idx(), "WITHSCORES".into()]
+            }
+            99 => vec!["ZRANGEBYSCORE".into(), k, self.range_bound(), self.range_bound()],
+            100..=102 => {
+                // ZRANGE / ZRANGESTORE in every form.
+                let store = self.r.chance(3);
+                let mut a = if store { vec!["ZRANGESTORE".into(), self.key(), k] } else { vec!["ZRANGE".into(), k] };
+                let by = self.r.below(3);
+                match by {
+                    0 => {
+                        a.push(self.range_bound());
+                        a.push(self.range_bound());
+                        a.push("BYSCORE".into());
+                    }
+                    1 => {
+                        a.push(self.lex_bound());
+                        a.push(self.lex_bound());
+                        a.push("BYLEX".into());
+                    }
+                    _ => {
+                        a.push(self.idx());
+                        a.push(self.idx());
+                    }
+                }
+                if self.r.chance(2) {
+                    a.push("REV".into());
+                }
+                if self.r.chance(2) {
+                    let count = self.r.pick(&["-1", "0", "1", "2", "5"]);
+                    a.extend(v(&["LIMIT", self.r.pick(&["0", "1", "2", "-1"]), count]));
+                }
+                if !store && by != 1 && self.r.chance(2) {
+                    cmp = Cmp::Floats;
+                    a.push("WITHSCORES".into());
+                }
+                a
+            }
+            103 => vec!["ZRANK".into(), k, self.member()],
+            104 => vec!["ZREVRANK".into(), k, self.member()],
+            105 => vec!["ZREM".into(), k, self.member(), self.member()],
+            106 => vec!["ZCOUNT".into(), k, self.range_bound(), self.range_bound()],
+            107 => vec!["ZLEXCOUNT".into(), k, self.lex_bound(), self.lex_bound()],
+            108 => vec!["ZRANGEBYLEX".into(), k, self.lex_bound(), self.lex_bound()],
+            109 => {
+                cmp = Cmp::Floats;
+                let mut a = vec![self.r.pick(&["ZPOPMIN", "ZPOPMAX"]).into(), k];
+                if !self.r.chance(3) {
+                    a.push(self.r.int(-1, 3).to_string());
+                }
+                a
+            }
+            110 => vec![
+                self.r.pick(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]).into(),
+                k,
+                "2".into(),
+                self.key(),
+                self.key(),
+            ],
+            111..=113 => {
+                // ZUNION / ZINTER / ZDIFF (and their STORE forms) with options.
+                let op = self.r.pick(&["ZUNION", "ZINTER", "ZDIFF"]);
+                let store = self.r.chance(3);
+                let n = self.r.int(1, 3) as usize;
+                let mut a = if store { vec![format!("{op}STORE"), k] } else { vec![op.to_string()] };
+                a.push(n.to_string());
+                a.extend(self.keys_n(n));
+                if self.r.chance(2) {
+                    a.push("WEIGHTS".into());
+                    for _ in 0..n {
+                        a.push(self.r.pick(&["1", "2", "-1", "0", "0.5", "inf"]).into());
+                    }
+                }
+                if self.r.chance(2) {
+                    a.extend(v(&["AGGREGATE", self.r.pick(&["SUM", "MIN", "MAX", "AVG"])]));
+                }
+                if !store && self.r.chance(2) {
+                    a.push("WITHSCORES".into());
+                }
+                cmp = Cmp::Floats;
+                a
+            }
+            114 => {
+                cmp = Cmp::Floats;
+                let n = self.r.int(1, 3) as usize;
+                let mut a = vec!["ZMPOP".into(), n.to_string()];
+                a.extend(self.keys_n(n));
+                a.push(self.r.pick(&["MIN", "MAX", "MID"]).into());
+                if self.r.chance(2) {
+                    a.extend(v(&["COUNT", self.r.pick(&["1", "2", "5", "0", "-1", "x"])]));
+                }
+                a
+            }
+            115 => {
+                let n = self.r.int(1, 3) as usize;
+                let mut a = vec!["ZINTERCARD".into(), n.to_string()];
+                a.extend(self.keys_n(n));
+                if self.r.chance(2) {
+                    a.extend(v(&["LIMIT", self.r.pick(&["0", "1", "2", "-1", "x"])]));
+                }
+                a
+            }
+            116 => {
+                cmp = Cmp::Len;
+                let mut a = vec!["ZRANDMEMBER".into(), k];
+                if !self.r.chance(4) {
+                    a.push(self.r.int(-6, 6).to_string());
+                    if self.r.chance(2) {
+                        a.push("WITHSCORES".into());
+                    }
+                }
+                a
+            }
+            117 => vec!["ZREMRANGEBYRANK".into(), k, self.idx(), self.idx()],
+            118 => vec!["ZREMRANGEBYSCORE".into(), k, self.range_bound(), self.range_bound()],
+            119 => vec!["ZREMRANGEBYLEX".into(), k, self.lex_bound(), self.lex_bound()],
+            120 => vec!["ZCARD".into(), k],
+            121 => {
+                cmp = Cmp::Floats;
+                vec!["ZREVRANGE".into(), k, self.idx(), self.idx(), "WITHSCORES".into()]
+            }
+            122 => vec![
+                "ZREVRANGEBYSCORE".into(),
+                k,
+                self.range_bound(),
+                self.range_bound(),
+                "LIMIT".into(),
+                "0".into(),
+                "2".into(),
+            ],
+            // ---- bad numbers
+            123 => {
+                vec![self.r.pick(&["ZRANGE", "ZREMRANGEBYRANK", "GETRANGE"]).into(), k, self.bad_number(), "1".into()]
+            }
+            124 => vec![
+                self.r.pick(&["SRANDMEMBER", "SPOP", "ZRANDMEMBER", "HRANDFIELD", "ZPOPMIN"]).into(),
+                k,
+                self.bad_number(),
+            ],
+            125 => vec!["ZADD".into(), k, self.bad_float(), self.member()],
+            126 => vec![self.r.pick(&["INCRBYFLOAT", "ZINCRBY"]).into(), k, self.bad_float(), "a".into()],
+            // ---- wrong arity
+            127..=131 => self.wrong_arity(k),
+            132 => {
+                cmp = Cmp::Scan;
+                let name = self.r.pick(&["SSCAN", "HSCAN", "ZSCAN"]);
+                self.family = Some(match name {
+                    "SSCAN" => 3,
+                    "HSCAN" => 2,
+                    _ => 4,
+                });
+                let mut a = vec![name.to_string(), self.key(), "0".into()];
+                if self.r.chance(2) {
+                    a.extend(v(&["MATCH", self.r.pick(&["*", "a*", "?", "[a-c]", "x*"])]));
+                }
+                if self.r.chance(2) {
+                    a.extend(v(&["COUNT", self.r.pick(&["1", "2", "10", "0", "x"])]));
+                }
+                a
+            }
+            133 => {
+                self.family = Some(0);
+                let k = self.key();
+                match self.r.below(3) {
+                    0 => vec!["SETEX".into(), k, self.ttl_secs().to_string(), self.value()],
+                    1 => vec!["PSETEX".into(), k, self.ttl_ms().to_string(), self.value()],
+                    _ => vec![
+                        self.r.pick(&["SETEX", "PSETEX"]).into(),
+                        k,
+                        self.r.pick(&["0", "-1", "x"]).into(),
+                        "v".into(),
+                    ],
+                }
+            }
+            134 => vec![self.r.pick(&["DECR", "INCR"]).into(), k],
+            135 => vec!["SUBSTR".into(), k, self.idx(), self.idx()],
+            136 => {
+                self.family = Some(2);
+                let k = self.key();
+                vec!["HMSET".into(), k, self.member(), self.value(), self.member(), self.value()]
+            }
+            137 => vec!["UNLINK".into(), k, self.key(), self.key()],
+            138 => vec!["MOVE".into(), k, self.r.pick(&["1", "0", "16", "x"]).into()],
+            139 => {
+                self.family = Some(4);
+                let k = self.key();
+                vec![
+                    "ZREVRANGEBYLEX".into(),
+                    k,
+                    self.lex_bound(),
+                    self.lex_bound(),
+                    "LIMIT".into(),
+                    "0".into(),
+                    "3".into(),
+                ]
+            }
+            140 => {
+                self.family = Some(4);
+                let k = self.key();
+                cmp = Cmp::Floats;
+                vec![
+                    "ZRANGEBYSCORE".into(),
+                    k,
+                    self.range_bound(),
+                    self.range_bound(),
+                    "WITHSCORES".into(),
+                    "LIMIT".into(),
+                    self.r.pick(&["0", "1", "-1"]).into(),
+                    self.r.pick(&["1", "2", "-1", "0"]).into(),
+                ]
+            }
+            141 => {
+                // Set operations mixing sets and sorted sets.
+                cmp = Cmp::Floats;
+                let (a, b) = (self.r.pick(FAMILY_KEYS[3]), self.r.pick(FAMILY_KEYS[4]));
+                vec![
+                    self.r.pick(&["ZUNION", "ZINTER", "ZDIFF"]).into(),
+                    "2".into(),
+                    a.into(),
+                    b.into(),
+                    "WITHSCORES".into(),
+                ]
+            }
+            142 => vec!["RENAME".into(), k.clone(), k],
+            143 => {
+                let secs = self.now_secs + self.ttl_secs();
+                let mut a = match self.r.below(5) {
+                    0 => vec!["EXPIREAT".into(), k, secs.to_string()],
+                    1 => vec!["PEXPIREAT".into(), k, (secs * 1000 + 5000).to_string()],
+                    // In the past: the key is deleted.
+                    2 => vec![self.r.pick(&["EXPIREAT", "PEXPIREAT"]).into(), k, self.r.pick(&["1", "0", "-1"]).into()],
+                    3 => vec![self.r.pick(&["EXPIREAT", "PEXPIREAT"]).into(), k, self.bad_number()],
+                    _ => vec!["EXPIREAT".into(), k, secs.to_string(), self.r.pick(&["NX", "XX", "GT", "LT"]).into()],
+                };
+                if self.r.chance(8) {
+                    a.push("GT".into());
+                }
+                a
+            }
+            144 => vec!["TOUCH".into(), k, self.key()],
+            145 => {
+                // Bulk fill, so that ranges, limits and pops see larger collections.
+                let fam = self.r.below(3);
+                self.family = Some([2, 3, 4][fam]);
+                let k = self.key();
+                let mut a = vec![["HSET", "SADD", "ZADD"][fam].to_string(), k];
+                for _ in 0..self.r.int(5, 20) {
+                    if fam == 2 {
+                        a.push(self.score());
+                    }
+                    a.push(format!("m{:02}", self.r.int(0, 39)));
+                    if fam == 0 {
+                        a.push(self.value());
+                    }
+                }
+                a
+            }
+            _ => vec!["EXISTS".into(), k],
+        };
+        Case { argv, cmp, after }
+    }
+
+    /// A command with one argument too few or too many for its arity.
+    fn wrong_arity(&mut self, k: String) -> Vec<String> {
+        let few: &[&[&str]] = &[
+            &["GET"],
+            &["SET", "k"],
+            &["INCRBY", "k"],
+            &["GETRANGE", "k", "0"],
+            &["MSET", "k"],
+            &["MSET", "k", "v", "k2"],
+            &["HSET", "k", "f"],
+            &["HSET", "k", "f", "v", "g"],
+            &["HGET", "k"],
+            &["HMSET", "k", "f"],
+            &["SADD", "k"],
+            &["SINTERCARD"],
+            &["SINTERCARD", "2", "k"],
+            &["ZADD", "k", "1"],
+            &["ZADD", "k", "1", "a", "2"],
+            &["ZADD", "k", "NX"],
+            &["ZRANGE", "k", "0"],
+            &["ZRANGESTORE", "d", "k", "0"],
+            &["ZUNION", "2", "k"],
+            &["ZUNIONSTORE", "d"],
+            &["ZMPOP", "1", "k"],
+            &["ZMSCORE", "k"],
+            &["ZINTERCARD", "0", "k"],
+            &["EXPIRE", "k"],
+            &["PEXPIRE", "k", "1", "NX", "XX"],
+            &["GETEX"],
+            &["COPY", "k"],
+            &["RENAME", "k"],
+            &["LCS", "k"],
+            &["DEL"],
+            &["EXISTS"],
+            &["TYPE"],
+            &["SCAN"],
+            &["GETDEL", "k", "k"],
+            &["INCRBYFLOAT", "k", "1", "2"],
+            &["HINCRBYFLOAT", "k", "f"],
+            &["SPOP", "k", "1", "2"],
+            &["SRANDMEMBER", "k", "1", "2"],
+            &["HRANDFIELD", "k", "1", "WITHVALUES", "x"],
+            &["ZRANDMEMBER", "k", "1", "WITHSCORES", "x"],
+            &["ZPOPMAX", "k", "1", "2"],
+            &["TTL", "k", "x"],
+            &["EXPIRETIME"],
+        ];
+        let form = few[self.r.below(few.len())];
+        form.iter().map(|a| if *a == "k" { k.clone() } else { a.to_string() }).collect()
     }
 }
 
-fn range_bound(r: &mut Rng) -> String {
-    match r.below(6) {
-        0 => "-inf".into(),
-        1 => "+inf".into(),
-        2 => format!("({}", r.int(-5, 5)),
-        _ => r.int(-5, 5).to_string(),
-    }
-}
-
-fn lex_bound(r: &mut Rng) -> String {
-    match r.below(5) {
-        0 => "-".into(),
-        1 => "+".into(),
-        2 => format!("({}", r.pick(&["a", "b", "c", "d"])),
-        _ => format!("[{}", r.pick(&["a", "b", "c", "d"])),
-    }
-}
-
-fn idx(r: &mut Rng) -> String {
-    r.int(-6, 6).to_string()
-}
-
-/// One random command, and whether its reply must be sorted before comparing.
-fn command(r: &mut Rng) -> (Vec<String>, bool) {
-    let k = key(r);
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let mut unordered = false;
-    let argv: Vec<String> = match r.below(70) {
-        // strings
-        0 => vec!["SET".into(), k, member(r)],
-        1 => vec!["GET".into(), k],
-        2 => vec!["INCR".into(), k],
-        3 => vec!["INCRBY".into(), k, r.int(-100, 100).to_string()],
-        4 => vec!["APPEND".into(), k, member(r)],
-        5 => vec!["STRLEN".into(), k],
-        6 => vec!["GETRANGE".into(), k, idx(r), idx(r)],
-        7 => vec!["SETRANGE".into(), k, r.int(0, 4).to_string(), member(r)],
-        8 => vec!["MGET".into(), k, key(r), key(r)],
-        9 => vec!["SETNX".into(), k, member(r)],
-        10 => vec!["GETSET".into(), k, member(r)],
-        11 => vec!["GETDEL".into(), k],
-        12 => vec!["DECRBY".into(), k, r.int(-10, 10).to_string()],
-        // keys
-        13 => vec!["DEL".into(), k, key(r)],
-        14 => vec!["EXISTS".into(), k, key(r)],
-        15 => vec!["TYPE".into(), k],
-        16 => vec!["RENAME".into(), k, key(r)],
-        17 => vec!["RENAMENX".into(), k, key(r)],
-        18 => vec!["COPY".into(), k, key(r)],
-        19 => vec!["EXPIRE".into(), k, r.int(100, 1000).to_string()],
-        20 => vec!["TTL".into(), k],
-        21 => vec!["PERSIST".into(), k],
-        22 => {
-            unordered = true;
-            vec!["KEYS".into(), "*".into()]
-        }
-        // lists
-        23 => vec!["LPUSH".into(), k, member(r), member(r)],
-        24 => vec!["RPUSH".into(), k, member(r)],
-        25 => vec!["LPOP".into(), k],
-        26 => vec!["RPOP".into(), k, r.int(0, 3).to_string()],
-        27 => vec!["LRANGE".into(), k, idx(r), idx(r)],
-        28 => vec!["LINDEX".into(), k, idx(r)],
-        29 => vec!["LLEN".into(), k],
-        30 => vec!["LINSERT".into(), k, r.pick(&["BEFORE", "AFTER"]).into(), member(r), member(r)],
-        31 => vec!["LREM".into(), k, r.int(-2, 2).to_string(), member(r)],
-        32 => vec!["LTRIM".into(), k, idx(r), idx(r)],
-        33 => vec!["LSET".into(), k, idx(r), member(r)],
-        34 => vec!["LPOS".into(), k, member(r)],
-        35 => vec!["LMOVE".into(), k, key(r), r.pick(&["LEFT", "RIGHT"]).into(), r.pick(&["LEFT", "RIGHT"]).into()],
-        // hashes
-        36 => vec!["HSET".into(), k, member(r), member(r)],
-        37 => vec!["HGET".into(), k, member(r)],
-        38 => vec!["HDEL".into(), k, member(r), member(r)],
-        39 => vec!["HLEN".into(), k],
-        40 => vec!["HINCRBY".into(), k, member(r), r.int(-5, 5).to_string()],
-        41 => vec!["HEXISTS".into(), k, member(r)],
-        42 => {
-            unordered = true;
-            vec!["HKEYS".into(), k]
-        }
-        43 => vec!["HMGET".into(), k, member(r), member(r)],
-        44 => vec!["HSETNX".into(), k, member(r), member(r)],
-        // sets
-        45 => vec!["SADD".into(), k, member(r), member(r)],
-        46 => vec!["SREM".into(), k, member(r)],
-        47 => vec!["SISMEMBER".into(), k, member(r)],
-        48 => vec!["SCARD".into(), k],
-        49 => {
-            unordered = true;
-            vec!["SMEMBERS".into(), k]
-        }
-        50 => {
-            unordered = true;
-            vec![r.pick(&["SINTER", "SUNION", "SDIFF"]).into(), k, key(r)]
-        }
-        51 => vec![r.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]).into(), k, key(r), key(r)],
-        52 => vec!["SMOVE".into(), k, key(r), member(r)],
-        53 => vec!["SMISMEMBER".into(), k, member(r), member(r)],
-        // sorted sets
-        54 => vec!["ZADD".into(), k, score(r), member(r), score(r), member(r)],
-        55 => vec!["ZADD".into(), k, r.pick(&["NX", "XX", "GT", "LT", "CH"]).into(), score(r), member(r)],
-        56 => vec!["ZINCRBY".into(), k, r.int(-3, 3).to_string(), member(r)],
-        57 => vec!["ZSCORE".into(), k, member(r)],
-        58 => vec!["ZRANGE".into(), k, idx(r), idx(r), "WITHSCORES".into()],
-        59 => vec!["ZRANGEBYSCORE".into(), k, range_bound(r), range_bound(r)],
-        60 => vec!["ZRANGE".into(), k, range_bound(r), range_bound(r), "BYSCORE".into(), "REV".into()],
-        61 => vec!["ZRANK".into(), k, member(r)],
-        62 => vec!["ZREM".into(), k, member(r)],
-        63 => vec!["ZCOUNT".into(), k, range_bound(r), range_bound(r)],
-        64 => vec!["ZRANGEBYLEX".into(), k, lex_bound(r), lex_bound(r)],
-        65 => vec!["ZPOPMIN".into(), k, r.int(1, 3).to_string()],
-        66 => vec![r.pick(&["ZUNIONSTORE", "ZINTERSTORE"]).into(), k, "2".into(), key(r), key(r)],
-        67 => vec!["ZREMRANGEBYRANK".into(), k, idx(r), idx(r)],
-        68 => vec!["ZCARD".into(), k],
-        _ => s(&["DBSIZE"]),
-    };
-    (argv, unordered)
-}
-
-fn normalize(v: Value, unordered: bool) -> Value {
+/// Sorts the elements of an array, set or map (by their debug form).
+fn sort_top(v: Value) -> Value {
     match v {
-        Value::Array(mut items) if unordered => {
+        Value::Array(mut items) => {
             items.sort_by_key(|x| format!("{x:?}"));
             Value::Array(items)
         }
-        Value::Set(mut items) => {
-            items.sort_by_key(|x| format!("{x:?}"));
-            Value::Array(items)
+        Value::Map(mut pairs) => {
+            pairs.sort_by_key(|x| format!("{x:?}"));
+            Value::Map(pairs)
         }
         other => other,
     }
 }
 
-fn run(c: &mut redis::Connection, argv: &[String], unordered: bool) -> Value {
+/// Rewrites every number-like bulk string and double in one canonical form.
+fn canonical_floats(v: Value) -> Value {
+    let canon = |f: f64| format!("{f:?}");
+    match v {
+        Value::BulkString(b) => match std::str::from_utf8(&b).ok().and_then(|s| s.parse::<f64>().ok()) {
+            Some(f) => Value::BulkString(canon(f).into_bytes()),
+            None => Value::BulkString(b),
+        },
+        Value::Double(f) => Value::Double(canon(f).parse().unwrap()),
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical_floats).collect()),
+        Value::Set(items) => Value::Set(items.into_iter().map(canonical_floats).collect()),
+        Value::Map(pairs) => {
+            Value::Map(pairs.into_iter().map(|(a, b)| (canonical_floats(a), canonical_floats(b))).collect())
+        }
+        other => other,
+    }
+}
+
+/// Turns RESP3 sets into sorted arrays (their order is unspecified).
+fn sets_sorted(v: Value) -> Value {
+    match v {
+        Value::Set(mut items) => {
+            items.sort_by_key(|x| format!("{x:?}"));
+            Value::Array(items.into_iter().map(sets_sorted).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sets_sorted).collect()),
+        Value::Map(pairs) => Value::Map(pairs.into_iter().map(|(a, b)| (sets_sorted(a), sets_sorted(b))).collect()),
+        other => other,
+    }
+}
+
+/// The reply as it is compared under `cmp`.
+fn normalize(v: Value, cmp: Cmp) -> Value {
+    if is_error(&v) {
+        return v;
+    }
+    let v = sets_sorted(v);
+    match cmp {
+        Cmp::Exact | Cmp::Scan => v,
+        Cmp::Unordered => sort_top(v),
+        Cmp::Floats => canonical_floats(v),
+        Cmp::Len => match v {
+            Value::Array(items) => Value::SimpleString(format!("array of {}", items.len())),
+            Value::Map(items) => Value::SimpleString(format!("map of {}", items.len())),
+            Value::BulkString(_) => Value::SimpleString("a bulk string".into()),
+            other => other,
+        },
+        Cmp::Sign => match v {
+            Value::Int(n) if n >= 0 => Value::SimpleString("non-negative".into()),
+            other => other,
+        },
+        Cmp::Near(_) => v,
+    }
+}
+
+fn is_error(v: &Value) -> bool {
+    matches!(v, Value::SimpleString(s) if s.starts_with("ERROR "))
+}
+
+fn send(c: &mut redis::Connection, argv: &[String]) -> Value {
     let mut cmd = redis::cmd(&argv[0]);
     for a in &argv[1..] {
         cmd.arg(a);
     }
-    let v = match cmd.query::<Value>(c) {
+    match cmd.query::<Value>(c) {
+        Ok(Value::ServerError(e)) => Value::SimpleString(format!("ERROR {} {}", e.code(), e.details().unwrap_or(""))),
         Ok(v) => v,
         Err(e) => Value::SimpleString(format!("ERROR {} {}", e.code().unwrap_or("?"), e.detail().unwrap_or(""))),
-    };
-    normalize(v, unordered)
+    }
+}
+
+/// Walks a `SCAN`/`SSCAN`/`HSCAN`/`ZSCAN` cursor to 0 and returns the
+/// elements seen (field-value and member-score pairs kept together, scores
+/// compared as numbers), or the first error.
+fn scan_walk(c: &mut redis::Connection, argv: &[String]) -> Value {
+    let mut argv = argv.to_vec();
+    let cursor_at = if argv[0] == "SCAN" { 1 } else { 2 };
+    let pairs = argv[0] == "HSCAN" || argv[0] == "ZSCAN";
+    let mut keys = BTreeSet::new();
+    for _ in 0..10_000 {
+        let reply = send(c, &argv);
+        let Value::Array(parts) = reply else { return reply };
+        let [Value::BulkString(cursor), Value::Array(batch)] = &parts[..] else {
+            return Value::SimpleString(format!("bad SCAN reply {parts:?}"));
+        };
+        for item in batch.chunks(if pairs { 2 } else { 1 }) {
+            keys.insert(format!("{:?}", canonical_floats(Value::Array(item.to_vec()))));
+        }
+        let cursor = String::from_utf8_lossy(cursor).to_string();
+        if cursor == "0" {
+            return Value::SimpleString(format!("{keys:?}"));
+        }
+        argv[cursor_at] = cursor;
+    }
+    Value::SimpleString("SCAN did not finish".into())
+}
+
+/// Whether two normalised replies agree under `cmp`.
+fn agree(a: &Value, b: &Value, cmp: Cmp) -> bool {
+    match (cmp, a, b) {
+        (Cmp::Near(tol), Value::Int(x), Value::Int(y)) => {
+            // Negative replies (-1 no expiry, -2 no key) must match exactly.
+            if *x < 0 || *y < 0 { x == y } else { (x - y).abs() <= tol }
+        }
+        _ => a == b,
+    }
+}
+
+fn unix_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 struct Reference {
@@ -219,6 +1022,8 @@ fn main() {
     let mut seed: u64 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     let mut count = 20_000usize;
     let mut redis_server = "redis-server".to_string();
+    let mut resp3 = false;
+    let mut skip_unknown = false;
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < args.len() {
@@ -226,12 +1031,23 @@ fn main() {
             "--seed" => seed = args[i + 1].parse().expect("--seed N"),
             "--commands" => count = args[i + 1].parse().expect("--commands N"),
             "--redis-server" => redis_server = args[i + 1].clone(),
+            "--resp3" => {
+                resp3 = true;
+                i += 1;
+                continue;
+            }
+            "--skip-unknown" => {
+                skip_unknown = true;
+                i += 1;
+                continue;
+            }
             other => panic!("unknown argument {other}"),
         }
         i += 2;
     }
     let seed = seed | 1;
-    println!("difftest: seed {seed}, {count} commands");
+    let proto = if resp3 { "RESP3" } else { "RESP2" };
+    println!("difftest: seed {seed}, {count} commands, {proto}");
 
     let dir = std::env::temp_dir().join(format!("sb-difftest-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -254,44 +1070,77 @@ fn main() {
     let config =
         statebroker::config::Config { unixsocket: dir.join("sb.sock"), dir: dir.join("sb"), ..Default::default() };
     let ours = statebroker::server::spawn(config).expect("statebroker starts");
-    let open =
-        |p: &std::path::Path| redis::Client::open(format!("unix://{}", p.display())).unwrap().get_connection().unwrap();
+    let query = if resp3 { "?protocol=resp3" } else { "" };
+    let open = |p: &std::path::Path| {
+        redis::Client::open(format!("unix://{}{query}", p.display())).unwrap().get_connection().unwrap()
+    };
     let mut a = open(&ours.listening.unixsocket);
     let mut b = open(&ref_sock);
 
-    let mut rng = Rng(seed);
+    let mut generator = Gen { r: Rng(seed), family: None, ttl_counter: 0, now_secs: unix_secs() };
     let mut history: Vec<String> = Vec::new();
     let mut mismatches = 0;
+    let mut skipped = 0;
+    let mut errors = 0;
+    let trace = std::env::var_os("DIFFTEST_TRACE").is_some();
+    let flush = v(&["FLUSHALL"]);
     for n in 0..count {
         if n % 500 == 0 {
-            run(&mut a, &["FLUSHALL".into()], false);
-            run(&mut b, &["FLUSHALL".into()], false);
+            send(&mut a, &flush);
+            send(&mut b, &flush);
             history.clear();
         }
-        let (argv, unordered) = command(&mut rng);
-        history.push(argv.join(" "));
-        let ra = run(&mut a, &argv, unordered);
-        let rb = run(&mut b, &argv, unordered);
-        if ra != rb {
+        // Absolute expiry times (EXAT/PXAT) are computed from the current
+        // second, so they stay as far apart from relative ones as those are
+        // from each other however long the run takes.
+        generator.now_secs = unix_secs();
+        let case = generator.case();
+        let shown: Vec<String> = case.argv.iter().map(|x| format!("{x:?}")).collect();
+        history.push(shown.join(" "));
+        let (ra, rb) = if case.cmp == Cmp::Scan {
+            (scan_walk(&mut a, &case.argv), scan_walk(&mut b, &case.argv))
+        } else {
+            let ra = send(&mut a, &case.argv);
+            if skip_unknown && matches!(&ra, Value::SimpleString(s) if s.starts_with("ERROR ERR unknown command")) {
+                skipped += 1;
+                history.pop();
+                continue;
+            }
+            (ra, send(&mut b, &case.argv))
+        };
+        for extra in &case.after {
+            send(&mut a, extra);
+            send(&mut b, extra);
+            history.push(format!("{} (both, not compared)", extra.join(" ")));
+        }
+        let (na, nb) = (normalize(ra, case.cmp), normalize(rb, case.cmp));
+        if trace {
+            println!("{} -> {nb:?}", history.last().map_or("", |h| h.as_str()));
+        }
+        errors += usize::from(is_error(&nb));
+        if !agree(&na, &nb, case.cmp) {
             mismatches += 1;
-            println!("MISMATCH after {} commands (seed {seed}):", history.len());
-            for h in history.iter().rev().take(8).rev() {
+            println!("MISMATCH after {} commands (seed {seed}, {proto}):", history.len());
+            for h in history.iter().rev().take(HISTORY_SHOWN).rev() {
                 println!("  > {h}");
             }
-            println!("  statebroker: {ra:?}\n  redis:       {rb:?}");
-            if mismatches >= 5 {
+            println!("  statebroker: {na:?}\n  redis:       {nb:?}");
+            if mismatches >= 10 {
                 break;
             }
             // Resynchronise both servers before going on.
-            run(&mut a, &["FLUSHALL".into()], false);
-            run(&mut b, &["FLUSHALL".into()], false);
+            send(&mut a, &flush);
+            send(&mut b, &flush);
             history.clear();
         }
     }
     drop(reference);
+    if skip_unknown {
+        println!("difftest: {skipped} commands unknown to statebroker skipped");
+    }
     if mismatches > 0 {
-        println!("difftest: {mismatches} mismatches (seed {seed})");
+        println!("difftest: {mismatches} mismatches (seed {seed}, {proto})");
         std::process::exit(1);
     }
-    println!("difftest: {count} commands, 0 mismatches");
+    println!("difftest: {count} commands ({errors} error replies), 0 mismatches");
 }

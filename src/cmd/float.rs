@@ -23,6 +23,18 @@ pub fn add_floats(a_text: &[u8], a: f64, b_text: &[u8], b: f64) -> Option<String
     parse_f64(text.as_bytes()).is_some_and(f64::is_finite).then_some(text)
 }
 
+/// Parses an `INCRBYFLOAT`/`HINCRBYFLOAT` operand (increment or stored
+/// value) as Redis does with `strtold`: the whole text, no leading space, no
+/// NaN, decimal or hexadecimal (`0x10`, `0x1p3`) forms.
+pub fn parse_operand(s: &[u8]) -> Option<f64> {
+    parse_f64(s).or_else(|| {
+        if s.first().is_some_and(|c| c.is_ascii_whitespace()) {
+            return None;
+        }
+        super::zset::strtod(s).map(|(v, _)| v)
+    })
+}
+
 /// An exact decimal number: `digits × 10^-scale`, negated if `neg`.
 #[derive(Debug, Clone, PartialEq)]
 struct Decimal {
@@ -222,6 +234,18 @@ mod tests {
     fn sum(a: &str, b: &str) -> String {
         add_floats(a.as_bytes(), parse_f64(a.as_bytes()).unwrap(), b.as_bytes(), parse_f64(b.as_bytes()).unwrap())
             .unwrap()
+    }
+
+    #[test]
+    fn operands_take_hexadecimal_forms_like_strtold() {
+        // Found by comparing with redis-server: `INCRBYFLOAT k 0x10` adds 16.
+        assert_eq!(parse_operand(b"0x10"), Some(16.0));
+        assert_eq!(parse_operand(b"0X1p3"), Some(8.0));
+        assert_eq!(parse_operand(b"-0x8"), Some(-8.0));
+        assert_eq!(parse_operand(b"0x"), None);
+        assert_eq!(parse_operand(b" 0x10"), None);
+        assert_eq!(parse_operand(b"0x10 "), None);
+        assert_eq!(add_floats(b"1", 1.0, b"0x10", 16.0).as_deref(), Some("17"));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 
-use super::args::{parse_f64, parse_i64};
-use super::float::add_floats;
+use super::args::parse_i64;
+use super::float::{add_floats, parse_operand};
 use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::OK;
@@ -302,7 +302,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let field = args.next_bytes()?.clone();
     let incr_text = args.next_bytes()?.clone();
-    let incr = parse_f64(&incr_text).ok_or(NOT_FLOAT)?;
+    let incr = parse_operand(&incr_text).ok_or(NOT_FLOAT)?;
     if !incr.is_finite() {
         return Err(Frame::error("ERR value is NaN or Infinity"));
     }
@@ -310,7 +310,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let text = match &current {
         None => add_floats(b"0", 0.0, &incr_text, incr),
         Some(v) => {
-            let cur = parse_f64(v).ok_or(Frame::error("ERR hash value is not a float"))?;
+            let cur = parse_operand(v).ok_or(Frame::error("ERR hash value is not a float"))?;
             add_floats(v, cur, &incr_text, incr)
         }
     }

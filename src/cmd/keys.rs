@@ -497,7 +497,9 @@ fn ttl_generic(ctx: &mut Ctx, args: &mut Args, ms: bool, absolute: bool) -> CmdR
     let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Integer(-2)) };
     let Some(at) = entry.expire_at else { return Ok(Frame::Integer(-1)) };
     let t = if absolute { at } else { at.saturating_sub(now) } as i64;
-    Ok(Frame::Integer(if ms { t } else { (t + 500) / 1000 }))
+    // Rounded to seconds in a wider type: a deadline near `i64::MAX`
+    // (`PEXPIREAT key 9223372036854775807`) must not overflow.
+    Ok(Frame::Integer(if ms { t } else { ((i128::from(t) + 500) / 1000) as i64 }))
 }
 
 /// `TTL key`
@@ -658,6 +660,17 @@ mod tests {
         }
         out.sort();
         out
+    }
+
+    #[test]
+    fn ttl_of_the_largest_deadline_does_not_overflow() {
+        // Found by comparing with redis-server: this crashed the broker.
+        let mut h = H::new();
+        h.run("set k v");
+        assert_eq!(h.run("pexpireat k 9223372036854775807"), Frame::Integer(1));
+        assert_eq!(h.run("expiretime k"), Frame::Integer(9223372036854776));
+        assert_eq!(h.run("pexpiretime k"), Frame::Integer(i64::MAX));
+        assert_eq!(h.run("ttl k"), Frame::Integer(9223372036853776));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 
-use super::args::parse_f64;
 use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::Frame;
@@ -590,7 +589,7 @@ fn float_operand(b: &[u8]) -> Result<f64, Frame> {
     if b.len() >= 5 * 1024 {
         return Err(NOT_FLOAT);
     }
-    parse_f64(b).ok_or(NOT_FLOAT)
+    super::float::parse_operand(b).ok_or(NOT_FLOAT)
 }
 
 /// `INCRBYFLOAT key increment`

@@ -390,7 +390,7 @@ const BAD_LEX_RANGE: Frame = Frame::error("ERR min or max not valid string range
 /// `inf`/`infinity` (any case, signed). Returns the value and whether it was
 /// out of range (overflowed to infinity or underflowed to zero); `None` for
 /// anything else, NaN included.
-fn strtod(s: &[u8]) -> Option<(f64, bool)> {
+pub(super) fn strtod(s: &[u8]) -> Option<(f64, bool)> {
     let text = std::str::from_utf8(s).ok()?;
     let (neg, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -530,21 +530,106 @@ impl LexRange {
         Ok(LexRange { min, max })
     }
 
-    /// The ascending rank window `lo..hi` of the members in range.
-    pub fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let lo = match &self.min {
-            LexBound::Min => 0,
-            LexBound::Max => z.len(),
-            LexBound::Incl(x) => z.count_while(|_, m| m < &x[..]),
-            LexBound::Excl(x) => z.count_while(|_, m| m <= &x[..]),
+    /// Whether `m` is at or above the lower bound.
+    fn gte_min(&self, m: &[u8]) -> bool {
+        match &self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Incl(x) => m >= &x[..],
+            LexBound::Excl(x) => m > &x[..],
+        }
+    }
+
+    /// Whether `m` is at or below the upper bound.
+    fn lte_max(&self, m: &[u8]) -> bool {
+        match &self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m <= &x[..],
+            LexBound::Excl(x) => m < &x[..],
+        }
+    }
+
+    /// Whether the bounds themselves leave room for a member (Redis's
+    /// `zslIsInLexRange` check on the range alone).
+    fn possible(&self) -> bool {
+        use LexBound::*;
+        let (min, max) = (&self.min, &self.max);
+        // `-` and `+` count as exclusive, like Redis's shared min/max strings.
+        let (mx, xx) = (!matches!(min, Incl(_)), !matches!(max, Incl(_)));
+        let ord = match (min, max) {
+            (Min, Min) | (Max, Max) => std::cmp::Ordering::Equal,
+            (Min, _) | (_, Max) => std::cmp::Ordering::Less,
+            (Max, _) | (_, Min) => std::cmp::Ordering::Greater,
+            (Incl(a) | Excl(a), Incl(b) | Excl(b)) => a.cmp(b),
         };
-        let hi = match &self.max {
-            LexBound::Min => 0,
-            LexBound::Max => z.len(),
-            LexBound::Incl(x) => z.count_while(|_, m| m <= &x[..]),
-            LexBound::Excl(x) => z.count_while(|_, m| m < &x[..]),
-        };
-        (lo, hi.max(lo))
+        ord.is_lt() || (ord.is_eq() && !mx && !xx)
+    }
+
+    /// The rank window `lo..hi` of the members in range, walked in ascending
+    /// (`rev == false`) or descending order.
+    ///
+    /// When all scores are equal the members are in lexicographical order and
+    /// this is a binary search. Otherwise Redis leaves the result unspecified;
+    /// this then walks the members in score order the way Redis does for
+    /// small sorted sets (`zzlFirstInLexRange`/`zzlLastInLexRange`): it
+    /// starts at the first member past the near bound and stops at the first
+    /// member past the far one.
+    pub fn ranks(&self, z: &ZSet, rev: bool) -> (usize, usize) {
+        let n = z.len();
+        if same_scores(z) {
+            let lo = z.count_while(|_, m| !self.gte_min(m));
+            let hi = z.count_while(|_, m| self.lte_max(m));
+            return (lo, hi.max(lo));
+        }
+        let members: Vec<&[u8]> = z.iter().map(|(m, _)| &m[..]).collect();
+        if !self.possible() || !self.gte_min(members[n - 1]) || !self.lte_max(members[0]) {
+            return (0, 0);
+        }
+        if rev {
+            let Some(end) = members.iter().rposition(|m| self.lte_max(m)) else { return (0, 0) };
+            if !self.gte_min(members[end]) {
+                return (0, 0);
+            }
+            let lo = members[..end].iter().rposition(|m| !self.gte_min(m)).map_or(0, |i| i + 1);
+            (lo, end + 1)
+        } else {
+            let Some(lo) = members.iter().position(|m| self.gte_min(m)) else { return (0, 0) };
+            if !self.lte_max(members[lo]) {
+                return (0, 0);
+            }
+            let hi = members[lo..].iter().position(|m| !self.lte_max(m)).map_or(n, |i| lo + i);
+            (lo, hi)
+        }
+    }
+}
+
+/// Whether all members of `z` have the same score (so that score order is
+/// also lexicographical order).
+fn same_scores(z: &ZSet) -> bool {
+    match (z.get_by_rank(0), z.len().checked_sub(1).and_then(|i| z.get_by_rank(i))) {
+        (Some((_, a)), Some((_, b))) => a == b,
+        _ => true,
+    }
+}
+
+/// `ZRANGE ... BYLEX [REV] LIMIT offset count` over unequal scores, as Redis
+/// walks a small sorted set: from the first member in range (in the walk's
+/// direction), `offset` members are skipped without looking at them, then
+/// members are taken while they are within the far bound.
+fn lex_walk_mixed(r: &LexRange, z: &ZSet, rev: bool, offset: usize, limit: i64) -> Vec<(Bytes, f64)> {
+    let (lo, hi) = r.ranks(z, rev);
+    if lo >= hi {
+        return Vec::new();
+    }
+    let all = owned(z.iter());
+    let take = if limit < 0 { usize::MAX } else { limit as usize };
+    if rev {
+        let Some(start) = (hi - 1).checked_sub(offset) else { return Vec::new() };
+        all[..=start].iter().rev().take_while(|(m, _)| r.gte_min(m)).take(take).cloned().collect()
+    } else {
+        let start = lo.saturating_add(offset).min(all.len());
+        all[start..].iter().take_while(|(m, _)| r.lte_max(m)).take(take).cloned().collect()
     }
 }
 
@@ -819,7 +904,7 @@ fn zlexcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let range = LexRange::parse(args.next_bytes()?, args.next_bytes()?)?;
     let n = read_zset(ctx, key)?.map_or(0, |z| {
-        let (lo, hi) = range.ranks(z);
+        let (lo, hi) = range.ranks(z, false);
         hi - lo
     });
     Ok(Frame::Integer(n as i64))
@@ -928,10 +1013,15 @@ fn select(z: &ZSet, range: &Range, rev: bool, offset: i64, limit: i64) -> Vec<(B
             };
         }
         Range::Score(r) => r.ranks(z),
-        Range::Lex(r) => r.ranks(z),
+        Range::Lex(r) => r.ranks(z, rev),
     };
     if offset < 0 {
         return Vec::new();
+    }
+    if let Range::Lex(r) = range
+        && !same_scores(z)
+    {
+        return lex_walk_mixed(r, z, rev, offset as usize, limit);
     }
     let count = hi - lo;
     let skip = (offset as u64).min(count as u64) as usize;
@@ -1068,6 +1158,8 @@ fn zpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
                 .filter(|n| *n >= 0)
                 .ok_or(Frame::error("ERR value is out of range, must be positive"))?;
             if n == 0 {
+                // Redis checks the key's type before it looks at a zero count.
+                write_zset(ctx, &key)?;
                 return Ok(Frame::Array(Vec::new()));
             }
             Some(n as usize)
@@ -1469,7 +1561,10 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                 let mut acc = weighted(s, *fw);
                 for (o, w) in &order[1..] {
                     match o.score(m) {
-                        Some(v) => aggregate.apply(&mut acc, weighted(v, *w)),
+                        // Only the first input's weighted score is cleared
+                        // of NaN (`0 * inf`); the others go through the
+                        // aggregate as they are, as in Redis.
+                        Some(v) => aggregate.apply(&mut acc, v * *w),
                         None => return,
                     }
                 }
@@ -1788,5 +1883,59 @@ mod tests {
             h.r2(&["zrange", "z", "0", "-1", "withscores"]),
             "*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n$1\r\n5\r\n"
         );
+    }
+
+    #[test]
+    fn lex_ranges_over_mixed_scores_walk_like_redis_small_sets() {
+        // Found by the differential test: with unequal scores Redis 7.0 walks
+        // the members in score order from the first one past the near bound.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "z", "1", "b", "2", "d", "3", "a"]);
+        assert_eq!(h.r2(&["zrangebylex", "z", "[a", "[c"]), "*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.r2(&["zlexcount", "z", "[a", "[c"]), ":1\r\n");
+        assert_eq!(h.r2(&["zrange", "z", "[c", "[a", "bylex", "rev"]), "*3\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\nb\r\n");
+        assert_eq!(h.r2(&["zrange", "z", "[a", "[c", "bylex", "rev"]), "*0\r\n");
+        // The last member is below `(a`: nothing is in range.
+        assert_eq!(h.r2(&["zremrangebylex", "z", "(a", "[b"]), ":0\r\n");
+        assert_eq!(h.r2(&["zcard", "z"]), ":3\r\n");
+    }
+
+    #[test]
+    fn zpop_with_zero_count_still_checks_the_type() {
+        let mut h = Harness::new();
+        h.r2(&["set", "s", "x"]);
+        assert!(h.r2(&["zpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert!(h.r2(&["zpopmax", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.r2(&["zpopmin", "nokey", "0"]), "*0\r\n");
+    }
+
+    #[test]
+    fn zinter_clears_nan_only_from_the_smallest_inputs_weighted_score() {
+        // Found by the differential test: `0 * -inf` in a later input makes
+        // the sum NaN, which becomes 0, and the next `inf * -inf` adds -inf.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "small", "-inf", "c"]);
+        h.r2(&["zadd", "big", "-inf", "c", "1", "d"]);
+        assert_eq!(
+            h.r2(&["zinter", "3", "big", "big", "small", "weights", "0", "inf", "-1", "withscores"]),
+            "*2\r\n$1\r\nc\r\n$4\r\n-inf\r\n"
+        );
+    }
+
+    #[test]
+    fn lex_limit_over_unequal_scores_skips_the_offset_blindly() {
+        // Found by the differential test: Redis skips `offset` members from
+        // the first one in range without checking them, then takes members
+        // while they are within the far bound.
+        let mut h = Harness::new();
+        h.r2(&["zadd", "z", "0", "c", "0", "e", "2", "-3", "2", "a"]);
+        assert_eq!(h.r2(&["zrange", "z", "+", "[a", "bylex", "rev"]), "*1\r\n$1\r\na\r\n");
+        assert_eq!(
+            h.r2(&["zrange", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]),
+            "*2\r\n$1\r\ne\r\n$1\r\nc\r\n"
+        );
+        assert_eq!(h.r2(&["zrangestore", "d", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]), ":2\r\n");
+        // The last member is below `[b`: nothing is in range.
+        assert_eq!(h.r2(&["zrangebylex", "z", "[b", "+", "limit", "1", "2"]), "*0\r\n");
     }
 }
