@@ -444,3 +444,68 @@ fn save_bgsave_lastsave_over_the_socket() {
     assert!(after >= before);
     let _ = FsStore;
 }
+
+/// Everything a client can see of a key, read through commands.
+fn observe(c: &mut redis::Connection, key: &str) -> (String, Vec<String>, bool) {
+    let ty: String = redis::cmd("TYPE").arg(key).query(c).unwrap();
+    let contents: Vec<String> = match ty.as_str() {
+        "string" => vec![redis::cmd("GET").arg(key).query(c).unwrap()],
+        "list" => redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query(c).unwrap(),
+        "hash" => {
+            let v: Vec<String> = redis::cmd("HGETALL").arg(key).query(c).unwrap();
+            let mut pairs: Vec<String> = v.chunks(2).map(|p| p.join("=")).collect();
+            pairs.sort();
+            pairs
+        }
+        "set" => {
+            let mut v: Vec<String> = redis::cmd("SMEMBERS").arg(key).query(c).unwrap();
+            v.sort();
+            v
+        }
+        "zset" => redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(c).unwrap(),
+        other => panic!("unexpected type {other} for {key}"),
+    };
+    let ttl: i64 = redis::cmd("TTL").arg(key).query(c).unwrap();
+    (ty, contents, ttl > 0)
+}
+
+#[test]
+fn every_type_survives_a_restart_with_identical_contents() {
+    let mut srv = TestServer::start();
+    let mut c = srv.client();
+    let script: &[&[&str]] = &[
+        &["SET", "s", "hello"],
+        &["INCRBYFLOAT", "f", "2.5"],
+        &["RPUSH", "l", "a", "b", "c", "d"],
+        &["LPOP", "l"],
+        &["LINSERT", "l", "BEFORE", "c", "x"],
+        &["HSET", "h", "f1", "v1", "f2", "v2"],
+        &["HDEL", "h", "f1"],
+        &["HINCRBY", "h", "n", "7"],
+        &["SADD", "set", "m1", "m2", "m3"],
+        &["SREM", "set", "m2"],
+        &["ZADD", "z", "1", "a", "2.5", "b", "-inf", "c"],
+        &["ZINCRBY", "z", "10", "a"],
+        &["ZUNIONSTORE", "z2", "1", "z", "WEIGHTS", "2"],
+        &["EXPIRE", "h", "1000"],
+        &["SET", "gone", "x", "PX", "1"],
+        &["SELECT", "3"],
+        &["SET", "in-db-3", "v"],
+        &["SELECT", "0"],
+    ];
+    for cmd in script {
+        let _: redis::Value = redis::cmd(cmd[0]).arg(&cmd[1..]).query(&mut c).unwrap();
+    }
+    let keys = ["s", "f", "l", "h", "set", "z", "z2"];
+    let before: Vec<_> = keys.iter().map(|k| observe(&mut c, k)).collect();
+    drop(c);
+    srv.restart();
+    let mut c = srv.client();
+    let after: Vec<_> = keys.iter().map(|k| observe(&mut c, k)).collect();
+    assert_eq!(before, after);
+    let n: i64 = redis::cmd("EXISTS").arg("gone").query(&mut c).unwrap();
+    assert_eq!(n, 0, "an expired key stays gone");
+    let () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
+    let v: String = redis::cmd("GET").arg("in-db-3").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+}

@@ -128,21 +128,45 @@ impl Command {
         if self.arity >= 0 { argc == self.arity } else { argc >= -self.arity }
     }
 
-    /// The key arguments of `argv` according to the key positions.
+    /// The key arguments of `argv`: the fixed key positions, plus, for a
+    /// command with movable keys, the keys its `numkeys` argument declares.
     pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a Bytes> {
-        if self.first_key <= 0 {
-            return Vec::new();
-        }
-        let last = if self.last_key < 0 { argv.len() as i32 + self.last_key } else { self.last_key };
         let mut out = Vec::new();
-        let mut i = self.first_key;
-        while i <= last && (i as usize) < argv.len() {
-            out.push(&argv[i as usize]);
-            i += self.step.max(1);
+        if self.first_key > 0 {
+            let last = if self.last_key < 0 { argv.len() as i32 + self.last_key } else { self.last_key };
+            let mut i = self.first_key;
+            while i <= last && (i as usize) < argv.len() {
+                out.push(&argv[i as usize]);
+                i += self.step.max(1);
+            }
+        }
+        if self.flags & flags::MOVABLEKEYS != 0 {
+            if let Some(&(_, at)) = NUMKEYS_AT.iter().find(|(name, _)| *name == self.name) {
+                let n = argv.get(at).and_then(|a| args::parse_count(a)).unwrap_or(0);
+                out.extend(argv.iter().skip(at + 1).take(n));
+            }
         }
         out
     }
 }
+
+/// Commands whose keys follow a `numkeys` argument, with that argument's
+/// position (`ZUNIONSTORE dest numkeys key ...`: the destination is a fixed
+/// key position, the rest are declared by `numkeys`).
+const NUMKEYS_AT: &[(&str, usize)] = &[
+    ("lmpop", 1),
+    ("blmpop", 2),
+    ("zmpop", 1),
+    ("bzmpop", 2),
+    ("sintercard", 1),
+    ("zintercard", 1),
+    ("zunion", 1),
+    ("zinter", 1),
+    ("zdiff", 1),
+    ("zunionstore", 2),
+    ("zinterstore", 2),
+    ("zdiffstore", 2),
+];
 
 /// Every command family's table, in the order they are listed.
 pub fn families() -> &'static [&'static [Command]] {
@@ -285,6 +309,27 @@ mod tests {
             );
         }
         assert!(lookup(b"GeT").is_some());
+    }
+
+    #[test]
+    fn movable_keys_follow_numkeys() {
+        let argv = |s: &str| s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect::<Vec<_>>();
+        let keys = |line: &str| {
+            let a = argv(line);
+            lookup(&a[0])
+                .unwrap()
+                .keys(&a)
+                .into_iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys("ZUNIONSTORE d 2 a b WEIGHTS 1 2"), ["d", "a", "b"]);
+        assert_eq!(keys("BLMPOP 0 2 a b LEFT"), ["a", "b"]);
+        assert_eq!(keys("SINTERCARD 3 a b c LIMIT 1"), ["a", "b", "c"]);
+        assert_eq!(keys("ZMPOP 1 z MIN"), ["z"]);
+        for (name, _) in NUMKEYS_AT {
+            assert!(lookup(name.as_bytes()).is_some_and(|c| c.flags & flags::MOVABLEKEYS != 0), "{name}");
+        }
     }
 
     #[test]
