@@ -195,17 +195,6 @@ mod tests {
         }
     }
 
-    fn dump(ks: &Keyspace) -> Vec<(usize, Bytes, Option<u64>, Value)> {
-        let mut v: Vec<_> = ks
-            .dbs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
-            .collect();
-        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        v
-    }
-
     #[test]
     fn a_walk_interleaved_with_writes_is_point_in_time() {
         let mut ks = Keyspace::new(3);
@@ -218,7 +207,7 @@ mod tests {
             });
         }
         ks.apply(&Effect::ListPush { db: 1, key: b("list".into()), left: false, items: vec![b("a".into())] });
-        let before = dump(&ks);
+        let before = ks.sorted_entries();
         ks.hook = Some(Box::new(SnapWalk::default()));
         let mut out = Vec::new();
         let mut round = 0;
@@ -253,7 +242,7 @@ mod tests {
         out.append(&mut w.buf);
         let mut copy = Keyspace::new(3);
         decode(&out, &mut copy);
-        assert_eq!(dump(&copy), before);
+        assert_eq!(copy.sorted_entries(), before);
     }
 
     #[test]
