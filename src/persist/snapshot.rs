@@ -135,23 +135,12 @@ impl ApplyHook for SnapWalk {
                 self.touch(dbs, *db, key);
                 self.touch(dbs, *to_db, key);
             }
-            Effect::Del { db, key }
-            | Effect::SetExpire { db, key, .. }
-            | Effect::Put { db, key, .. }
-            | Effect::Append { db, key, .. }
-            | Effect::SetRange { db, key, .. }
-            | Effect::ListPush { db, key, .. }
-            | Effect::ListPop { db, key, .. }
-            | Effect::ListSet { db, key, .. }
-            | Effect::ListInsert { db, key, .. }
-            | Effect::ListRemoveAt { db, key, .. }
-            | Effect::ListTrim { db, key, .. }
-            | Effect::HashSet { db, key, .. }
-            | Effect::HashDel { db, key, .. }
-            | Effect::SetAdd { db, key, .. }
-            | Effect::SetRem { db, key, .. }
-            | Effect::ZAdd { db, key, .. }
-            | Effect::ZRem { db, key, .. } => self.touch(dbs, *db, key),
+            // Every other effect names exactly one key.
+            other => {
+                if let Some((db, key)) = other.key() {
+                    self.touch(dbs, db, key);
+                }
+            }
         }
     }
 
