@@ -18,6 +18,8 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod tx;
 pub mod zset;
 
