@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::args::parse_i64;
 use super::float::{add_floats, parse_operand};
-use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
@@ -223,13 +223,7 @@ fn hdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let fields = args.rest();
     let (doomed, emptied) = {
         let Some(h) = hash_at(ctx, &key, false)? else { return Ok(Frame::Integer(0)) };
-        let mut doomed: Vec<Bytes> = Vec::new();
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        for f in fields {
-            if h.contains_key(f) && seen.insert(f) {
-                doomed.push(f.clone());
-            }
-        }
+        let doomed = distinct(fields, |f| h.contains_key(f));
         let emptied = doomed.len() == h.len();
         (doomed, emptied)
     };

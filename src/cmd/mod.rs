@@ -221,6 +221,13 @@ pub fn wrong_arity(name: &str) -> Frame {
     Frame::error_owned(format!("ERR wrong number of arguments for '{name}' command"))
 }
 
+/// The distinct `items` for which `keep` holds, in first-seen order (the
+/// members `SADD` adds, the fields `HDEL` removes...).
+pub fn distinct(items: &[Bytes], keep: impl Fn(&Bytes) -> bool) -> Vec<Bytes> {
+    let mut seen: std::collections::HashSet<&Bytes> = std::collections::HashSet::new();
+    items.iter().filter(|i| keep(i) && seen.insert(i)).cloned().collect()
+}
+
 /// Text of `b` for an error message: lossy UTF-8, control bytes as spaces, cut to `max`.
 pub fn printable(b: &[u8], max: usize) -> String {
     let cut = &b[..b.len().min(max)];

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use super::args::parse_i64;
 use super::hash::{Rng, parse_random_count, parse_scan_cursor, parse_scan_options, pick, sample_indices, scan_reply};
-use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, flags::*};
+use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
@@ -211,8 +211,7 @@ fn sadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let members = args.rest();
     let new: Vec<Bytes> = {
         let s = set_at(ctx, &key, false)?;
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        members.iter().filter(|m| !s.is_some_and(|s| s.contains(*m)) && seen.insert(m)).cloned().collect()
+        distinct(members, |m| !s.is_some_and(|s| s.contains(m)))
     };
     let n = new.len() as i64;
     if n > 0 {
@@ -229,8 +228,7 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let members = args.rest();
     let (gone, emptied) = {
         let Some(s) = set_at(ctx, &key, false)? else { return Ok(Frame::Integer(0)) };
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        let gone: Vec<Bytes> = members.iter().filter(|m| s.contains(*m) && seen.insert(m)).cloned().collect();
+        let gone = distinct(members, |m| s.contains(m));
         let emptied = gone.len() == s.len();
         (gone, emptied)
     };

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 
 use super::args::{parse_i64, parse_timeout};
-use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
@@ -856,8 +856,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, mut incr: bool) -> CmdResult {
 fn zrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let Some(z) = write_zset(ctx, &key)? else { return Ok(Frame::Integer(0)) };
-    let mut seen = HashSet::new();
-    let members: Vec<Bytes> = args.rest().iter().filter(|m| z.score(m).is_some() && seen.insert(*m)).cloned().collect();
+    let members = distinct(args.rest(), |m| z.score(m).is_some());
     let n = members.len() as i64;
     remove_members(ctx, &key, members, "zrem");
     Ok(Frame::Integer(n))
