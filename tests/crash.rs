@@ -11,22 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::TempDir;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::common::{Rng, TempDir};
 
 struct Server {
     child: Child,
@@ -293,7 +278,7 @@ fn acknowledged_writes_survive_sigkill() {
             })
             .collect();
         // Let the writers run, then kill the server at a random moment.
-        std::thread::sleep(Duration::from_millis(20 + rng.below(250)));
+        std::thread::sleep(Duration::from_millis(20 + rng.below(250) as u64));
         srv.child.kill().expect("SIGKILL");
         let _ = srv.child.wait();
         writers = handles.into_iter().map(|h| h.join().expect("writer")).collect();

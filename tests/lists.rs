@@ -425,22 +425,6 @@ fn a_blocked_client_that_disconnects_is_removed_and_eats_nothing() -> TestResult
     Ok(())
 }
 
-/// A tiny deterministic random generator for the stress test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// The element of a raw `[key, element]` reply, if that is what `bytes` is.
 fn raw_element(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);

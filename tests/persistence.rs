@@ -38,18 +38,6 @@ fn put(db: u32, k: &str, v: &str) -> Effect {
     Effect::Put { db, key: b(k), value: Value::Str(b(v)), expire: ExpireChange::Clear }
 }
 
-/// Every key of every database, sorted, for comparisons.
-fn dump(ks: &Keyspace) -> Vec<(usize, Bytes, Option<u64>, Value)> {
-    let mut v: Vec<_> = ks
-        .dbs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
-        .collect();
-    v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    v
-}
-
 /// Commits `effects` (applying them to `ks` first) and waits until durable.
 fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, effects: Vec<Effect>) -> Option<String> {
     for e in &effects {
@@ -126,10 +114,10 @@ fn snapshot_and_log_round_trip_every_type() {
         p.tick(&mut ks);
     }
     assert_eq!(commit_wait(&mut p, &mut ks, vec![put(7, "late", "1")]), None);
-    let expected = dump(&ks);
+    let expected = ks.sorted_entries();
     p.shutdown();
     let (p2, ks2) = Persister::<Probe>::open(&cfg).unwrap();
-    assert_eq!(dump(&ks2), expected);
+    assert_eq!(ks2.sorted_entries(), expected);
     assert!(p2.info().contains("aof_enabled:1"));
     p2.shutdown();
     // Only one snapshot remains, and the log before it was deleted.

@@ -144,11 +144,7 @@ fn pubsub_introspection() -> TestResult {
 fn resp3_push_frames_and_ordinary_commands() {
     let srv = TestServer::start();
     let mut s = srv.raw();
-    s.send(b"HELLO 3\r\n");
-    let mut buf = Vec::new();
-    while !buf.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
-        buf.extend(s.read_exact(1));
-    }
+    let buf = s.hello3();
     assert!(buf.starts_with(b"%7\r\n"));
     s.send(b"SUBSCRIBE a\r\nGET x\r\nPUBLISH a self\r\n");
     s.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n_\r\n");
@@ -251,11 +247,7 @@ fn soft_limit_with_zero_seconds_disconnects_at_once() -> TestResult {
 fn resp3_subscriber_blocked_in_a_command_still_gets_messages() {
     let srv = TestServer::start();
     let mut s = srv.raw();
-    s.send(b"HELLO 3\r\n");
-    let mut buf = Vec::new();
-    while !buf.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
-        buf.extend(s.read_exact(1));
-    }
+    s.hello3();
     s.send(b"SUBSCRIBE a\r\n");
     s.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
     // BLPOP on a key nobody pushes to blocks forever.

@@ -96,11 +96,7 @@ fn watch_aborted_exec_is_null_in_resp3_and_discard_unwatches() {
     let srv = TestServer::start();
     let mut a = srv.raw();
     let mut b = srv.raw();
-    a.send(b"HELLO 3\r\n");
-    let mut buf = Vec::new();
-    while !buf.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
-        buf.extend(a.read_exact(1));
-    }
+    a.hello3();
     a.send(b"WATCH k\r\n");
     a.expect(b"+OK\r\n");
     b.send(b"SET k x\r\n");

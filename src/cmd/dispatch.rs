@@ -270,13 +270,10 @@ mod tests {
 
     use crate::broker::Push;
     use crate::broker::pubsub::{ClientOutput, Kind};
-    use crate::cmd::{ServerState, Session};
-    use crate::state::{Keyspace, Value};
+    use crate::cmd::ServerState;
+    use crate::cmd::testkit::Harness;
+    use crate::state::Value;
     use tokio::sync::mpsc;
-
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
-    }
 
     fn next_data(rx: &mut mpsc::UnboundedReceiver<Push>) -> String {
         match rx.try_recv() {
@@ -289,38 +286,24 @@ mod tests {
     /// pipeline, and an expired watched key makes `EXEC` fail.
     #[test]
     fn lazy_expiry_notifies_and_breaks_watch() {
-        let mut ks = Keyspace::new(2);
-        let mut server = ServerState::new(crate::config::Config::default());
+        let mut h = Harness::at(500);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        server.hub.connect(7, tx, ClientOutput::new());
-        server.hub.subscribe(7, Kind::Pattern, &Bytes::from("__key*__:*"));
+        h.server.hub.connect(7, tx, ClientOutput::new());
+        h.server.hub.subscribe(7, Kind::Pattern, &Bytes::from("__key*__:*"));
         let (tx2, _rx2) = mpsc::unbounded_channel();
-        server.hub.connect(1, tx2, ClientOutput::new());
-        server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
-        server.sync_notify_flags();
-        ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
-        let mut session = Session { id: 1, db: 1, ..Session::default() };
-        let mut effects = Vec::new();
-        let mut events = Vec::new();
-        let mut ctx = Ctx {
-            ks: &mut ks,
-            session: &mut session,
-            server: &mut server,
-            effects: &mut effects,
-            now_ms: 500,
-            in_exec: false,
-            block: None,
-            events: &mut events,
-            woken: false,
-            handback: Vec::new(),
-        };
-        assert_eq!(run(&mut ctx, &argv(&["WATCH", "k"])), crate::resp::frame::OK);
-        ctx.now_ms = 2_000;
-        assert_eq!(run(&mut ctx, &argv(&["MULTI"])), crate::resp::frame::OK);
-        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::simple("QUEUED"));
-        assert_eq!(run(&mut ctx, &argv(&["EXEC"])), Frame::NullArray);
+        h.server.hub.connect(1, tx2, ClientOutput::new());
+        h.server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
+        h.server.sync_notify_flags();
+        h.ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
+        h.session.id = 1;
+        h.session.db = 1;
+        assert_eq!(h.dispatch(&["WATCH", "k"]), crate::resp::frame::OK);
+        h.now_ms = 2_000;
+        assert_eq!(h.dispatch(&["MULTI"]), crate::resp::frame::OK);
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::simple("QUEUED"));
+        assert_eq!(h.dispatch(&["EXEC"]), Frame::NullArray);
         assert!(rx.try_recv().is_err(), "EXEC's check must not delete the key");
-        assert_eq!(run(&mut ctx, &argv(&["GET", "k"])), Frame::Null);
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::Null);
         assert_eq!(
             next_data(&mut rx),
             "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@1__:k\r\n$7\r\nexpired\r\n"
@@ -330,7 +313,7 @@ mod tests {
             "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@1__:expired\r\n$1\r\nk\r\n"
         );
         assert!(rx.try_recv().is_err());
-        assert_eq!(ctx.server.hub.cmdstats.get("get").map(|s| s.calls), Some(1));
+        assert_eq!(h.server.hub.cmdstats.get("get").map(|s| s.calls), Some(1));
     }
 
     /// Classes not enabled are not delivered; `K`/`E` pick the channels.

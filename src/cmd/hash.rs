@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::args::parse_i64;
 use super::float::{add_floats, parse_operand};
-use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
@@ -223,13 +223,7 @@ fn hdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let fields = args.rest();
     let (doomed, emptied) = {
         let Some(h) = hash_at(ctx, &key, false)? else { return Ok(Frame::Integer(0)) };
-        let mut doomed: Vec<Bytes> = Vec::new();
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        for f in fields {
-            if h.contains_key(f) && seen.insert(f) {
-                doomed.push(f.clone());
-            }
-        }
+        let doomed = distinct(fields, |f| h.contains_key(f));
         let emptied = doomed.len() == h.len();
         (doomed, emptied)
     };
@@ -528,96 +522,9 @@ pub(super) fn scan_reply(elements: Vec<Frame>) -> Frame {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
-    use crate::cmd::{ServerState, Session, execute};
-    use crate::config::Config;
-    use crate::state::Keyspace;
-
-    /// A keyspace, session and server to run commands against in unit tests.
-    pub struct Fixture {
-        pub ks: Keyspace,
-        pub session: Session,
-        pub server: ServerState,
-        pub effects: Vec<Effect>,
-        pub events: Vec<crate::cmd::KeyEvent>,
-    }
-
-    impl Fixture {
-        pub fn new() -> Fixture {
-            let mut server = ServerState::new(Config::default());
-            server.notify_flags = "KEA".into();
-            Fixture {
-                ks: Keyspace::new(2),
-                session: Session::default(),
-                server,
-                effects: Vec::new(),
-                events: Vec::new(),
-            }
-        }
-
-        /// Runs one command given as words.
-        pub fn run(&mut self, words: &str) -> Frame {
-            let argv: Vec<Bytes> = words.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
-            let mut ctx = Ctx {
-                ks: &mut self.ks,
-                session: &mut self.session,
-                server: &mut self.server,
-                effects: &mut self.effects,
-                now_ms: 1,
-                in_exec: false,
-                block: None,
-                events: &mut self.events,
-                woken: false,
-                handback: Vec::new(),
-            };
-            execute(&mut ctx, &argv)
-        }
-
-        /// Applies an effect directly, as a command would.
-        pub fn apply(&mut self, effect: Effect) {
-            self.ks.apply(&effect);
-            self.effects.push(effect);
-        }
-
-        /// The event names raised since the last call.
-        pub fn take_events(&mut self) -> Vec<&'static str> {
-            self.events.drain(..).map(|e| e.event).collect()
-        }
-
-        /// Replays every effect so far on a fresh keyspace and checks it
-        /// matches the live one.
-        pub fn check_replay(&self) {
-            let mut fresh = Keyspace::new(2);
-            for e in &self.effects {
-                fresh.apply(e);
-            }
-            for (a, b) in fresh.dbs.iter().zip(&self.ks.dbs) {
-                let mut x: Vec<_> = a.iter().map(|(k, e)| (k.clone(), e.clone())).collect();
-                let mut y: Vec<_> = b.iter().map(|(k, e)| (k.clone(), e.clone())).collect();
-                x.sort_by(|p, q| p.0.cmp(&q.0));
-                y.sort_by(|p, q| p.0.cmp(&q.0));
-                assert_eq!(x, y);
-            }
-        }
-    }
-
-    pub fn bulk(s: &str) -> Frame {
-        Frame::bulk(s.as_bytes())
-    }
-
-    fn sorted_bulks(f: &Frame) -> Vec<Bytes> {
-        let Frame::Array(items) = f else { panic!("not an array: {f:?}") };
-        let mut v: Vec<Bytes> = items
-            .iter()
-            .map(|i| match i {
-                Frame::Bulk(b) => b.clone(),
-                other => panic!("not a bulk: {other:?}"),
-            })
-            .collect();
-        v.sort();
-        v
-    }
+    use crate::cmd::testkit::{Harness, b, bulk, sorted_bulks};
 
     struct Seq(u64);
     impl Rng for Seq {
@@ -629,7 +536,7 @@ pub(super) mod tests {
 
     #[test]
     fn hset_counts_new_fields_and_replays() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         assert_eq!(f.run("HSET h a 1 b 2 a 3"), Frame::Integer(2));
         assert_eq!(f.run("HSET h a 4 c 5"), Frame::Integer(1));
         assert_eq!(f.run("HGET h a"), bulk("4"));
@@ -639,17 +546,17 @@ pub(super) mod tests {
         assert_eq!(f.run("HSETNX h a 9"), Frame::Integer(0));
         assert_eq!(f.run("HSETNX h z 9"), Frame::Integer(1));
         assert_eq!(f.run("HLEN h"), Frame::Integer(5));
-        assert_eq!(f.take_events(), ["hset", "hset", "hset", "hset"]);
+        assert_eq!(f.take_event_names(), ["hset", "hset", "hset", "hset"]);
         assert_eq!(f.run("HDEL h a a nope"), Frame::Integer(1));
         assert_eq!(f.run("HDEL h b c d z"), Frame::Integer(4));
-        assert_eq!(f.take_events(), ["hdel", "hdel", "del"]);
+        assert_eq!(f.take_event_names(), ["hdel", "hdel", "del"]);
         assert!(f.ks.dbs[0].get(b"h").is_none());
         f.check_replay();
     }
 
     #[test]
     fn wrong_type_and_missing_keys() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SET s x");
         for cmd in [
             "HSET s a 1",
@@ -682,7 +589,7 @@ pub(super) mod tests {
 
     #[test]
     fn hincrby_errors_and_effects() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         assert_eq!(f.run("HINCRBY h n 5"), Frame::Integer(5));
         assert_eq!(f.run("HINCRBY h n -7"), Frame::Integer(-2));
         assert_eq!(f.run("HINCRBY h n x"), NOT_INT);
@@ -700,22 +607,18 @@ pub(super) mod tests {
         assert_eq!(f.run("HINCRBYFLOAT h huge 1.7e308"), Frame::error("ERR increment would produce NaN or Infinity"));
         assert_eq!(
             f.effects[f.effects.len() - 2],
-            Effect::HashSet { db: 0, key: Bytes::from("h"), pairs: vec![(Bytes::from("big"), bulk_bytes("0.5"))] }
+            Effect::HashSet { db: 0, key: Bytes::from("h"), pairs: vec![(Bytes::from("big"), b("0.5"))] }
         );
         assert_eq!(
-            f.take_events(),
+            f.take_event_names(),
             ["hincrby", "hincrby", "hset", "hincrbyfloat", "hincrbyfloat", "hincrbyfloat", "hincrbyfloat", "hset"]
         );
         f.check_replay();
     }
 
-    fn bulk_bytes(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
-
     #[test]
     fn hrandfield_counts_and_shapes() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("HSET h a 1 b 2 c 3");
         let all = vec![Bytes::from("a"), Bytes::from("b"), Bytes::from("c")];
         assert_eq!(sorted_bulks(&f.run("HRANDFIELD h 3")), all);
@@ -748,7 +651,7 @@ pub(super) mod tests {
 
     #[test]
     fn hscan_returns_everything_matching() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("HSET h a1 1 a2 2 b 3");
         let Frame::Array(reply) = f.run("HSCAN h 0 MATCH a* COUNT 1") else { panic!() };
         assert_eq!(reply[0], bulk("0"));

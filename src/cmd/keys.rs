@@ -626,15 +626,11 @@ fn object(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::string::harness::H;
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
+    use crate::cmd::testkit::{Harness, b, text};
 
     /// One key of every type: `s` string, `l` list, `h` hash, `t` set, `z` zset.
-    fn all_types() -> H {
-        let mut h = H::new();
+    fn all_types() -> Harness {
+        let mut h = Harness::new();
         h.run("set s v");
         h.seed(Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a"), b("b")] });
         h.seed(Effect::HashSet { db: 0, key: b("h"), pairs: vec![(b("f"), b("v"))] });
@@ -643,7 +639,7 @@ mod tests {
         h
     }
 
-    fn scan_all(h: &mut H, extra: &str) -> Vec<String> {
+    fn scan_all(h: &mut Harness, extra: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut cursor = "0".to_string();
         loop {
@@ -665,7 +661,7 @@ mod tests {
     #[test]
     fn ttl_of_the_largest_deadline_does_not_overflow() {
         // Found by comparing with redis-server: this crashed the broker.
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set k v");
         assert_eq!(h.run("pexpireat k 9223372036854775807"), Frame::Integer(1));
         assert_eq!(h.run("expiretime k"), Frame::Integer(9223372036854776));
@@ -709,7 +705,7 @@ mod tests {
 
     #[test]
     fn events_name_the_right_database() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set a 1");
         h.take_events();
         h.run("copy a b db 2");
@@ -722,7 +718,8 @@ mod tests {
         h.run("expire d -1");
         h.run("set e 1");
         h.run("unlink e");
-        let ev: Vec<String> = h.take_events().into_iter().map(|(db, e, k)| format!("{db}:{e}:{k}")).collect();
+        let ev: Vec<String> =
+            h.take_events().iter().map(|e| format!("{}:{}:{}", e.db, e.event, text(&e.key))).collect();
         assert_eq!(
             ev,
             [
@@ -743,7 +740,7 @@ mod tests {
 
     #[test]
     fn expiry_effects_are_absolute() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set k v");
         h.run("expire k 10");
         assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(1_010_000) }));
@@ -763,7 +760,7 @@ mod tests {
 
     #[test]
     fn expired_keys_are_invisible_and_reclaimed() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set gone v px 1");
         h.run("set kept v");
         h.now_ms += 1;
@@ -792,7 +789,7 @@ mod tests {
     #[test]
     fn object_encodings() {
         let mut h = all_types();
-        let enc = |h: &mut H, k: &str| h.run(&format!("object encoding {k}"));
+        let enc = |h: &mut Harness, k: &str| h.run(&format!("object encoding {k}"));
         assert_eq!(enc(&mut h, "s"), Frame::bulk(b"embstr"));
         assert_eq!(enc(&mut h, "l"), Frame::bulk(b"quicklist"));
         assert_eq!(enc(&mut h, "h"), Frame::bulk(b"listpack"));
@@ -821,9 +818,9 @@ mod tests {
 
     #[test]
     fn reads_count_hits_and_misses_writes_do_not() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set a 1");
-        let stats = |h: &H| (h.server.stats.keyspace_hits, h.server.stats.keyspace_misses);
+        let stats = |h: &Harness| (h.server.stats.keyspace_hits, h.server.stats.keyspace_misses);
         for (cmd, hits, misses) in [
             ("get a", 1, 0),
             ("get b", 0, 1),

@@ -722,85 +722,37 @@ fn brpoplpush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::{KeyEvent, ServerState, Session, execute};
-    use crate::config::Config;
+    use crate::cmd::testkit::{Harness, text};
     use crate::resp::Protocol;
-    use crate::state::Keyspace;
-    use bytes::BytesMut;
 
-    /// Runs commands in-process, the way the broker does.
-    struct Harness {
-        ks: Keyspace,
-        server: ServerState,
-        session: Session,
-        effects: Vec<Effect>,
-        events: Vec<KeyEvent>,
-        in_exec: bool,
-        woken: bool,
-        blocked: Option<Block>,
+    /// A harness speaking `proto`, the clock at 1,000 ms.
+    fn harness(proto: Protocol) -> Harness {
+        let mut h = Harness::at(1_000);
+        h.session.proto = proto;
+        h
     }
 
-    impl Harness {
-        fn new(proto: Protocol) -> Harness {
-            let mut server = ServerState::new(Config::default());
-            server.notify_flags = "KEA".into();
-            Harness {
-                ks: Keyspace::new(2),
-                server,
-                session: Session { proto, ..Session::default() },
-                effects: Vec::new(),
-                events: Vec::new(),
-                in_exec: false,
-                woken: false,
-                blocked: None,
-            }
-        }
-
-        fn run(&mut self, args: &[&str]) -> String {
-            let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
-            let mut ctx = Ctx {
-                ks: &mut self.ks,
-                session: &mut self.session,
-                server: &mut self.server,
-                effects: &mut self.effects,
-                now_ms: 1_000,
-                in_exec: self.in_exec,
-                block: None,
-                events: &mut self.events,
-                woken: self.woken,
-                handback: Vec::new(),
-            };
-            let frame = execute(&mut ctx, &argv);
-            self.blocked = ctx.block.take();
-            let mut out = BytesMut::new();
-            frame.encode(self.session.proto, &mut out);
-            String::from_utf8_lossy(&out).into_owned()
-        }
-
-        fn events(&mut self) -> Vec<String> {
-            self.events
-                .drain(..)
-                .map(|e| format!("{}:{}:{}", e.class, e.event, String::from_utf8_lossy(&e.key)))
-                .collect()
-        }
+    /// The events raised since the last call, as `class:event:key`.
+    fn events(h: &mut Harness) -> Vec<String> {
+        h.take_events().iter().map(|e| format!("{}:{}:{}", e.class, e.event, text(&e.key))).collect()
     }
 
     #[test]
     fn resp3_replies() {
-        let mut h = Harness::new(Protocol::Resp3);
-        assert_eq!(h.run(&["LPOP", "nokey"]), "_\r\n");
-        assert_eq!(h.run(&["LPOP", "nokey", "2"]), "_\r\n");
-        assert_eq!(h.run(&["LMPOP", "1", "nokey", "LEFT"]), "_\r\n");
-        assert_eq!(h.run(&["LPOS", "nokey", "a"]), "_\r\n");
-        assert_eq!(h.run(&["LPOS", "nokey", "a", "COUNT", "0"]), "*0\r\n");
-        assert_eq!(h.run(&["LINDEX", "nokey", "0"]), "_\r\n");
-        assert_eq!(h.run(&["LMOVE", "nokey", "d", "LEFT", "LEFT"]), "_\r\n");
-        assert_eq!(h.run(&["RPUSH", "l", "a", "b"]), ":2\r\n");
-        assert_eq!(h.run(&["LPOP", "l", "0"]), "*0\r\n");
-        assert_eq!(h.run(&["LPOS", "l", "b", "COUNT", "0"]), "*1\r\n:1\r\n");
-        assert_eq!(h.run(&["BLPOP", "l", "0"]), "*2\r\n$1\r\nl\r\n$1\r\na\r\n");
-        assert_eq!(h.run(&["LMPOP", "1", "l", "RIGHT", "COUNT", "3"]), "*2\r\n$1\r\nl\r\n*1\r\n$1\r\nb\r\n");
-        assert_eq!(h.run(&["BLPOP", "l", "1.5"]), "_\r\n");
+        let mut h = harness(Protocol::Resp3);
+        assert_eq!(h.wire(&["LPOP", "nokey"]), "_\r\n");
+        assert_eq!(h.wire(&["LPOP", "nokey", "2"]), "_\r\n");
+        assert_eq!(h.wire(&["LMPOP", "1", "nokey", "LEFT"]), "_\r\n");
+        assert_eq!(h.wire(&["LPOS", "nokey", "a"]), "_\r\n");
+        assert_eq!(h.wire(&["LPOS", "nokey", "a", "COUNT", "0"]), "*0\r\n");
+        assert_eq!(h.wire(&["LINDEX", "nokey", "0"]), "_\r\n");
+        assert_eq!(h.wire(&["LMOVE", "nokey", "d", "LEFT", "LEFT"]), "_\r\n");
+        assert_eq!(h.wire(&["RPUSH", "l", "a", "b"]), ":2\r\n");
+        assert_eq!(h.wire(&["LPOP", "l", "0"]), "*0\r\n");
+        assert_eq!(h.wire(&["LPOS", "l", "b", "COUNT", "0"]), "*1\r\n:1\r\n");
+        assert_eq!(h.wire(&["BLPOP", "l", "0"]), "*2\r\n$1\r\nl\r\n$1\r\na\r\n");
+        assert_eq!(h.wire(&["LMPOP", "1", "l", "RIGHT", "COUNT", "3"]), "*2\r\n$1\r\nl\r\n*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.wire(&["BLPOP", "l", "1.5"]), "_\r\n");
         let block = h.blocked.take().expect("BLPOP waits");
         assert_eq!(block.deadline_ms, Some(2_501));
         assert_eq!(block.on_timeout, Frame::NullArray);
@@ -808,16 +760,16 @@ mod tests {
 
     #[test]
     fn blocking_commands_inside_exec_answer_at_once() {
-        let mut h = Harness::new(Protocol::Resp2);
+        let mut h = harness(Protocol::Resp2);
         h.in_exec = true;
-        assert_eq!(h.run(&["BLPOP", "q", "0"]), "*-1\r\n");
-        assert_eq!(h.run(&["BRPOP", "q", "0"]), "*-1\r\n");
-        assert_eq!(h.run(&["BLMPOP", "0", "1", "q", "LEFT"]), "*-1\r\n");
-        assert_eq!(h.run(&["BLMOVE", "q", "d", "LEFT", "LEFT", "0"]), "$-1\r\n");
-        assert_eq!(h.run(&["BRPOPLPUSH", "q", "d", "0"]), "$-1\r\n");
+        assert_eq!(h.wire(&["BLPOP", "q", "0"]), "*-1\r\n");
+        assert_eq!(h.wire(&["BRPOP", "q", "0"]), "*-1\r\n");
+        assert_eq!(h.wire(&["BLMPOP", "0", "1", "q", "LEFT"]), "*-1\r\n");
+        assert_eq!(h.wire(&["BLMOVE", "q", "d", "LEFT", "LEFT", "0"]), "$-1\r\n");
+        assert_eq!(h.wire(&["BRPOPLPUSH", "q", "d", "0"]), "$-1\r\n");
         assert!(h.blocked.is_none());
         h.in_exec = false;
-        h.run(&["BRPOPLPUSH", "q", "d", "0"]);
+        h.wire(&["BRPOPLPUSH", "q", "d", "0"]);
         let block = h.blocked.take().expect("waits outside EXEC");
         assert_eq!(block.keys, [Bytes::from("q")]);
         assert_eq!(block.deadline_ms, None);
@@ -825,65 +777,90 @@ mod tests {
 
     #[test]
     fn a_woken_waiter_keeps_waiting_on_a_key_of_another_type() {
-        let mut h = Harness::new(Protocol::Resp2);
-        h.run(&["SET", "s", "v"]);
+        let mut h = harness(Protocol::Resp2);
+        h.wire(&["SET", "s", "v"]);
         let wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-        assert_eq!(h.run(&["BLPOP", "s", "0"]), wrongtype);
+        assert_eq!(h.wire(&["BLPOP", "s", "0"]), wrongtype);
         assert!(h.blocked.is_none());
         h.woken = true;
-        h.run(&["BLPOP", "s", "0"]);
+        h.wire(&["BLPOP", "s", "0"]);
         assert!(h.blocked.take().is_some());
-        h.run(&["BLMOVE", "s", "d", "LEFT", "LEFT", "0"]);
+        h.wire(&["BLMOVE", "s", "d", "LEFT", "LEFT", "0"]);
         assert!(h.blocked.take().is_some());
-        h.run(&["RPUSH", "l", "a"]);
-        assert_eq!(h.run(&["BLMPOP", "0", "2", "s", "l", "LEFT"]), "*2\r\n$1\r\nl\r\n*1\r\n$1\r\na\r\n");
+        h.wire(&["RPUSH", "l", "a"]);
+        assert_eq!(h.wire(&["BLMPOP", "0", "2", "s", "l", "LEFT"]), "*2\r\n$1\r\nl\r\n*1\r\n$1\r\na\r\n");
         // The destination's type is checked when the move happens.
-        h.run(&["RPUSH", "l", "a"]);
-        assert_eq!(h.run(&["BLMOVE", "l", "s", "LEFT", "LEFT", "0"]), wrongtype);
+        h.wire(&["RPUSH", "l", "a"]);
+        assert_eq!(h.wire(&["BLMOVE", "l", "s", "LEFT", "LEFT", "0"]), wrongtype);
     }
 
     #[test]
     fn notifications() {
-        let mut h = Harness::new(Protocol::Resp2);
-        h.run(&["RPUSH", "l", "a", "b", "c"]);
-        h.run(&["LPUSHX", "l", "z"]);
-        h.run(&["LPUSHX", "nokey", "z"]);
-        assert_eq!(h.events(), ["l:rpush:l", "l:lpush:l"]);
-        h.run(&["LSET", "l", "0", "y"]);
-        h.run(&["LINSERT", "l", "BEFORE", "a", "x"]);
-        h.run(&["LREM", "l", "0", "nothere"]);
-        h.run(&["LREM", "l", "0", "x"]);
-        assert_eq!(h.events(), ["l:lset:l", "l:linsert:l", "l:lrem:l"]);
-        h.run(&["LMOVE", "l", "m", "LEFT", "RIGHT"]);
-        assert_eq!(h.events(), ["l:rpush:m", "l:lpop:l"]);
-        h.run(&["RPOPLPUSH", "m", "l"]);
-        assert_eq!(h.events(), ["l:lpush:l", "l:rpop:m", "g:del:m"]);
-        h.run(&["LTRIM", "l", "0", "1"]);
-        h.run(&["RPOP", "l", "1"]);
-        assert_eq!(h.events(), ["l:ltrim:l", "l:rpop:l"]);
-        h.run(&["BLPOP", "l", "0"]);
-        assert_eq!(h.events(), ["l:lpop:l", "g:del:l"]);
-        h.run(&["RPUSH", "l", "a"]);
-        h.run(&["LTRIM", "l", "1", "0"]);
-        assert_eq!(h.events(), ["l:rpush:l", "l:ltrim:l", "g:del:l"]);
-        h.run(&["RPUSH", "l", "a"]);
-        h.run(&["LREM", "l", "1", "a"]);
-        assert_eq!(h.events(), ["l:rpush:l", "l:lrem:l", "g:del:l"]);
+        let mut h = harness(Protocol::Resp2);
+        h.wire(&["RPUSH", "l", "a", "b", "c"]);
+        h.wire(&["LPUSHX", "l", "z"]);
+        h.wire(&["LPUSHX", "nokey", "z"]);
+        assert_eq!(events(&mut h), ["l:rpush:l", "l:lpush:l"]);
+        h.wire(&["LSET", "l", "0", "y"]);
+        h.wire(&["LINSERT", "l", "BEFORE", "a", "x"]);
+        h.wire(&["LREM", "l", "0", "nothere"]);
+        h.wire(&["LREM", "l", "0", "x"]);
+        assert_eq!(events(&mut h), ["l:lset:l", "l:linsert:l", "l:lrem:l"]);
+        h.wire(&["LMOVE", "l", "m", "LEFT", "RIGHT"]);
+        assert_eq!(events(&mut h), ["l:rpush:m", "l:lpop:l"]);
+        h.wire(&["RPOPLPUSH", "m", "l"]);
+        assert_eq!(events(&mut h), ["l:lpush:l", "l:rpop:m", "g:del:m"]);
+        h.wire(&["LTRIM", "l", "0", "1"]);
+        h.wire(&["RPOP", "l", "1"]);
+        assert_eq!(events(&mut h), ["l:ltrim:l", "l:rpop:l"]);
+        h.wire(&["BLPOP", "l", "0"]);
+        assert_eq!(events(&mut h), ["l:lpop:l", "g:del:l"]);
+        h.wire(&["RPUSH", "l", "a"]);
+        h.wire(&["LTRIM", "l", "1", "0"]);
+        assert_eq!(events(&mut h), ["l:rpush:l", "l:ltrim:l", "g:del:l"]);
+        h.wire(&["RPUSH", "l", "a"]);
+        h.wire(&["LREM", "l", "1", "a"]);
+        assert_eq!(events(&mut h), ["l:rpush:l", "l:lrem:l", "g:del:l"]);
     }
 
     #[test]
     fn rotating_a_one_element_list_keeps_its_expiry() {
-        let mut h = Harness::new(Protocol::Resp2);
-        h.run(&["RPUSH", "l", "a"]);
+        let mut h = harness(Protocol::Resp2);
+        h.wire(&["RPUSH", "l", "a"]);
         h.ks.dbs[0].set_expire(b"l", Some(9_999_999));
         let before = h.effects.len();
-        assert_eq!(h.run(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
+        assert_eq!(h.wire(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
         assert_eq!(h.effects.len(), before);
         assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, Some(9_999_999));
-        h.run(&["RPUSH", "l", "b"]);
-        assert_eq!(h.run(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
-        assert_eq!(h.run(&["LRANGE", "l", "0", "-1"]), "*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+        h.wire(&["RPUSH", "l", "b"]);
+        assert_eq!(h.wire(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
+        assert_eq!(h.wire(&["LRANGE", "l", "0", "-1"]), "*2\r\n$1\r\nb\r\n$1\r\na\r\n");
         assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, Some(9_999_999));
+    }
+
+    #[test]
+    fn blocking_pops_note_what_they_hand_over() {
+        let mut h = harness(Protocol::Resp2);
+        h.wire(&["RPUSH", "l", "a", "b", "c"]);
+        h.wire(&["LPOP", "l"]);
+        assert!(h.handback.is_empty());
+        h.wire(&["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "2"]);
+        let back = std::mem::take(&mut h.handback);
+        assert_eq!(
+            back,
+            [Effect::ListPush {
+                db: 0,
+                key: Bytes::from("l"),
+                left: false,
+                items: vec![Bytes::from("b"), Bytes::from("c")]
+            }]
+        );
+        // Giving them back restores the list as it was.
+        for e in back {
+            h.apply(e);
+        }
+        assert_eq!(h.wire(&["LRANGE", "l", "0", "-1"]), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        h.check_replay();
     }
 
     #[test]

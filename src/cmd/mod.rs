@@ -18,6 +18,8 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod tx;
 pub mod zset;
 
@@ -241,6 +243,13 @@ pub fn unknown_command(argv: &[Bytes]) -> Frame {
 /// The reply to a wrong argument count.
 pub fn wrong_arity(name: &str) -> Frame {
     Frame::error_owned(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// The distinct `items` for which `keep` holds, in first-seen order (the
+/// members `SADD` adds, the fields `HDEL` removes...).
+pub fn distinct(items: &[Bytes], keep: impl Fn(&Bytes) -> bool) -> Vec<Bytes> {
+    let mut seen: std::collections::HashSet<&Bytes> = std::collections::HashSet::new();
+    items.iter().filter(|i| keep(i) && seen.insert(i)).cloned().collect()
 }
 
 /// Text of `b` for an error message: lossy UTF-8, control bytes as spaces, cut to `max`.

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use super::args::parse_i64;
 use super::hash::{Rng, parse_random_count, parse_scan_cursor, parse_scan_options, pick, sample_indices, scan_reply};
-use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, flags::*};
+use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
@@ -211,8 +211,7 @@ fn sadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let members = args.rest();
     let new: Vec<Bytes> = {
         let s = set_at(ctx, &key, false)?;
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        members.iter().filter(|m| !s.is_some_and(|s| s.contains(*m)) && seen.insert(m)).cloned().collect()
+        distinct(members, |m| !s.is_some_and(|s| s.contains(m)))
     };
     let n = new.len() as i64;
     if n > 0 {
@@ -229,8 +228,7 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let members = args.rest();
     let (gone, emptied) = {
         let Some(s) = set_at(ctx, &key, false)? else { return Ok(Frame::Integer(0)) };
-        let mut seen: HashSet<&Bytes> = HashSet::new();
-        let gone: Vec<Bytes> = members.iter().filter(|m| s.contains(*m) && seen.insert(m)).cloned().collect();
+        let gone = distinct(members, |m| s.contains(m));
         let emptied = gone.len() == s.len();
         (gone, emptied)
     };
@@ -514,22 +512,9 @@ fn sscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::hash::tests::{Fixture, bulk};
     use super::*;
+    use crate::cmd::testkit::{Harness, bulk, sorted_bulks};
     use crate::resp::Protocol;
-
-    fn sorted(f: &Frame) -> Vec<Bytes> {
-        let (Frame::Array(items) | Frame::Set(items)) = f else { panic!("not an array: {f:?}") };
-        let mut v: Vec<Bytes> = items
-            .iter()
-            .map(|i| match i {
-                Frame::Bulk(b) => b.clone(),
-                other => panic!("not a bulk: {other:?}"),
-            })
-            .collect();
-        v.sort();
-        v
-    }
 
     fn members(list: &str) -> Vec<Bytes> {
         let mut v: Vec<Bytes> =
@@ -540,7 +525,7 @@ mod tests {
 
     #[test]
     fn sadd_srem_count_distinct_members() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         assert_eq!(f.run("SADD s a b a c"), Frame::Integer(3));
         assert_eq!(f.run("SADD s a"), Frame::Integer(0));
         assert_eq!(f.run("SCARD s"), Frame::Integer(3));
@@ -550,13 +535,13 @@ mod tests {
         assert_eq!(f.run("SREM s z"), Frame::Integer(0));
         assert_eq!(f.run("SREM s b c"), Frame::Integer(2));
         assert!(f.ks.dbs[0].get(b"s").is_none());
-        assert_eq!(f.take_events(), ["sadd", "srem", "srem", "del"]);
+        assert_eq!(f.take_event_names(), ["sadd", "srem", "srem", "del"]);
         f.check_replay();
     }
 
     #[test]
     fn wrong_type_and_missing_keys() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SET str x");
         for cmd in [
             "SADD str a",
@@ -591,36 +576,36 @@ mod tests {
 
     #[test]
     fn spop_removes_what_it_returns() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SADD s a b c d e");
         let one = f.run("SPOP s");
         let Frame::Bulk(m) = &one else { panic!("{one:?}") };
         assert_eq!(f.run(&format!("SISMEMBER s {}", String::from_utf8_lossy(m))), Frame::Integer(0));
         let two = f.run("SPOP s 2");
-        assert_eq!(sorted(&two).len(), 2);
+        assert_eq!(sorted_bulks(&two).len(), 2);
         assert!(matches!(two, Frame::Set(_)));
         assert_eq!(f.run("SCARD s"), Frame::Integer(2));
         assert_eq!(f.run("SPOP s 0"), Frame::Set(vec![]));
-        assert_eq!(sorted(&f.run("SPOP s 10")).len(), 2);
+        assert_eq!(sorted_bulks(&f.run("SPOP s 10")).len(), 2);
         assert!(f.ks.dbs[0].get(b"s").is_none());
-        assert_eq!(f.take_events(), ["sadd", "spop", "spop", "spop", "del"]);
+        assert_eq!(f.take_event_names(), ["sadd", "spop", "spop", "spop", "del"]);
         f.run("SADD t x");
         assert_eq!(f.run("SPOP t"), bulk("x"));
-        assert_eq!(f.take_events(), ["sadd", "spop", "del"]);
+        assert_eq!(f.take_event_names(), ["sadd", "spop", "del"]);
         f.check_replay();
     }
 
     #[test]
     fn srandmember_counts() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SADD s a b c");
-        assert_eq!(sorted(&f.run("SRANDMEMBER s 5")), members("a b c"));
-        assert_eq!(sorted(&f.run("SRANDMEMBER s 3")), members("a b c"));
+        assert_eq!(sorted_bulks(&f.run("SRANDMEMBER s 5")), members("a b c"));
+        assert_eq!(sorted_bulks(&f.run("SRANDMEMBER s 3")), members("a b c"));
         assert_eq!(f.run("SRANDMEMBER s 0"), Frame::Array(vec![]));
-        let two = sorted(&f.run("SRANDMEMBER s 2"));
+        let two = sorted_bulks(&f.run("SRANDMEMBER s 2"));
         assert_eq!(two.len(), 2);
         assert_ne!(two[0], two[1]);
-        let many = sorted(&f.run("SRANDMEMBER s -7"));
+        let many = sorted_bulks(&f.run("SRANDMEMBER s -7"));
         assert_eq!(many.len(), 7);
         f.session.proto = Protocol::Resp3;
         assert!(matches!(f.run("SRANDMEMBER s 2"), Frame::Array(_)));
@@ -633,38 +618,38 @@ mod tests {
 
     #[test]
     fn smove_cases() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SADD a x y");
         f.run("SADD b y");
         f.run("SET str v");
-        f.take_events();
+        f.take_event_names();
         assert_eq!(f.run("SMOVE a str x"), WRONGTYPE);
         assert_eq!(f.run("SMOVE str a x"), WRONGTYPE);
         assert_eq!(f.run("SMOVE a a x"), Frame::Integer(1));
         assert_eq!(f.run("SMOVE a a z"), Frame::Integer(0));
         assert_eq!(f.run("SMOVE a b z"), Frame::Integer(0));
         assert_eq!(f.run("SMOVE a b y"), Frame::Integer(1));
-        assert_eq!(f.take_events(), ["srem"]);
+        assert_eq!(f.take_event_names(), ["srem"]);
         assert_eq!(f.run("SMOVE a c x"), Frame::Integer(1));
-        assert_eq!(f.take_events(), ["srem", "del", "sadd"]);
+        assert_eq!(f.take_event_names(), ["srem", "del", "sadd"]);
         assert!(f.ks.dbs[0].get(b"a").is_none());
-        assert_eq!(sorted(&f.run("SMEMBERS c")), members("x"));
+        assert_eq!(sorted_bulks(&f.run("SMEMBERS c")), members("x"));
         f.check_replay();
     }
 
     #[test]
     fn algebra_and_store() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SADD a 1 2 3 4");
         f.run("SADD b 3 4 5");
         f.run("SADD c 4 5 6");
-        assert_eq!(sorted(&f.run("SINTER a b")), members("3 4"));
-        assert_eq!(sorted(&f.run("SINTER a b c")), members("4"));
-        assert_eq!(sorted(&f.run("SINTER a b nope")), members(""));
-        assert_eq!(sorted(&f.run("SUNION a nope c")), members("1 2 3 4 5 6"));
-        assert_eq!(sorted(&f.run("SDIFF a b")), members("1 2"));
-        assert_eq!(sorted(&f.run("SDIFF a nope")), members("1 2 3 4"));
-        assert_eq!(sorted(&f.run("SDIFF nope a")), members(""));
+        assert_eq!(sorted_bulks(&f.run("SINTER a b")), members("3 4"));
+        assert_eq!(sorted_bulks(&f.run("SINTER a b c")), members("4"));
+        assert_eq!(sorted_bulks(&f.run("SINTER a b nope")), members(""));
+        assert_eq!(sorted_bulks(&f.run("SUNION a nope c")), members("1 2 3 4 5 6"));
+        assert_eq!(sorted_bulks(&f.run("SDIFF a b")), members("1 2"));
+        assert_eq!(sorted_bulks(&f.run("SDIFF a nope")), members("1 2 3 4"));
+        assert_eq!(sorted_bulks(&f.run("SDIFF nope a")), members(""));
         assert_eq!(f.run("SINTERCARD 2 a b"), Frame::Integer(2));
         assert_eq!(f.run("SINTERCARD 2 a b LIMIT 1"), Frame::Integer(1));
         assert_eq!(f.run("SINTERCARD 2 a b LIMIT 0"), Frame::Integer(2));
@@ -675,30 +660,30 @@ mod tests {
         assert_eq!(f.run("SINTERCARD 1 a LIMIT -1"), Frame::error("ERR LIMIT can't be negative"));
         assert_eq!(f.run("SINTERCARD 1 a LIMIT"), SYNTAX);
         assert_eq!(f.run("SINTERCARD 1 a foo"), SYNTAX);
-        f.take_events();
+        f.take_event_names();
 
         f.run("SET d str");
         f.apply(Effect::SetExpire { db: 0, key: Bytes::from("d"), at: Some(100_000) });
         assert_eq!(f.run("SUNIONSTORE d a b"), Frame::Integer(5));
         assert_eq!(f.ks.dbs[0].get(b"d").map(|e| e.expire_at), Some(None));
-        assert_eq!(sorted(&f.run("SMEMBERS d")), members("1 2 3 4 5"));
+        assert_eq!(sorted_bulks(&f.run("SMEMBERS d")), members("1 2 3 4 5"));
         assert_eq!(f.run("SINTERSTORE d a b"), Frame::Integer(2));
         assert_eq!(f.run("SDIFFSTORE d a b c"), Frame::Integer(2));
-        assert_eq!(sorted(&f.run("SMEMBERS d")), members("1 2"));
+        assert_eq!(sorted_bulks(&f.run("SMEMBERS d")), members("1 2"));
         assert_eq!(f.run("SINTERSTORE d a nope"), Frame::Integer(0));
         assert!(f.ks.dbs[0].get(b"d").is_none());
         assert_eq!(f.run("SDIFFSTORE d a a"), Frame::Integer(0));
-        assert_eq!(f.take_events(), ["set", "sunionstore", "sinterstore", "sdiffstore", "del"]);
+        assert_eq!(f.take_event_names(), ["set", "sunionstore", "sinterstore", "sdiffstore", "del"]);
         assert_eq!(f.run("SUNIONSTORE a a"), Frame::Integer(4));
         f.check_replay();
     }
 
     #[test]
     fn sscan_filters() {
-        let mut f = Fixture::new();
+        let mut f = Harness::at(1);
         f.run("SADD s a1 a2 b");
         assert_eq!(
-            sorted(&match f.run("SSCAN s 0 MATCH a*") {
+            sorted_bulks(&match f.run("SSCAN s 0 MATCH a*") {
                 Frame::Array(v) => v[1].clone(),
                 other => panic!("{other:?}"),
             }),

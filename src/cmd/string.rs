@@ -733,92 +733,15 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ]))
 }
 
-/// A command runner over an in-memory keyspace, for unit tests that need
-/// values of every type, or want to see the effects and events recorded.
-#[cfg(test)]
-pub(crate) mod harness {
-    use bytes::Bytes;
-
-    use crate::cmd::{Ctx, KeyEvent, ServerState, Session, execute};
-    use crate::config::Config;
-    use crate::resp::Frame;
-    use crate::state::{Effect, Keyspace};
-
-    /// The state one test drives.
-    pub(crate) struct H {
-        pub ks: Keyspace,
-        pub session: Session,
-        pub server: ServerState,
-        pub now_ms: u64,
-        pub effects: Vec<Effect>,
-        pub events: Vec<KeyEvent>,
-    }
-
-    impl H {
-        /// 16 empty databases, notifications on, the clock at 1,000,000 ms.
-        pub(crate) fn new() -> H {
-            let mut server = ServerState::new(Config::default());
-            server.notify_flags = "KEA".into();
-            H {
-                ks: Keyspace::new(16),
-                session: Session::default(),
-                server,
-                now_ms: 1_000_000,
-                effects: Vec::new(),
-                events: Vec::new(),
-            }
-        }
-
-        /// Applies an effect directly (to create lists, sets...).
-        pub(crate) fn seed(&mut self, e: Effect) {
-            self.ks.apply(&e);
-        }
-
-        /// Runs a command given as whitespace-separated words (`""` is an
-        /// empty argument).
-        pub(crate) fn run(&mut self, line: &str) -> Frame {
-            let argv: Vec<Bytes> = line
-                .split_whitespace()
-                .map(|w| if w == "\"\"" { Bytes::new() } else { Bytes::copy_from_slice(w.as_bytes()) })
-                .collect();
-            let mut ctx = Ctx {
-                ks: &mut self.ks,
-                session: &mut self.session,
-                server: &mut self.server,
-                effects: &mut self.effects,
-                now_ms: self.now_ms,
-                in_exec: false,
-                block: None,
-                events: &mut self.events,
-                woken: false,
-                handback: Vec::new(),
-            };
-            execute(&mut ctx, &argv)
-        }
-
-        /// The event names raised since the last call, with their keys.
-        pub(crate) fn take_events(&mut self) -> Vec<(u32, String, String)> {
-            std::mem::take(&mut self.events)
-                .into_iter()
-                .map(|e| (e.db, e.event.to_string(), String::from_utf8_lossy(&e.key).into_owned()))
-                .collect()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use super::harness::H;
     use crate::cmd::WRONGTYPE;
+    use crate::cmd::testkit::{Harness, b, text};
 
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
-
-    fn with_list() -> H {
-        let mut h = H::new();
+    fn with_list() -> Harness {
+        let mut h = Harness::new();
         h.seed(Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a")] });
         h
     }
@@ -866,7 +789,7 @@ mod tests {
 
     #[test]
     fn effects_are_deterministic() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set k 10.5 ex 100");
         assert_eq!(
             h.effects.last(),
@@ -891,7 +814,7 @@ mod tests {
 
     #[test]
     fn string_events_use_redis_names() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set k 1 ex 10");
         h.run("incr k");
         h.run("incrbyfloat k 1.5");
@@ -900,7 +823,7 @@ mod tests {
         h.run("getex k persist");
         h.run("getdel k");
         h.run("mset a 1 b 2");
-        let names: Vec<String> = h.take_events().into_iter().map(|(_, e, k)| format!("{e}:{k}")).collect();
+        let names: Vec<String> = h.take_events().iter().map(|e| format!("{}:{}", e.event, text(&e.key))).collect();
         assert_eq!(
             names,
             [
@@ -924,12 +847,12 @@ mod tests {
 
     #[test]
     fn expired_keys_are_removed_on_access() {
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("set k v px 10");
         h.now_ms += 10;
         assert_eq!(h.run("get k"), Frame::Null);
         assert_eq!(h.effects.last(), Some(&Effect::Del { db: 0, key: b("k") }));
-        assert_eq!(h.take_events().last().map(|e| e.1.clone()), Some("expired".into()));
+        assert_eq!(h.take_events().last().map(|e| e.event), Some("expired"));
         // INCR on an expired counter starts from zero without its old TTL.
         h.run("set n 5 px 10");
         h.now_ms += 10;
@@ -963,7 +886,7 @@ mod tests {
         assert_eq!(r.ranges, [((4, 7), (5, 8)), ((2, 3), (0, 1))]);
         assert_eq!(lcs_compute(b"", b"abc").text, b"");
         assert_eq!(lcs_compute(b"abc", b"abc").ranges, [((0, 2), (0, 2))]);
-        let mut h = H::new();
+        let mut h = Harness::new();
         h.run("mset key1 ohmytext key2 mynewtext");
         assert_eq!(h.run("lcs key1 key2"), Frame::bulk(b"mytext"));
         assert_eq!(h.run("lcs key1 key2 len"), Frame::Integer(6));

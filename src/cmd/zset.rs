@@ -9,7 +9,7 @@ use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 
 use super::args::{parse_i64, parse_timeout};
-use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
@@ -856,8 +856,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, mut incr: bool) -> CmdResult {
 fn zrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let Some(z) = write_zset(ctx, &key)? else { return Ok(Frame::Integer(0)) };
-    let mut seen = HashSet::new();
-    let members: Vec<Bytes> = args.rest().iter().filter(|m| z.score(m).is_some() && seen.insert(*m)).cloned().collect();
+    let members = distinct(args.rest(), |m| z.score(m).is_some());
     let n = members.len() as i64;
     remove_members(ctx, &key, members, "zrem");
     Ok(Frame::Integer(n))
@@ -1646,72 +1645,7 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::{ServerState, Session, execute};
-    use crate::config::Config;
-    use crate::state::Keyspace;
-    use bytes::BytesMut;
-
-    /// A keyspace and server to run commands against, without the broker.
-    struct Harness {
-        ks: Keyspace,
-        server: ServerState,
-        session: Session,
-        effects: Vec<Effect>,
-        events: Vec<crate::cmd::KeyEvent>,
-        in_exec: bool,
-        blocked: Option<Block>,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let mut server = ServerState::new(Config::default());
-            server.notify_flags = "KEA".into();
-            Harness {
-                ks: Keyspace::new(2),
-                server,
-                session: Session::default(),
-                effects: Vec::new(),
-                events: Vec::new(),
-                in_exec: false,
-                blocked: None,
-            }
-        }
-
-        /// Runs a command and returns its encoded reply.
-        fn run(&mut self, proto: Protocol, argv: &[&str]) -> String {
-            self.session.proto = proto;
-            let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
-            let mut ctx = Ctx {
-                ks: &mut self.ks,
-                session: &mut self.session,
-                server: &mut self.server,
-                effects: &mut self.effects,
-                now_ms: 1_000,
-                in_exec: self.in_exec,
-                block: None,
-                events: &mut self.events,
-                woken: false,
-                handback: Vec::new(),
-            };
-            let frame = execute(&mut ctx, &argv);
-            self.blocked = ctx.block;
-            let mut out = BytesMut::new();
-            frame.encode(proto, &mut out);
-            String::from_utf8_lossy(&out).into_owned()
-        }
-
-        fn r2(&mut self, argv: &[&str]) -> String {
-            self.run(Protocol::Resp2, argv)
-        }
-
-        fn r3(&mut self, argv: &[&str]) -> String {
-            self.run(Protocol::Resp3, argv)
-        }
-
-        fn event_names(&mut self) -> Vec<&'static str> {
-            self.events.drain(..).map(|e| e.event).collect()
-        }
-    }
+    use crate::cmd::testkit::Harness;
 
     #[test]
     fn parses_scores_like_redis() {
@@ -1750,137 +1684,146 @@ mod tests {
 
     #[test]
     fn withscores_shapes_in_both_protocols() {
-        let mut h = Harness::new();
-        assert_eq!(h.r2(&["zadd", "z", "1", "a", "2.5", "b"]), ":2\r\n");
+        let mut h = Harness::at(1_000);
+        assert_eq!(h.resp2(&["zadd", "z", "1", "a", "2.5", "b"]), ":2\r\n");
         assert_eq!(
-            h.r2(&["zrange", "z", "0", "-1", "withscores"]),
+            h.resp2(&["zrange", "z", "0", "-1", "withscores"]),
             "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n"
         );
         assert_eq!(
-            h.r3(&["zrange", "z", "0", "-1", "withscores"]),
+            h.resp3(&["zrange", "z", "0", "-1", "withscores"]),
             "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
         );
-        assert_eq!(h.r3(&["zrangebyscore", "z", "2", "3", "withscores"]), "*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
-        assert_eq!(h.r3(&["zunion", "1", "z", "withscores"]), "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
-        assert_eq!(h.r3(&["zrandmember", "z", "-1", "withscores"]).matches(",").count(), 1);
-        assert_eq!(h.r3(&["zscore", "z", "b"]), ",2.5\r\n");
-        assert_eq!(h.r2(&["zscore", "z", "b"]), "$3\r\n2.5\r\n");
-        assert_eq!(h.r3(&["zscore", "z", "x"]), "_\r\n");
-        assert_eq!(h.r3(&["zmscore", "z", "x", "a"]), "*2\r\n_\r\n,1\r\n");
-        assert_eq!(h.r2(&["zmscore", "z", "x", "a"]), "*2\r\n$-1\r\n$1\r\n1\r\n");
-        assert_eq!(h.r3(&["zincrby", "z", "1", "a"]), ",2\r\n");
-        assert_eq!(h.r3(&["zadd", "z", "incr", "inf", "a"]), ",inf\r\n");
-        assert_eq!(h.r2(&["zadd", "z", "nx", "incr", "1", "a"]), "$-1\r\n");
-        assert_eq!(h.r3(&["zadd", "z", "incr", "-inf", "a"]), "-ERR resulting score is not a number (NaN)\r\n");
-        assert_eq!(h.r3(&["zrank", "z", "b", "withscore"]), "*2\r\n:0\r\n,2.5\r\n");
-        assert_eq!(h.r2(&["zrank", "z", "b", "withscore"]), "*2\r\n:0\r\n$3\r\n2.5\r\n");
-        assert_eq!(h.r2(&["zrank", "z", "x", "withscore"]), "*-1\r\n");
-        assert_eq!(h.r2(&["zrank", "z", "x"]), "$-1\r\n");
-        assert_eq!(h.r3(&["zrevrank", "z", "b"]), ":1\r\n");
+        assert_eq!(h.resp3(&["zrangebyscore", "z", "2", "3", "withscores"]), "*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
         assert_eq!(
-            h.r3(&["zscan", "z", "0"]),
+            h.resp3(&["zunion", "1", "z", "withscores"]),
+            "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
+        );
+        assert_eq!(h.resp3(&["zrandmember", "z", "-1", "withscores"]).matches(",").count(), 1);
+        assert_eq!(h.resp3(&["zscore", "z", "b"]), ",2.5\r\n");
+        assert_eq!(h.resp2(&["zscore", "z", "b"]), "$3\r\n2.5\r\n");
+        assert_eq!(h.resp3(&["zscore", "z", "x"]), "_\r\n");
+        assert_eq!(h.resp3(&["zmscore", "z", "x", "a"]), "*2\r\n_\r\n,1\r\n");
+        assert_eq!(h.resp2(&["zmscore", "z", "x", "a"]), "*2\r\n$-1\r\n$1\r\n1\r\n");
+        assert_eq!(h.resp3(&["zincrby", "z", "1", "a"]), ",2\r\n");
+        assert_eq!(h.resp3(&["zadd", "z", "incr", "inf", "a"]), ",inf\r\n");
+        assert_eq!(h.resp2(&["zadd", "z", "nx", "incr", "1", "a"]), "$-1\r\n");
+        assert_eq!(h.resp3(&["zadd", "z", "incr", "-inf", "a"]), "-ERR resulting score is not a number (NaN)\r\n");
+        assert_eq!(h.resp3(&["zrank", "z", "b", "withscore"]), "*2\r\n:0\r\n,2.5\r\n");
+        assert_eq!(h.resp2(&["zrank", "z", "b", "withscore"]), "*2\r\n:0\r\n$3\r\n2.5\r\n");
+        assert_eq!(h.resp2(&["zrank", "z", "x", "withscore"]), "*-1\r\n");
+        assert_eq!(h.resp2(&["zrank", "z", "x"]), "$-1\r\n");
+        assert_eq!(h.resp3(&["zrevrank", "z", "b"]), ":1\r\n");
+        assert_eq!(
+            h.resp3(&["zscan", "z", "0"]),
             "*2\r\n$1\r\n0\r\n*4\r\n$1\r\nb\r\n$3\r\n2.5\r\n$1\r\na\r\n$3\r\ninf\r\n"
         );
     }
 
     #[test]
     fn pop_shapes_in_both_protocols() {
-        let mut h = Harness::new();
-        h.r2(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"]);
-        assert_eq!(h.r3(&["zpopmin", "z"]), "*2\r\n$1\r\na\r\n,1\r\n");
-        assert_eq!(h.r3(&["zpopmin", "z", "1"]), "*1\r\n*2\r\n$1\r\nb\r\n,2\r\n");
-        assert_eq!(h.r2(&["zpopmax", "z", "1"]), "*2\r\n$1\r\ne\r\n$1\r\n5\r\n");
-        assert_eq!(h.r3(&["bzpopmax", "nokey", "z", "0"]), "*3\r\n$1\r\nz\r\n$1\r\nd\r\n,4\r\n");
-        assert_eq!(h.r3(&["zmpop", "1", "z", "min", "count", "9"]), "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n,3\r\n");
-        assert_eq!(h.event_names().iter().filter(|e| **e == "del").count(), 1);
-        assert_eq!(h.r2(&["zmpop", "1", "z", "min"]), "*-1\r\n");
-        assert_eq!(h.r3(&["zmpop", "1", "z", "min"]), "_\r\n");
-        assert_eq!(h.r3(&["zpopmin", "z"]), "*0\r\n");
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"]);
+        assert_eq!(h.resp3(&["zpopmin", "z"]), "*2\r\n$1\r\na\r\n,1\r\n");
+        assert_eq!(h.resp3(&["zpopmin", "z", "1"]), "*1\r\n*2\r\n$1\r\nb\r\n,2\r\n");
+        assert_eq!(h.resp2(&["zpopmax", "z", "1"]), "*2\r\n$1\r\ne\r\n$1\r\n5\r\n");
+        assert_eq!(h.resp3(&["bzpopmax", "nokey", "z", "0"]), "*3\r\n$1\r\nz\r\n$1\r\nd\r\n,4\r\n");
+        assert_eq!(
+            h.resp3(&["zmpop", "1", "z", "min", "count", "9"]),
+            "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n,3\r\n"
+        );
+        assert_eq!(h.take_event_names().iter().filter(|e| **e == "del").count(), 1);
+        assert_eq!(h.resp2(&["zmpop", "1", "z", "min"]), "*-1\r\n");
+        assert_eq!(h.resp3(&["zmpop", "1", "z", "min"]), "_\r\n");
+        assert_eq!(h.resp3(&["zpopmin", "z"]), "*0\r\n");
     }
 
     #[test]
     fn blocking_pops_block_only_outside_exec() {
-        let mut h = Harness::new();
-        assert_eq!(h.r2(&["bzpopmin", "a", "b", "1.5"]), "*-1\r\n");
+        let mut h = Harness::at(1_000);
+        assert_eq!(h.resp2(&["bzpopmin", "a", "b", "1.5"]), "*-1\r\n");
         let b = h.blocked.take().expect("blocks");
         assert_eq!(b.keys, [Bytes::from("a"), Bytes::from("b")]);
         assert_eq!(b.deadline_ms, Some(2_500));
         assert_eq!(b.on_timeout, Frame::NullArray);
-        h.r2(&["bzmpop", "0", "1", "a", "max"]);
+        h.resp2(&["bzmpop", "0", "1", "a", "max"]);
         assert_eq!(h.blocked.take().expect("blocks").deadline_ms, None);
         h.in_exec = true;
-        assert_eq!(h.r2(&["bzpopmin", "a", "0"]), "*-1\r\n");
+        assert_eq!(h.resp2(&["bzpopmin", "a", "0"]), "*-1\r\n");
         assert!(h.blocked.is_none());
         h.in_exec = false;
-        assert_eq!(h.r2(&["bzpopmin", "a", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.resp2(&["bzpopmin", "a", "-1"]), "-ERR timeout is negative\r\n");
         assert!(h.blocked.is_none());
-        h.r2(&["set", "s", "v"]);
-        assert!(h.r2(&["bzpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
+        h.resp2(&["set", "s", "v"]);
+        assert!(h.resp2(&["bzpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
     }
 
     #[test]
     fn sets_count_as_score_one() {
-        let mut h = Harness::new();
-        h.ks.apply(&Effect::SetAdd { db: 0, key: Bytes::from("s"), members: vec![Bytes::from("x"), Bytes::from("q")] });
-        h.r2(&["zadd", "z", "2", "x", "3", "y"]);
+        let mut h = Harness::at(1_000);
+        h.seed(Effect::SetAdd { db: 0, key: Bytes::from("s"), members: vec![Bytes::from("x"), Bytes::from("q")] });
+        h.resp2(&["zadd", "z", "2", "x", "3", "y"]);
         assert_eq!(
-            h.r2(&["zunion", "2", "z", "s", "withscores"]),
+            h.resp2(&["zunion", "2", "z", "s", "withscores"]),
             "*6\r\n$1\r\nq\r\n$1\r\n1\r\n$1\r\nx\r\n$1\r\n3\r\n$1\r\ny\r\n$1\r\n3\r\n"
         );
-        assert_eq!(h.r2(&["zinter", "2", "z", "s", "weights", "1", "5", "withscores"]), "*2\r\n$1\r\nx\r\n$1\r\n7\r\n");
-        assert_eq!(h.r2(&["zdiff", "2", "s", "z", "withscores"]), "*2\r\n$1\r\nq\r\n$1\r\n1\r\n");
-        assert_eq!(h.r2(&["zintercard", "2", "s", "z"]), ":1\r\n");
-        assert_eq!(h.r2(&["zinterstore", "d", "2", "s", "z", "aggregate", "max"]), ":1\r\n");
-        assert_eq!(h.r2(&["zrange", "d", "0", "-1", "withscores"]), "*2\r\n$1\r\nx\r\n$1\r\n2\r\n");
+        assert_eq!(
+            h.resp2(&["zinter", "2", "z", "s", "weights", "1", "5", "withscores"]),
+            "*2\r\n$1\r\nx\r\n$1\r\n7\r\n"
+        );
+        assert_eq!(h.resp2(&["zdiff", "2", "s", "z", "withscores"]), "*2\r\n$1\r\nq\r\n$1\r\n1\r\n");
+        assert_eq!(h.resp2(&["zintercard", "2", "s", "z"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zinterstore", "d", "2", "s", "z", "aggregate", "max"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zrange", "d", "0", "-1", "withscores"]), "*2\r\n$1\r\nx\r\n$1\r\n2\r\n");
     }
 
     #[test]
     fn weighted_negative_zero_is_shown_but_not_stored() {
-        let mut h = Harness::new();
-        h.r2(&["zadd", "q", "0", "a", "1", "b"]);
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "q", "0", "a", "1", "b"]);
         assert_eq!(
-            h.r2(&["zunion", "1", "q", "weights", "-1", "withscores"]),
+            h.resp2(&["zunion", "1", "q", "weights", "-1", "withscores"]),
             "*4\r\n$1\r\nb\r\n$2\r\n-1\r\n$1\r\na\r\n$2\r\n-0\r\n"
         );
-        h.r2(&["zunionstore", "d", "1", "q", "weights", "-1"]);
-        assert_eq!(h.r2(&["zscore", "d", "a"]), "$1\r\n0\r\n");
+        h.resp2(&["zunionstore", "d", "1", "q", "weights", "-1"]);
+        assert_eq!(h.resp2(&["zscore", "d", "a"]), "$1\r\n0\r\n");
     }
 
     #[test]
     fn notifications_and_empty_results() {
-        let mut h = Harness::new();
-        h.r2(&["zadd", "z", "1", "a", "2", "b"]);
-        h.r2(&["zadd", "z", "1", "a"]);
-        h.r2(&["zincrby", "z", "1", "a"]);
-        h.r2(&["zrangestore", "d", "z", "0", "0"]);
-        h.r2(&["zrangestore", "d", "z", "5", "6"]);
-        h.r2(&["zremrangebyscore", "z", "2", "2"]);
-        assert_eq!(h.event_names(), ["zadd", "zincr", "zrangestore", "del", "zremrangebyscore", "del"]);
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "z", "1", "a", "2", "b"]);
+        h.resp2(&["zadd", "z", "1", "a"]);
+        h.resp2(&["zincrby", "z", "1", "a"]);
+        h.resp2(&["zrangestore", "d", "z", "0", "0"]);
+        h.resp2(&["zrangestore", "d", "z", "5", "6"]);
+        h.resp2(&["zremrangebyscore", "z", "2", "2"]);
+        assert_eq!(h.take_event_names(), ["zadd", "zincr", "zrangestore", "del", "zremrangebyscore", "del"]);
         assert!(h.ks.dbs[0].get(b"z").is_none());
         assert!(h.ks.dbs[0].get(b"d").is_none());
-        h.r2(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+        h.resp2(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
         h.events.clear();
-        assert_eq!(h.r2(&["zremrangebyrank", "z", "0", "0"]), ":1\r\n");
-        assert_eq!(h.r2(&["zremrangebylex", "z", "-", "+"]), ":2\r\n");
-        assert_eq!(h.event_names(), ["zremrangebyrank", "zremrangebylex", "del"]);
-        h.r2(&["zadd", "z", "1", "a"]);
-        h.r2(&["zunionstore", "u", "1", "z"]);
-        h.r2(&["zdiffstore", "u", "2", "z", "z"]);
-        assert_eq!(h.event_names(), ["zadd", "zunionstore", "del"]);
+        assert_eq!(h.resp2(&["zremrangebyrank", "z", "0", "0"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zremrangebylex", "z", "-", "+"]), ":2\r\n");
+        assert_eq!(h.take_event_names(), ["zremrangebyrank", "zremrangebylex", "del"]);
+        h.resp2(&["zadd", "z", "1", "a"]);
+        h.resp2(&["zunionstore", "u", "1", "z"]);
+        h.resp2(&["zdiffstore", "u", "2", "z", "z"]);
+        assert_eq!(h.take_event_names(), ["zadd", "zunionstore", "del"]);
     }
 
     #[test]
     fn zadd_with_repeated_members_and_flags() {
-        let mut h = Harness::new();
-        assert_eq!(h.r2(&["zadd", "z", "1", "a", "2", "a"]), ":1\r\n");
-        assert_eq!(h.r2(&["zscore", "z", "a"]), "$1\r\n2\r\n");
-        assert_eq!(h.r2(&["zadd", "z", "ch", "gt", "1", "a", "3", "a", "5", "b"]), ":2\r\n");
-        assert_eq!(h.r2(&["zadd", "z", "xx", "ch", "0", "a", "9", "nope"]), ":1\r\n");
-        assert_eq!(h.r2(&["zadd", "nokey", "xx", "1", "a"]), ":0\r\n");
-        assert_eq!(h.r2(&["zadd", "nokey", "xx", "incr", "1", "a"]), "$-1\r\n");
+        let mut h = Harness::at(1_000);
+        assert_eq!(h.resp2(&["zadd", "z", "1", "a", "2", "a"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zscore", "z", "a"]), "$1\r\n2\r\n");
+        assert_eq!(h.resp2(&["zadd", "z", "ch", "gt", "1", "a", "3", "a", "5", "b"]), ":2\r\n");
+        assert_eq!(h.resp2(&["zadd", "z", "xx", "ch", "0", "a", "9", "nope"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zadd", "nokey", "xx", "1", "a"]), ":0\r\n");
+        assert_eq!(h.resp2(&["zadd", "nokey", "xx", "incr", "1", "a"]), "$-1\r\n");
         assert!(h.ks.dbs[0].get(b"nokey").is_none());
         assert_eq!(
-            h.r2(&["zrange", "z", "0", "-1", "withscores"]),
+            h.resp2(&["zrange", "z", "0", "-1", "withscores"]),
             "*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n$1\r\n5\r\n"
         );
     }
@@ -1889,35 +1832,35 @@ mod tests {
     fn lex_ranges_over_mixed_scores_walk_like_redis_small_sets() {
         // Found by the differential test: with unequal scores Redis 7.0 walks
         // the members in score order from the first one past the near bound.
-        let mut h = Harness::new();
-        h.r2(&["zadd", "z", "1", "b", "2", "d", "3", "a"]);
-        assert_eq!(h.r2(&["zrangebylex", "z", "[a", "[c"]), "*1\r\n$1\r\nb\r\n");
-        assert_eq!(h.r2(&["zlexcount", "z", "[a", "[c"]), ":1\r\n");
-        assert_eq!(h.r2(&["zrange", "z", "[c", "[a", "bylex", "rev"]), "*3\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\nb\r\n");
-        assert_eq!(h.r2(&["zrange", "z", "[a", "[c", "bylex", "rev"]), "*0\r\n");
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "z", "1", "b", "2", "d", "3", "a"]);
+        assert_eq!(h.resp2(&["zrangebylex", "z", "[a", "[c"]), "*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.resp2(&["zlexcount", "z", "[a", "[c"]), ":1\r\n");
+        assert_eq!(h.resp2(&["zrange", "z", "[c", "[a", "bylex", "rev"]), "*3\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\nb\r\n");
+        assert_eq!(h.resp2(&["zrange", "z", "[a", "[c", "bylex", "rev"]), "*0\r\n");
         // The last member is below `(a`: nothing is in range.
-        assert_eq!(h.r2(&["zremrangebylex", "z", "(a", "[b"]), ":0\r\n");
-        assert_eq!(h.r2(&["zcard", "z"]), ":3\r\n");
+        assert_eq!(h.resp2(&["zremrangebylex", "z", "(a", "[b"]), ":0\r\n");
+        assert_eq!(h.resp2(&["zcard", "z"]), ":3\r\n");
     }
 
     #[test]
     fn zpop_with_zero_count_still_checks_the_type() {
-        let mut h = Harness::new();
-        h.r2(&["set", "s", "x"]);
-        assert!(h.r2(&["zpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
-        assert!(h.r2(&["zpopmax", "s", "0"]).starts_with("-WRONGTYPE"));
-        assert_eq!(h.r2(&["zpopmin", "nokey", "0"]), "*0\r\n");
+        let mut h = Harness::at(1_000);
+        h.resp2(&["set", "s", "x"]);
+        assert!(h.resp2(&["zpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert!(h.resp2(&["zpopmax", "s", "0"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.resp2(&["zpopmin", "nokey", "0"]), "*0\r\n");
     }
 
     #[test]
     fn zinter_clears_nan_only_from_the_smallest_inputs_weighted_score() {
         // Found by the differential test: `0 * -inf` in a later input makes
         // the sum NaN, which becomes 0, and the next `inf * -inf` adds -inf.
-        let mut h = Harness::new();
-        h.r2(&["zadd", "small", "-inf", "c"]);
-        h.r2(&["zadd", "big", "-inf", "c", "1", "d"]);
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "small", "-inf", "c"]);
+        h.resp2(&["zadd", "big", "-inf", "c", "1", "d"]);
         assert_eq!(
-            h.r2(&["zinter", "3", "big", "big", "small", "weights", "0", "inf", "-1", "withscores"]),
+            h.resp2(&["zinter", "3", "big", "big", "small", "weights", "0", "inf", "-1", "withscores"]),
             "*2\r\n$1\r\nc\r\n$4\r\n-inf\r\n"
         );
     }
@@ -1927,15 +1870,15 @@ mod tests {
         // Found by the differential test: Redis skips `offset` members from
         // the first one in range without checking them, then takes members
         // while they are within the far bound.
-        let mut h = Harness::new();
-        h.r2(&["zadd", "z", "0", "c", "0", "e", "2", "-3", "2", "a"]);
-        assert_eq!(h.r2(&["zrange", "z", "+", "[a", "bylex", "rev"]), "*1\r\n$1\r\na\r\n");
+        let mut h = Harness::at(1_000);
+        h.resp2(&["zadd", "z", "0", "c", "0", "e", "2", "-3", "2", "a"]);
+        assert_eq!(h.resp2(&["zrange", "z", "+", "[a", "bylex", "rev"]), "*1\r\n$1\r\na\r\n");
         assert_eq!(
-            h.r2(&["zrange", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]),
+            h.resp2(&["zrange", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]),
             "*2\r\n$1\r\ne\r\n$1\r\nc\r\n"
         );
-        assert_eq!(h.r2(&["zrangestore", "d", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]), ":2\r\n");
+        assert_eq!(h.resp2(&["zrangestore", "d", "z", "+", "[a", "bylex", "rev", "limit", "2", "-1"]), ":2\r\n");
         // The last member is below `[b`: nothing is in range.
-        assert_eq!(h.r2(&["zrangebylex", "z", "[b", "+", "limit", "1", "2"]), "*0\r\n");
+        assert_eq!(h.resp2(&["zrangebylex", "z", "[b", "+", "limit", "1", "2"]), "*0\r\n");
     }
 }

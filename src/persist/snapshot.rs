@@ -135,23 +135,12 @@ impl ApplyHook for SnapWalk {
                 self.touch(dbs, *db, key);
                 self.touch(dbs, *to_db, key);
             }
-            Effect::Del { db, key }
-            | Effect::SetExpire { db, key, .. }
-            | Effect::Put { db, key, .. }
-            | Effect::Append { db, key, .. }
-            | Effect::SetRange { db, key, .. }
-            | Effect::ListPush { db, key, .. }
-            | Effect::ListPop { db, key, .. }
-            | Effect::ListSet { db, key, .. }
-            | Effect::ListInsert { db, key, .. }
-            | Effect::ListRemoveAt { db, key, .. }
-            | Effect::ListTrim { db, key, .. }
-            | Effect::HashSet { db, key, .. }
-            | Effect::HashDel { db, key, .. }
-            | Effect::SetAdd { db, key, .. }
-            | Effect::SetRem { db, key, .. }
-            | Effect::ZAdd { db, key, .. }
-            | Effect::ZRem { db, key, .. } => self.touch(dbs, *db, key),
+            // Every other effect names exactly one key.
+            other => {
+                if let Some((db, key)) = other.key() {
+                    self.touch(dbs, db, key);
+                }
+            }
         }
     }
 
@@ -195,17 +184,6 @@ mod tests {
         }
     }
 
-    fn dump(ks: &Keyspace) -> Vec<(usize, Bytes, Option<u64>, Value)> {
-        let mut v: Vec<_> = ks
-            .dbs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
-            .collect();
-        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        v
-    }
-
     #[test]
     fn a_walk_interleaved_with_writes_is_point_in_time() {
         let mut ks = Keyspace::new(3);
@@ -218,7 +196,7 @@ mod tests {
             });
         }
         ks.apply(&Effect::ListPush { db: 1, key: b("list".into()), left: false, items: vec![b("a".into())] });
-        let before = dump(&ks);
+        let before = ks.sorted_entries();
         ks.hook = Some(Box::new(SnapWalk::default()));
         let mut out = Vec::new();
         let mut round = 0;
@@ -253,7 +231,7 @@ mod tests {
         out.append(&mut w.buf);
         let mut copy = Keyspace::new(3);
         decode(&out, &mut copy);
-        assert_eq!(dump(&copy), before);
+        assert_eq!(copy.sorted_entries(), before);
     }
 
     #[test]

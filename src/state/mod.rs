@@ -51,4 +51,18 @@ impl Keyspace {
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
     }
+
+    /// Every key of every database as `(db, key, expiry, value)`, sorted by
+    /// database and key: the contents in a form two keyspaces can be compared
+    /// by (their own order depends on a per-process hash seed).
+    pub fn sorted_entries(&self) -> Vec<(usize, bytes::Bytes, Option<u64>, Value)> {
+        let mut v: Vec<_> = self
+            .dbs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
+            .collect();
+        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        v
+    }
 }

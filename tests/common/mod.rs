@@ -119,6 +119,16 @@ impl Raw {
         assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
     }
 
+    /// Switches the connection to RESP3 (`HELLO 3`); returns the `HELLO` reply.
+    pub fn hello3(&mut self) -> Vec<u8> {
+        self.send(b"HELLO 3\r\n");
+        let mut buf = Vec::new();
+        while !buf.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
+            buf.extend(self.read_exact(1));
+        }
+        buf
+    }
+
     /// Reads until the peer closes; returns everything read.
     pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -152,5 +162,24 @@ pub fn err(c: &mut redis::Connection, args: &[&str]) -> String {
             (Some(code), None) => code.to_string(),
             _ => e.to_string(),
         },
+    }
+}
+
+/// A tiny deterministic random generator (xorshift64) for stress tests:
+/// a run is replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next pseudo-random number.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A pseudo-random number below `n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
     }
 }
