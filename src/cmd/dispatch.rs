@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::{Ctx, execute, flags, lookup};
+use super::{Ctx, execute, execute_command, flags, lookup};
 use crate::broker::pubsub::SlowEntry;
 use crate::resp::{Frame, Protocol};
 
@@ -104,7 +104,7 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return f;
     };
     if !cmd.arity_ok(argv.len()) {
-        let f = execute(ctx, argv);
+        let f = execute_command(ctx, cmd, argv);
         ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
         count_error(ctx, &f);
         return f;
@@ -114,7 +114,7 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         .then(|| ctx.server.hub.existing_watched(ctx.ks));
     let started = Instant::now();
     let effects_before = ctx.effects.len();
-    let frame = execute(ctx, argv);
+    let frame = execute_command(ctx, cmd, argv);
     let micros = started.elapsed().as_micros() as u64;
     if ctx.effects.len() > effects_before {
         ctx.server.hub.touch_after_flush(&ctx.effects[effects_before..], ctx.ks, existed.as_ref());

@@ -261,10 +261,18 @@ pub fn printable(b: &[u8], max: usize) -> String {
 /// Runs one command: lookup, arity check, then the handler. The reply is
 /// returned; a handler that must wait sets [`Ctx::block`].
 pub fn execute(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    let Some(cmd) = lookup(&argv[0]) else {
-        ctx.server.stats.rejected_calls += 1;
-        return unknown_command(argv);
-    };
+    match lookup(&argv[0]) {
+        Some(cmd) => execute_command(ctx, cmd, argv),
+        None => {
+            ctx.server.stats.rejected_calls += 1;
+            unknown_command(argv)
+        }
+    }
+}
+
+/// Runs `argv` as the already looked-up `cmd`: arity check, the refusal of
+/// writes after a persistence failure, then the handler.
+pub fn execute_command(ctx: &mut Ctx, cmd: &'static Command, argv: &[Bytes]) -> Frame {
     if !cmd.arity_ok(argv.len()) {
         ctx.server.stats.rejected_calls += 1;
         return wrong_arity(cmd.name);
