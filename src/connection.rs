@@ -61,10 +61,10 @@ where
         // sender then gives back what they carry) and give back what one
         // already handed over carries.
         rx.close();
-        if let Ok(mut reply) = rx.try_recv() {
-            if let Some(h) = reply.handback.take() {
-                h.give_back();
-            }
+        if let Ok(mut reply) = rx.try_recv()
+            && let Some(h) = reply.handback.take()
+        {
+            h.give_back();
         }
     }
     let _ = broker.send(Message::Disconnect { id }).await;

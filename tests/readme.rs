@@ -10,11 +10,11 @@ const END: &str = "<!-- commands:end -->";
 /// `readme` with the text between the markers replaced by `table`
 /// (markers appended, or a minimal README made, when there are none).
 fn with_table(readme: &str, table: &str) -> String {
-    if let Some(s) = readme.find(START) {
-        if let Some(e) = readme[s..].find(END) {
-            let e = s + e;
-            return format!("{}\n{table}{}", &readme[..s + START.len()], &readme[e..]);
-        }
+    if let Some(s) = readme.find(START)
+        && let Some(e) = readme[s..].find(END)
+    {
+        let e = s + e;
+        return format!("{}\n{table}{}", &readme[..s + START.len()], &readme[e..]);
     }
     let head =
         if readme.trim().is_empty() { "# statebroker\n".to_string() } else { readme.trim_end().to_string() + "\n" };

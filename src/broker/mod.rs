@@ -117,26 +117,26 @@ pub struct Outgoing {
 impl Release for Outgoing {
     fn release(self, failure: Option<&PersistError>) {
         let mut reply = self.reply;
-        if let Some(err) = failure {
-            if reply.writes > 0 {
-                // The client gets an error instead of what it was handed.
-                if let Some(h) = reply.handback.take() {
-                    h.give_back();
-                }
-                let mut out = BytesMut::new();
-                let text = format!(
-                    "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
-                );
-                for _ in 0..reply.replies {
-                    crate::resp::Frame::error_owned(text.clone()).encode(reply.session.proto, &mut out);
-                }
-                reply.out = out;
-            }
-        }
-        if let Err(mut reply) = self.tx.send(reply) {
+        if let Some(err) = failure
+            && reply.writes > 0
+        {
+            // The client gets an error instead of what it was handed.
             if let Some(h) = reply.handback.take() {
                 h.give_back();
             }
+            let mut out = BytesMut::new();
+            let text = format!(
+                "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
+            );
+            for _ in 0..reply.replies {
+                crate::resp::Frame::error_owned(text.clone()).encode(reply.session.proto, &mut out);
+            }
+            reply.out = out;
+        }
+        if let Err(mut reply) = self.tx.send(reply)
+            && let Some(h) = reply.handback.take()
+        {
+            h.give_back();
         }
     }
 }
@@ -451,10 +451,10 @@ impl Broker {
                 for db in [*a, *b] {
                     out.extend(self.waiters.keys_in(db).into_iter().map(|k| (db, k)));
                 }
-            } else if let Some((db, k)) = e.target() {
-                if self.waiters.has_key(db, k) {
-                    out.push((db, k.clone()));
-                }
+            } else if let Some((db, k)) = e.target()
+                && self.waiters.has_key(db, k)
+            {
+                out.push((db, k.clone()));
             }
         }
         out
@@ -508,7 +508,7 @@ impl Broker {
         for db in 0..self.ks.dbs.len() {
             let keys = self.ks.dbs[db].expired_keys(now, PER_DB_BUDGET);
             for key in keys {
-                if !self.server.notify_flags.is_empty() {
+                if self.server.notifications {
                     self.events.push(KeyEvent { class: 'x', event: "expired", db: db as u32, key: key.clone() });
                 }
                 let e = Effect::Del { db: db as u32, key };
@@ -555,12 +555,12 @@ impl Broker {
         // Keyspace events are published after each command (`cmd::dispatch`)
         // and after active expiry; nothing is left to deliver here.
         self.events.clear();
-        if self.server.write_refusal.is_none() {
-            if let Some(err) = self.persister.failure() {
-                self.server.write_refusal = Some(format!(
-                    "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
-                ));
-            }
+        if self.server.write_refusal.is_none()
+            && let Some(err) = self.persister.failure()
+        {
+            self.server.write_refusal = Some(format!(
+                "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
+            ));
         }
         if self.effects.is_empty() && self.persister.is_idle() {
             for o in self.outbox.drain(..) {

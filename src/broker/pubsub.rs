@@ -735,11 +735,11 @@ impl Hub {
 
     /// Turns `id` into a monitor.
     pub fn add_monitor(&mut self, id: u64) {
-        if let Some(c) = self.clients.get_mut(&id) {
-            if !c.monitor {
-                c.monitor = true;
-                self.monitors.push(id);
-            }
+        if let Some(c) = self.clients.get_mut(&id)
+            && !c.monitor
+        {
+            c.monitor = true;
+            self.monitors.push(id);
         }
     }
 
@@ -855,7 +855,7 @@ mod tests {
         hub.connect(7, tx3, ClientOutput::new());
         hub.watch(7, 0, &Bytes::from("stays"), false);
         hub.notify = notify_bits::parse("Ex").unwrap();
-        broker.server.sync_notify_flags();
+        broker.server.sync_notifications();
         broker.cron();
         let Ok(Push::Data(d)) = rx.try_recv() else { panic!("no notification") };
         assert_eq!(&d[..], b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$4\r\ngone\r\n");

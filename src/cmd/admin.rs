@@ -151,7 +151,7 @@ pub fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         kill(ctx, id);
         return Ok(OK);
     }
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(super::SYNTAX);
     }
     let mut id_f = None;
@@ -462,7 +462,7 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
         "client-output-buffer-limit" => {
             let text = String::from_utf8_lossy(v);
             let words: Vec<&str> = text.split_whitespace().collect();
-            if words.is_empty() || words.len() % 4 != 0 {
+            if words.is_empty() || !words.len().is_multiple_of(4) {
                 return Err(set_failed(name, "Wrong number of arguments in buffer limit configuration."));
             }
             let mut limit = ctx.server.config.pubsub_output_limit;
@@ -499,7 +499,7 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
 /// pair, then applies them all (or none).
 pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = args.rest();
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(wrong_arity("config|set"));
     }
     let mut changes = Vec::with_capacity(pairs.len() / 2);
@@ -519,7 +519,7 @@ pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             Change::Notify(bits) => {
                 server.hub.notify = bits;
                 server.config.notify_keyspace_events = notify_bits::display(bits);
-                server.sync_notify_flags();
+                server.sync_notifications();
             }
             Change::SlowlogSlowerThan(n) => server.config.slowlog_log_slower_than = n,
             Change::SlowlogMaxLen(n) => {

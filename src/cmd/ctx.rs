@@ -101,8 +101,9 @@ pub struct ServerState {
     pub write_refusal: Option<String>,
     /// Clients parked by blocking commands (`INFO clients`), kept by the broker.
     pub blocked_clients: usize,
-    /// Event classes enabled by `notify-keyspace-events` (empty: off).
-    pub notify_flags: String,
+    /// Whether `notify-keyspace-events` delivers anything (commands then
+    /// collect their keyspace events).
+    pub notifications: bool,
     /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
     pub rng: u64,
     /// Pub/sub registry, watches, monitors, slow log, command statistics.
@@ -135,7 +136,7 @@ impl ServerState {
             info_persistence: String::new(),
             write_refusal: None,
             blocked_clients: 0,
-            notify_flags: String::new(),
+            notifications: false,
             rng: seed,
             hub: Default::default(),
             bgsave_requested: false,
@@ -148,18 +149,17 @@ impl ServerState {
         };
         s.hub.pubsub_limit = s.config.pubsub_output_limit;
         s.hub.notify = crate::broker::pubsub::notify_bits::parse(&s.config.notify_keyspace_events).unwrap_or(0);
-        s.sync_notify_flags();
+        s.sync_notifications();
         s.run_id = (0..5).map(|_| format!("{:08x}", s.random() as u32)).collect();
         s
     }
 
-    /// Makes `notify_flags` (what [`Ctx::notify`] checks) reflect the
-    /// configured `notify-keyspace-events`: empty when nothing would be sent.
-    pub fn sync_notify_flags(&mut self) {
+    /// Makes `notifications` (what [`Ctx::notify`] checks) reflect the
+    /// configured `notify-keyspace-events`: false when nothing would be sent.
+    pub fn sync_notifications(&mut self) {
         use crate::broker::pubsub::notify_bits::*;
         let bits = self.hub.notify;
-        let delivers = bits & (KEYSPACE | KEYEVENT) != 0 && bits & !(KEYSPACE | KEYEVENT) != 0;
-        self.notify_flags = if delivers { display(bits) } else { String::new() };
+        self.notifications = bits & (KEYSPACE | KEYEVENT) != 0 && bits & !(KEYSPACE | KEYEVENT) != 0;
     }
 
     /// A pseudo-random 64-bit number (xorshift64*; not for secrets).
@@ -247,7 +247,7 @@ impl Ctx<'_> {
     /// Raises a keyspace event for `key` in the selected database (a no-op
     /// unless notifications are enabled).
     pub fn notify(&mut self, class: char, event: &'static str, key: &Bytes) {
-        if !self.server.notify_flags.is_empty() {
+        if self.server.notifications {
             let db = self.db();
             self.events.push(KeyEvent { class, event, db, key: key.clone() });
         }
@@ -260,7 +260,7 @@ impl Ctx<'_> {
             matches!(self.ks.dbs[db as usize].get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= self.now_ms);
         if due {
             let key = Bytes::copy_from_slice(key);
-            if !self.server.notify_flags.is_empty() {
+            if self.server.notifications {
                 self.events.push(KeyEvent { class: 'x', event: "expired", db, key: key.clone() });
             }
             self.apply(Effect::Del { db, key });

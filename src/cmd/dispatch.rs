@@ -47,22 +47,23 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             }
         }
     }
-    if ctx.session.proto == Protocol::Resp2 && ctx.server.hub.is_subscriber(ctx.session.id) {
-        if let Some(c) = cmd.filter(|c| c.arity_ok(argv.len())) {
-            if c.name == "ping" && argv.len() <= 2 {
-                let msg = argv.get(1).cloned().unwrap_or_default();
-                return Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg)]);
-            }
-            if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
-                ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
-                ctx.server.stats.rejected_calls += 1;
-                let f = Frame::error_owned(format!(
-                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                    c.name
-                ));
-                count_error(ctx, &f);
-                return f;
-            }
+    if ctx.session.proto == Protocol::Resp2
+        && ctx.server.hub.is_subscriber(ctx.session.id)
+        && let Some(c) = cmd.filter(|c| c.arity_ok(argv.len()))
+    {
+        if c.name == "ping" && argv.len() <= 2 {
+            let msg = argv.get(1).cloned().unwrap_or_default();
+            return Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg)]);
+        }
+        if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
+            ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
+            ctx.server.stats.rejected_calls += 1;
+            let f = Frame::error_owned(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                c.name
+            ));
+            count_error(ctx, &f);
+            return f;
         }
     }
     call(ctx, argv)
@@ -293,7 +294,7 @@ mod tests {
         let (tx2, _rx2) = mpsc::unbounded_channel();
         h.server.hub.connect(1, tx2, ClientOutput::new());
         h.server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
-        h.server.sync_notify_flags();
+        h.server.sync_notifications();
         h.ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
         h.session.id = 1;
         h.session.db = 1;
@@ -329,8 +330,8 @@ mod tests {
         assert!(next_data(&mut rx).contains("__keyevent@0__:set"));
         assert!(rx.try_recv().is_err());
         server.hub.notify = 0;
-        server.sync_notify_flags();
-        assert!(server.notify_flags.is_empty());
+        server.sync_notifications();
+        assert!(!server.notifications);
     }
 
     #[test]

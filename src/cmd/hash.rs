@@ -149,7 +149,7 @@ fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c Ha
 /// Reads `field value ...` pairs after the key (`HSET`/`HMSET`).
 fn field_pairs(name: &str, args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, Frame> {
     let rest = args.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(wrong_arity(name));
     }
     Ok(rest.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())

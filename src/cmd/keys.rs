@@ -180,7 +180,7 @@ pub static COMMANDS: &[super::Command] = &[
 /// Raises a keyspace event for `key` in database `db` (which may differ
 /// from the selected one).
 fn notify_in(ctx: &mut Ctx, db: u32, event: &'static str, key: &Bytes) {
-    if !ctx.server.notify_flags.is_empty() {
+    if ctx.server.notifications {
         ctx.events.push(KeyEvent { class: 'g', event, db, key: key.clone() });
     }
 }

@@ -142,11 +142,11 @@ impl Command {
                 i += self.step.max(1);
             }
         }
-        if self.flags & flags::MOVABLEKEYS != 0 {
-            if let Some(&(_, at)) = NUMKEYS_AT.iter().find(|(name, _)| *name == self.name) {
-                let n = argv.get(at).and_then(|a| args::parse_count(a)).unwrap_or(0);
-                out.extend(argv.iter().skip(at + 1).take(n));
-            }
+        if self.flags & flags::MOVABLEKEYS != 0
+            && let Some(&(_, at)) = NUMKEYS_AT.iter().find(|(name, _)| *name == self.name)
+        {
+            let n = argv.get(at).and_then(|a| args::parse_count(a)).unwrap_or(0);
+            out.extend(argv.iter().skip(at + 1).take(n));
         }
         out
     }
@@ -277,10 +277,10 @@ pub fn execute_command(ctx: &mut Ctx, cmd: &'static Command, argv: &[Bytes]) -> 
         ctx.server.stats.rejected_calls += 1;
         return wrong_arity(cmd.name);
     }
-    if cmd.is_write() {
-        if let Some(reason) = &ctx.server.write_refusal {
-            return Frame::error_owned(reason.clone());
-        }
+    if cmd.is_write()
+        && let Some(reason) = &ctx.server.write_refusal
+    {
+        return Frame::error_owned(reason.clone());
     }
     ctx.server.stats.total_commands += 1;
     ctx.session.last_cmd = cmd.name;

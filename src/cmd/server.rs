@@ -480,11 +480,11 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         };
         let mut seen = std::collections::BTreeSet::new();
         for id in wanted {
-            if seen.insert(id) {
-                if let Some(line) = client_line(ctx, id) {
-                    out.push_str(&line);
-                    out.push('\n');
-                }
+            if seen.insert(id)
+                && let Some(line) = client_line(ctx, id)
+            {
+                out.push_str(&line);
+                out.push('\n');
             }
         }
     }

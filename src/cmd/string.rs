@@ -448,7 +448,7 @@ fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `MSET key value [key value ...]`
 fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = args.rest();
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(wrong_arity("mset"));
     }
     for p in pairs.chunks(2) {
@@ -460,7 +460,7 @@ fn mset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `MSETNX key value [key value ...]`
 fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = args.rest();
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(wrong_arity("msetnx"));
     }
     for p in pairs.chunks(2) {
@@ -665,10 +665,8 @@ fn lcs_compute(a: &[u8], b: &[u8]) -> LcsResult {
             }
             emit = open.is_some();
         }
-        if emit {
-            if let Some((as_, ae, bs, be)) = open.take() {
-                ranges.push(((as_, ae), (bs, be)));
-            }
+        if emit && let Some((as_, ae, bs, be)) = open.take() {
+            ranges.push(((as_, ae), (bs, be)));
         }
     }
     LcsResult { text, ranges }

@@ -48,7 +48,7 @@ impl Harness {
     /// Like [`Harness::new`] with the clock at `now_ms`.
     pub(crate) fn at(now_ms: u64) -> Harness {
         let mut server = ServerState::new(Config::default());
-        server.notify_flags = "KEA".into();
+        server.notifications = true;
         Harness {
             ks: Keyspace::new(DBS),
             session: Session::default(),

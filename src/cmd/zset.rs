@@ -779,7 +779,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, mut incr: bool) -> CmdResult {
         }
     }
     let rest = args.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(SYNTAX);
     }
     if nx && xx {
@@ -1459,10 +1459,10 @@ fn setop_keys<'a>(ctx: &mut Ctx, args: &mut Args<'a>, name: &str) -> Result<&'a 
         args.next_bytes()?;
     }
     for key in keys {
-        if let Some(e) = ctx.lookup_read(key) {
-            if !matches!(e.value, Value::ZSet(_) | Value::Set(_)) {
-                return Err(WRONGTYPE);
-            }
+        if let Some(e) = ctx.lookup_read(key)
+            && !matches!(e.value, Value::ZSet(_) | Value::Set(_))
+        {
+            return Err(WRONGTYPE);
         }
     }
     Ok(keys)

@@ -536,11 +536,7 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, PersistError> {
     // copy of the descriptor), so contention is retried for up to a second.
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
-        // `File::try_lock` needs Rust 1.89 (the toolchain in use); the
-        // crate's declared minimum is older.
-        #[allow(clippy::incompatible_msrv)]
-        let locked = f.try_lock();
-        match locked {
+        match f.try_lock() {
             Ok(()) => return Ok(f),
             Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
@@ -757,19 +753,17 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                 Err(e) => failed = Some(io_failure("fsync of the log", e)),
             }
         }
-        if was_ok {
-            if let Some(f) = &failed {
-                tracing::error!(
-                    error = %f,
-                    "persistence failed: writes are refused from now on (reads keep working). \
-                     Replies to the writes of the failed group were errors; they may or may not be on disk. \
-                     Fix the disk (space, permissions, hardware), then restart the server: \
-                     it recovers every acknowledged write from the log"
-                );
-                let mut st = shared.stats();
-                st.failure = Some(f.clone());
-                st.last_write_ok = false;
-            }
+        if was_ok && let Some(f) = &failed {
+            tracing::error!(
+                error = %f,
+                "persistence failed: writes are refused from now on (reads keep working). \
+                 Replies to the writes of the failed group were errors; they may or may not be on disk. \
+                 Fix the disk (space, permissions, hardware), then restart the server: \
+                 it recovers every acknowledged write from the log"
+            );
+            let mut st = shared.stats();
+            st.failure = Some(f.clone());
+            st.last_write_ok = false;
         }
         {
             let mut st = shared.stats();

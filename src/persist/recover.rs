@@ -200,10 +200,10 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
         // A segment wholly covered by the snapshot (its successor starts at
         // or before the snapshot's next record) is left over from before
         // compaction finished; it is skipped.
-        if let Some((next_first, _)) = l.segments.get(i + 1) {
-            if *next_first <= snapshot_seq + 1 {
-                continue;
-            }
+        if let Some((next_first, _)) = l.segments.get(i + 1)
+            && *next_first <= snapshot_seq + 1
+        {
+            continue;
         }
         if *first > last_seq + 1 {
             return Err(corrupt(

@@ -223,17 +223,17 @@ impl Keyspace {
                 });
             }
             Effect::ListSet { db, key, index, value } => {
-                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key) {
-                    if let Some(slot) = l.get_mut(*index) {
-                        *slot = value.clone();
-                    }
+                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
+                    && let Some(slot) = l.get_mut(*index)
+                {
+                    *slot = value.clone();
                 }
             }
             Effect::ListInsert { db, key, index, value } => {
-                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key) {
-                    if *index <= l.len() {
-                        l.insert(*index, value.clone());
-                    }
+                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
+                    && *index <= l.len()
+                {
+                    l.insert(*index, value.clone());
                 }
             }
             Effect::ListRemoveAt { db, key, indexes } => {
