@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{mpsc, watch};
 
-use crate::broker::{Broker, Message, Outgoing};
+use crate::broker::{Broker, Durable, Message};
 use crate::cmd::{ClientInfo, ServerState};
 use crate::config::Config;
 use crate::connection::{self, ConnLimits};
@@ -82,7 +82,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let started = Instant::now();
     std::fs::create_dir_all(&config.dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", config.dir.display()), e))?;
-    let (persister, ks) = Persister::<Outgoing>::open(&config).map_err(StartError::Persist)?;
+    let (persister, ks) = Persister::<Durable>::open(&config).map_err(StartError::Persist)?;
     claim_socket_path(&config.unixsocket)?;
     let unix = UnixListener::bind(&config.unixsocket)
         .map_err(|e| StartError::Io(format!("binding {}", config.unixsocket.display()), e))?;

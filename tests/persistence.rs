@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use statebroker::broker::{Batch, BatchReply, Broker, Message, Outgoing};
+use statebroker::broker::{Batch, BatchReply, Broker, Durable, Message};
 use statebroker::cmd::{ServerState, Session};
 use statebroker::config::{Config, FsyncPolicy};
 use statebroker::persist::store::{FailingStore, FsStore, Store};
@@ -361,7 +361,7 @@ fn the_broker_refuses_writes_with_misconf_after_a_failure_and_keeps_serving_read
     let dir = TempDir::new("persist-misconf");
     let cfg = config(&dir.0);
     let store: Arc<dyn Store> = Arc::new(FailingStore::new(0, 3));
-    let (p, ks) = Persister::<Outgoing>::open_with(&cfg, store).unwrap();
+    let (p, ks) = Persister::<Durable>::open_with(&cfg, store).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
@@ -377,7 +377,7 @@ fn the_broker_refuses_writes_with_misconf_after_a_failure_and_keeps_serving_read
         drop(tx);
         task.await.unwrap();
     });
-    let (p, ks) = Persister::<Outgoing>::open(&cfg).unwrap();
+    let (p, ks) = Persister::<Durable>::open(&cfg).unwrap();
     assert!(ks.dbs[0].get(b"a").is_some());
     assert!(ks.dbs[0].get(b"c").is_none());
     p.shutdown();

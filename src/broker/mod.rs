@@ -114,8 +114,9 @@ pub struct Outgoing {
     reply: BatchReply,
 }
 
-impl Release for Outgoing {
-    fn release(self, failure: Option<&PersistError>) {
+impl Outgoing {
+    /// Sends the reply to its connection; `failure` turns it into errors.
+    fn deliver(self, failure: Option<&PersistError>) {
         let mut reply = self.reply;
         if let Some(err) = failure
             && reply.writes > 0
@@ -141,6 +142,26 @@ impl Release for Outgoing {
     }
 }
 
+/// The replies of one commit, handed back to the broker once durable: the
+/// persistence thread wakes the broker once per group, and the broker sends
+/// each reply to its connection on its own thread (no cross-thread wake-up
+/// per client).
+pub struct Durable {
+    replies: Vec<Outgoing>,
+    home: mpsc::UnboundedSender<(Vec<Outgoing>, Option<PersistError>)>,
+}
+
+impl Release for Durable {
+    fn release(self, failure: Option<&PersistError>) {
+        if let Err(mpsc::error::SendError((replies, failure))) = self.home.send((self.replies, failure.cloned())) {
+            // The broker has stopped: deliver from here.
+            for o in replies {
+                o.deliver(failure.as_ref());
+            }
+        }
+    }
+}
+
 /// A batch being executed or parked.
 struct Running {
     session: Session,
@@ -159,7 +180,10 @@ struct Running {
 pub struct Broker {
     ks: Keyspace,
     server: ServerState,
-    persister: Persister<Outgoing>,
+    persister: Persister<Durable>,
+    /// Where durable groups come back to be delivered ([`Durable`]).
+    durable_tx: mpsc::UnboundedSender<(Vec<Outgoing>, Option<PersistError>)>,
+    durable_rx: Option<mpsc::UnboundedReceiver<(Vec<Outgoing>, Option<PersistError>)>>,
     /// Effects produced since the last hand-over to persistence.
     effects: Vec<Effect>,
     /// Replies waiting for the next hand-over.
@@ -183,9 +207,12 @@ pub fn unix_ms() -> u64 {
 
 impl Broker {
     /// A broker over a recovered keyspace.
-    pub fn new(ks: Keyspace, server: ServerState, persister: Persister<Outgoing>) -> Broker {
+    pub fn new(ks: Keyspace, server: ServerState, persister: Persister<Durable>) -> Broker {
         let (returns_tx, returns_rx) = mpsc::unbounded_channel();
+        let (durable_tx, durable_rx) = mpsc::unbounded_channel();
         Broker {
+            durable_tx,
+            durable_rx: Some(durable_rx),
             returns_tx,
             returns_rx: Some(returns_rx),
             ks,
@@ -208,6 +235,7 @@ impl Broker {
         let mut next_tick = tokio::time::Instant::now();
         let mut shutdown_signalled = false;
         let mut returns = self.returns_rx.take().expect("run is called once");
+        let mut durable = self.durable_rx.take().expect("run is called once");
         loop {
             let tick = Duration::from_millis(1000 / self.server.config.hz.clamp(1, 500) as u64);
             let mut deadline = match self.waiters.next_deadline() {
@@ -228,6 +256,11 @@ impl Broker {
                     }
                     for msg in msgs.drain(..) {
                         self.handle(msg);
+                    }
+                }
+                Some((replies, failure)) = durable.recv() => {
+                    for o in replies {
+                        o.deliver(failure.as_ref());
                     }
                 }
                 Some(effects) = returns.recv() => self.hand_back(effects),
@@ -265,6 +298,12 @@ impl Broker {
         }
         self.flush();
         self.persister.shutdown();
+        // The last groups made durable while stopping.
+        while let Ok((replies, failure)) = durable.try_recv() {
+            for o in replies {
+                o.deliver(failure.as_ref());
+            }
+        }
     }
 
     fn handle(&mut self, msg: Message) {
@@ -562,15 +601,18 @@ impl Broker {
                 "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
             ));
         }
-        if self.effects.is_empty() && self.persister.is_idle() {
+        if self.effects.is_empty() && self.persister.is_idle() || !self.persister.is_enabled() {
             for o in self.outbox.drain(..) {
-                o.release(None);
+                o.deliver(None);
             }
-            return;
+            if self.effects.is_empty() {
+                return;
+            }
         }
         let effects = std::mem::take(&mut self.effects);
-        let outbox = std::mem::take(&mut self.outbox);
-        self.persister.commit(effects, outbox);
+        let replies = std::mem::take(&mut self.outbox);
+        let group = (!replies.is_empty()).then(|| Durable { replies, home: self.durable_tx.clone() });
+        self.persister.commit(effects, group.into_iter().collect());
     }
 }
 

@@ -836,11 +836,11 @@ mod tests {
     /// invalidates watches on the expired key.
     #[test]
     fn active_expiry_notifies_and_touches_watches() {
-        use crate::broker::{Broker, Outgoing};
+        use crate::broker::{Broker, Durable};
         use crate::persist::Persister;
         let dir = std::env::temp_dir().join(format!("sb-hub-cron-{}", std::process::id()));
         let config = crate::config::Config { dir: dir.clone(), ..Default::default() };
-        let (persister, mut ks) = Persister::<Outgoing>::open(&config).expect("open");
+        let (persister, mut ks) = Persister::<Durable>::open(&config).expect("open");
         ks.dbs[0].insert(Bytes::from("gone"), crate::state::Value::Str(Bytes::from("v")), Some(1));
         ks.dbs[0].insert(Bytes::from("stays"), crate::state::Value::Str(Bytes::from("v")), None);
         let mut broker = Broker::new(ks, crate::cmd::ServerState::new(config), persister);

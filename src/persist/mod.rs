@@ -298,6 +298,11 @@ impl<R: Release> Persister<R> {
         Ok((Persister { inner: Some(active) }, ks))
     }
 
+    /// Whether writes are logged at all (`appendonly yes`).
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
     /// Whether every write handed over so far is durable (so a reply that
     /// depends on no new write may leave at once).
     pub fn is_idle(&self) -> bool {
@@ -784,10 +789,10 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                 st.durable_seq = wal.next_seq - 1;
             }
         }
+        shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
         for r in pending.drain(..) {
             r.release(failed.as_ref());
         }
-        shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
     }
     if let Some((s, h)) = snap.take() {
         let _ = s.send(SnapMsg::Abort);
