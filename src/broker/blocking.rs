@@ -5,10 +5,11 @@
 //! sleep exactly until the next one.
 
 use bytes::Bytes;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use crate::cmd::Block;
 use crate::resp::Frame;
+use crate::state::HashMap;
 
 struct Waiter<T> {
     client: u64,
@@ -30,9 +31,9 @@ impl<T> Default for Waiters<T> {
     fn default() -> Self {
         Waiters {
             next_id: 0,
-            parked: HashMap::new(),
-            by_key: HashMap::new(),
-            by_client: HashMap::new(),
+            parked: HashMap::default(),
+            by_key: HashMap::default(),
+            by_client: HashMap::default(),
             deadlines: BTreeSet::new(),
         }
     }

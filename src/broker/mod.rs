@@ -12,14 +12,14 @@ mod pause;
 pub mod pubsub;
 
 use bytes::{Bytes, BytesMut};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cmd::{self, ClientInfo, Ctx, KeyEvent, ServerState, Session};
 use crate::persist::{PersistError, Persister, Release};
-use crate::state::{Effect, Keyspace};
+use crate::state::{Effect, HashMap, Keyspace};
 use blocking::Waiters;
 
 /// Something a connection asks of the broker.
@@ -222,7 +222,7 @@ impl Broker {
             outbox: Vec::new(),
             events: Vec::new(),
             waiters: Waiters::default(),
-            pushes: HashMap::new(),
+            pushes: HashMap::default(),
             held: VecDeque::new(),
             shutdown: false,
         }

@@ -9,7 +9,7 @@
 //! disconnected, as Redis does.
 
 use bytes::{Bytes, BytesMut};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc};
 use super::Push;
 use crate::cmd::{KeyEvent, Session};
 use crate::resp::{Frame, Protocol};
-use crate::state::{Effect, Keyspace, glob};
+use crate::state::{Effect, HashMap, HashSet, Keyspace, glob};
 
 /// Output state shared by the broker and a connection: the bytes queued
 /// for the client but not yet written, and the kill switch.
@@ -232,9 +232,9 @@ pub struct Hub {
 impl Default for Hub {
     fn default() -> Self {
         Hub {
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             subs: Default::default(),
-            watches: HashMap::new(),
+            watches: HashMap::default(),
             monitors: Vec::new(),
             self_frames: Vec::new(),
             current: 0,
@@ -246,7 +246,7 @@ impl Default for Hub {
             cmdstats: BTreeMap::new(),
             errorstats: BTreeMap::new(),
             pause: None,
-            refused: HashSet::new(),
+            refused: HashSet::default(),
             rejected_connections: 0,
         }
     }

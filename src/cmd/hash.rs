@@ -4,7 +4,6 @@
 //! collection members and `*SCAN` argument parsing.
 
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet};
 
 use super::args::parse_i64;
 use super::float::{add_floats, parse_operand};
@@ -13,7 +12,7 @@ use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
-use crate::state::{Effect, Value};
+use crate::state::{Effect, HashMap, HashSet, Value};
 
 /// The hash command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -159,7 +158,7 @@ fn field_pairs(name: &str, args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, Frame
 fn set_fields(ctx: &mut Ctx, key: &Bytes, pairs: Vec<(Bytes, Bytes)>) -> Result<i64, Frame> {
     let added = {
         let existing = hash_at(ctx, key, false)?;
-        let mut new_fields: HashSet<&Bytes> = HashSet::new();
+        let mut new_fields: HashSet<&Bytes> = HashSet::default();
         for (f, _) in &pairs {
             if !existing.is_some_and(|h| h.contains_key(f)) {
                 new_fields.insert(f);
@@ -421,7 +420,7 @@ pub(super) fn sample_indices(rng: &mut impl Rng, len: usize, count: i64) -> Resu
             (0..len).collect()
         } else {
             // Floyd's algorithm: k distinct values with k draws.
-            let mut chosen: HashSet<usize> = HashSet::with_capacity(k);
+            let mut chosen: HashSet<usize> = HashSet::with_capacity_and_hasher(k, Default::default());
             for j in len - k..len {
                 let t = rng.below(j + 1);
                 if !chosen.insert(t) {

@@ -24,13 +24,13 @@ pub mod tx;
 pub mod zset;
 
 use bytes::Bytes;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use args::Args;
 pub use ctx::{Block, ClientInfo, Ctx, KeyEvent, ServerState, Session, Stats};
 
 use crate::resp::Frame;
+use crate::state::{HashMap, HashSet};
 
 /// What a command returns: a reply, or an error reply via `?`.
 pub type CmdResult = Result<Frame, Frame>;
@@ -248,7 +248,7 @@ pub fn wrong_arity(name: &str) -> Frame {
 /// The distinct `items` for which `keep` holds, in first-seen order (the
 /// members `SADD` adds, the fields `HDEL` removes...).
 pub fn distinct(items: &[Bytes], keep: impl Fn(&Bytes) -> bool) -> Vec<Bytes> {
-    let mut seen: std::collections::HashSet<&Bytes> = std::collections::HashSet::new();
+    let mut seen: HashSet<&Bytes> = HashSet::default();
     items.iter().filter(|i| keep(i) && seen.insert(i)).cloned().collect()
 }
 
@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::default();
         for c in families().iter().flat_map(|f| f.iter()) {
             assert!(seen.insert(c.name), "duplicate command {}", c.name);
             assert_eq!(c.name, c.name.to_ascii_lowercase());

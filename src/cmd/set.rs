@@ -5,7 +5,6 @@
 //! set type offers no positional access.
 
 use bytes::Bytes;
-use std::collections::HashSet;
 
 use super::args::parse_i64;
 use super::hash::{Rng, parse_random_count, parse_scan_cursor, parse_scan_options, pick, sample_indices, scan_reply};
@@ -13,7 +12,7 @@ use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
-use crate::state::{Effect, ExpireChange, Value};
+use crate::state::{Effect, ExpireChange, HashSet, Value};
 
 /// The set command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -404,7 +403,7 @@ fn intersect(sets: &[Option<&HashSet<Bytes>>], limit: usize) -> Vec<Bytes> {
 
 /// The members of any of the sets.
 fn union(sets: &[Option<&HashSet<Bytes>>]) -> HashSet<Bytes> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for s in sets.iter().flatten() {
         out.extend(s.iter().cloned());
     }

@@ -6,7 +6,6 @@
 //! [`ZSet::count_while`]) and read with its rank iterators.
 
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet};
 
 use super::args::{parse_i64, parse_timeout};
 use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
@@ -15,7 +14,7 @@ use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
 use crate::state::zset::ZSet;
-use crate::state::{Effect, ExpireChange, Value};
+use crate::state::{Effect, ExpireChange, HashMap, HashSet, Value};
 
 /// The sorted-set command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -803,7 +802,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, mut incr: bool) -> CmdResult {
         return Ok(if incr { Frame::Null } else { Frame::Integer(0) });
     }
     // Scores set earlier in this same command (a member may repeat).
-    let mut pending: HashMap<&Bytes, f64> = HashMap::new();
+    let mut pending: HashMap<&Bytes, f64> = HashMap::default();
     let mut changes = Vec::new();
     let (mut added, mut updated, mut processed, mut last) = (0i64, 0i64, 0, 0.0);
     for (score, member) in pairs {
@@ -1325,7 +1324,7 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             all.truncate(want);
             all
         } else {
-            let mut picked = HashSet::new();
+            let mut picked = HashSet::default();
             let mut out = Vec::with_capacity(want);
             while out.len() < want {
                 let r = ctx.server.random_below(len);
@@ -1535,7 +1534,7 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
         }
         return Ok(Frame::Integer(n as i64));
     }
-    let mut result: HashMap<Bytes, f64> = HashMap::new();
+    let mut result: HashMap<Bytes, f64> = HashMap::default();
     match op {
         SetOp::Union => {
             let mut order: Vec<&(Src, f64)> = srcs.iter().collect();

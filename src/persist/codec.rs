@@ -7,10 +7,10 @@
 //! with a one-byte tag; an unknown tag is a decoding error, never a guess.
 
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::state::zset::ZSet;
-use crate::state::{Effect, ExpireChange, Value};
+use crate::state::{Effect, ExpireChange, HashMap, HashSet, Value};
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,13 +11,12 @@
 //! finished those databases; the snapshot is retried later.
 
 use bytes::Bytes;
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::codec;
 use super::format;
 use crate::state::db::key_hash;
-use crate::state::{ApplyHook, Db, Effect, Keyspace};
+use crate::state::{ApplyHook, Db, Effect, HashSet, Keyspace};
 
 /// The state of a snapshot walk; lives in [`Keyspace::hook`].
 #[derive(Debug, Default)]

@@ -4,9 +4,13 @@
 //! come and go, which gives `SCAN` its guarantee for free: the cursor is
 //! "the next hash to visit", so a key present for the whole scan is
 //! returned exactly once however the keyspace grows or shrinks.
+//!
+//! The hash is foldhash's quality hasher: fast on short keys, and seeded at
+//! random once per process, so clients cannot choose keys that collide (a
+//! collision costs a linear search in its slot).
 
 use bytes::Bytes;
-use std::collections::hash_map::RandomState;
+use foldhash::quality::RandomState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
@@ -53,12 +57,16 @@ impl Slot {
     }
 }
 
+/// The process's key hasher: seeded at random on first use, then fixed for
+/// the life of the process (a `SCAN` cursor is a hash, so it must not move).
 fn seed() -> &'static RandomState {
     static SEED: OnceLock<RandomState> = OnceLock::new();
-    SEED.get_or_init(RandomState::new)
+    SEED.get_or_init(RandomState::default)
 }
 
-/// The seeded hash that orders keys.
+/// The seeded hash that orders keys: foldhash's quality hasher, fast and
+/// seeded at random once per process, so the order (and `SCAN`'s cursor) is
+/// stable for the life of the process but unpredictable to clients.
 pub fn key_hash(key: &[u8]) -> u64 {
     seed().hash_one(key)
 }
@@ -237,7 +245,7 @@ mod tests {
         for i in 0..1000 {
             db.insert(Bytes::from(format!("k{i}")), s("v"), None);
         }
-        let mut seen = std::collections::HashMap::new();
+        let mut seen = crate::state::HashMap::default();
         let mut cursor = 0;
         let mut round = 0;
         loop {

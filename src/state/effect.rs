@@ -7,9 +7,10 @@
 //! Each effect's size is proportional to the change it describes.
 
 use bytes::{Bytes, BytesMut};
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::Keyspace;
+use super::hashing::HashSet;
 use super::value::Value;
 use super::zset::ZSet;
 

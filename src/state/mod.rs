@@ -9,11 +9,13 @@
 pub mod db;
 pub mod effect;
 pub mod glob;
+pub mod hashing;
 pub mod value;
 pub mod zset;
 
 pub use db::{Db, Entry};
 pub use effect::{Effect, ExpireChange};
+pub use hashing::{HashMap, HashSet};
 pub use value::Value;
 
 /// Sees every effect just before [`Keyspace::apply`] performs it.

@@ -1,8 +1,9 @@
 //! The value types a key can hold.
 
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
+use super::hashing::{HashMap, HashSet};
 use super::zset::ZSet;
 
 /// A stored value.

@@ -13,10 +13,10 @@
 
 use bytes::Bytes;
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
+
+use super::hashing::{HashMap, RandomState};
 
 /// A score that orders totally (scores are never NaN).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,8 +91,8 @@ impl ZSet {
     pub fn new() -> ZSet {
         // Unpredictable priorities: insertion orders cannot be crafted to
         // unbalance the tree.
-        let seed = RandomState::new().hash_one(0x5a5e7u64) | 1;
-        ZSet { map: HashMap::new(), nodes: Vec::new(), root: NIL, rng: seed }
+        let seed = RandomState::default().hash_one(0x5a5e7u64) | 1;
+        ZSet { map: HashMap::default(), nodes: Vec::new(), root: NIL, rng: seed }
     }
 
     /// Number of members.
