@@ -1,11 +1,11 @@
 //! Persistence: the only code that knows the on-disk formats.
 //!
 //! The broker hands every group of [`Effect`]s it produced, together with
-//! the replies that must wait for them, to [`Persister::commit`]. A
-//! dedicated thread appends them to the write-ahead log (one `write` and,
-//! with `appendfsync always`, one `fdatasync` per group: whatever arrived
-//! during the previous sync goes into the next) and then releases the
-//! replies in order. Snapshots compact the log; see `docs/persistence.md`
+//! the replies that must wait for them, to [`Persister::commit`], which
+//! encodes the log records on the caller's thread. A dedicated thread
+//! appends them to the write-ahead log (one `write` and, with `appendfsync
+//! always`, one `fdatasync` per group: whatever arrived during the previous
+//! sync goes into the next) and then releases the replies in order. Snapshots compact the log; see `docs/persistence.md`
 //! and the [`snapshot`] module.
 
 pub mod check;
@@ -89,8 +89,11 @@ fn unix_ms() -> u64 {
 enum Msg<R> {
     /// `more`: the broker already has more work queued, so another commit
     /// follows at once and is worth waiting for before syncing.
+    /// `records` log records, encoded on the broker's thread (so the
+    /// effects are also dropped there, where they were allocated).
     Commit {
-        effects: Vec<Effect>,
+        bytes: Vec<u8>,
+        records: u64,
         releases: Vec<R>,
         more: bool,
     },
@@ -148,6 +151,8 @@ impl Shared {
 struct Active<R: Release> {
     tx: mpsc::Sender<Msg<R>>,
     submitted: u64,
+    /// Sequence number of the next record handed over.
+    next_seq: u64,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     policy: FsyncPolicy,
@@ -246,7 +251,8 @@ impl<R: Release> Persister<R> {
         if !expired.is_empty() {
             for e in &expired {
                 ks.apply(e);
-                wal.encode(&mut buf, e, true);
+                encode_record(&mut buf, wal.next_seq, e, true);
+                wal.next_seq += 1;
             }
             wal.file.append(&buf).and_then(|_| wal.file.sync()).map_err(io("logging expired keys".into()))?;
         }
@@ -269,6 +275,7 @@ impl<R: Release> Persister<R> {
         let (tx, rx) = mpsc::channel();
         let policy = config.appendfsync;
         let sh = shared.clone();
+        let next_seq = wal.next_seq;
         let thread = std::thread::Builder::new()
             .name("persist".into())
             .spawn(move || log_thread(wal, rx, sh, policy))
@@ -285,6 +292,7 @@ impl<R: Release> Persister<R> {
         let active = Active {
             tx,
             submitted: 0,
+            next_seq,
             shared,
             thread: Some(thread),
             policy,
@@ -322,7 +330,18 @@ impl<R: Release> Persister<R> {
         };
         a.submitted += 1;
         let more = std::mem::take(&mut a.more_coming);
-        if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(Msg::Commit { effects, releases, more }) {
+        // One broker round is one unit: every command and transaction in it
+        // is replayed whole or not at all.
+        let mut bytes = Vec::with_capacity(effects.len() * 48);
+        let last = effects.len().saturating_sub(1);
+        for (i, e) in effects.iter().enumerate() {
+            encode_record(&mut bytes, a.next_seq, e, i == last);
+            a.next_seq += 1;
+        }
+        let records = effects.len() as u64;
+        drop(effects);
+        let msg = Msg::Commit { bytes, records, releases, more };
+        if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(msg) {
             // The thread is gone (it panicked): nothing can be made durable.
             let err = PersistError::Io("the persistence thread has stopped".into());
             a.shared.stats().failure.get_or_insert(err.clone());
@@ -577,18 +596,6 @@ impl Wal {
         Ok(Wal { store, dir, file, next_seq: first, seg_first: first })
     }
 
-    /// Appends the record for `e` to `buf`, assigning the next sequence number.
-    /// Appends one record; `closes_unit` marks the last record of a unit of
-    /// writes that recovery applies whole or not at all.
-    fn encode(&mut self, buf: &mut Vec<u8>, e: &Effect, closes_unit: bool) {
-        let at = format::begin_frame(buf);
-        let tagged = if closes_unit { self.next_seq | format::UNIT_END } else { self.next_seq };
-        buf.extend_from_slice(&tagged.to_le_bytes());
-        codec::put_effect(buf, e);
-        format::end_frame(buf, at);
-        self.next_seq += 1;
-    }
-
     /// Starts a new segment at the next sequence number (the current one
     /// must be synced first). A segment with no records is kept.
     fn rotate(&mut self) -> Result<bool, PersistError> {
@@ -599,6 +606,17 @@ impl Wal {
         *self = w;
         Ok(true)
     }
+}
+
+/// Appends the log record for `e` with sequence number `seq` to `buf`;
+/// `closes_unit` marks the last record of a unit of writes that recovery
+/// applies whole or not at all.
+fn encode_record(buf: &mut Vec<u8>, seq: u64, e: &Effect, closes_unit: bool) {
+    let at = format::begin_frame(buf);
+    let tagged = if closes_unit { seq | format::UNIT_END } else { seq };
+    buf.extend_from_slice(&tagged.to_le_bytes());
+    codec::put_effect(buf, e);
+    format::end_frame(buf, at);
 }
 
 fn io_failure(what: &str, e: std::io::Error) -> PersistError {
@@ -660,16 +678,17 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         let was_ok = failed.is_none();
         for m in msgs.drain(..) {
             match m {
-                Msg::Commit { effects, releases, .. } => {
+                Msg::Commit { bytes, records: n, releases, .. } => {
                     groups += 1;
+                    // Sequence numbers were given out in this order.
+                    wal.next_seq += n;
                     if failed.is_none() {
-                        // One broker round is one unit: every command and
-                        // transaction in it is replayed whole or not at all.
-                        let last = effects.len().saturating_sub(1);
-                        for (i, e) in effects.iter().enumerate() {
-                            wal.encode(&mut buf, e, i == last);
+                        if buf.is_empty() {
+                            buf = bytes;
+                        } else {
+                            buf.extend_from_slice(&bytes);
                         }
-                        records += effects.len() as u64;
+                        records += n;
                     }
                     pending.extend(releases);
                 }
