@@ -44,8 +44,11 @@ pub trait Store: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsStore;
 
-/// Bytes of zeros written ahead of the data of a preallocated file.
+/// Bytes of zeros kept ahead of the data of a preallocated file.
 const PREALLOCATE: u64 = 2 << 20;
+
+/// Zeros written ahead per append (more when the append is larger).
+static ZERO_STEP: [u8; 64 * 1024] = [0; 64 * 1024];
 
 struct FsFile {
     file: File,
@@ -66,22 +69,21 @@ impl FsFile {
 impl StoreFile for FsFile {
     fn append(&mut self, buf: &[u8]) -> io::Result<()> {
         let end = self.pos + buf.len() as u64;
-        if self.preallocate && end > self.allocated {
-            let target = end + PREALLOCATE;
-            let zeros = vec![0u8; 64 * 1024];
-            let mut at = self.allocated.max(end);
-            self.file.write_all_at(buf, self.pos)?;
-            while at < target {
-                let n = (target - at).min(zeros.len() as u64) as usize;
-                self.file.write_all_at(&zeros[..n], at)?;
-                at += n as u64;
-            }
-            self.allocated = target;
-        } else {
-            self.file.write_all_at(buf, self.pos)?;
-            self.allocated = self.allocated.max(end);
-        }
+        self.file.write_all_at(buf, self.pos)?;
         self.pos = end;
+        self.allocated = self.allocated.max(end);
+        if self.preallocate && self.allocated < end + PREALLOCATE {
+            // Zeros ahead a step at a time, at least as fast as data
+            // arrives: the sync that follows carries one step of zeros, never
+            // the whole allowance at once (a stall of milliseconds).
+            let mut left = (buf.len() as u64).max(ZERO_STEP.len() as u64).min(end + PREALLOCATE - self.allocated);
+            while left > 0 {
+                let n = left.min(ZERO_STEP.len() as u64) as usize;
+                self.file.write_all_at(&ZERO_STEP[..n], self.allocated)?;
+                self.allocated += n as u64;
+                left -= n as u64;
+            }
+        }
         Ok(())
     }
 
