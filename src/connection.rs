@@ -98,6 +98,12 @@ where
     // False once the broker has forgotten this client (after a disconnect):
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
+    // Made once and polled on every turn of the loop (not re-made per turn).
+    let mut killed = std::pin::pin!(output.killed());
+    let mut stopping = std::pin::pin!(async {
+        // The value read is dropped at once (it holds a lock).
+        let _ = shutdown.wait_for(|stop| *stop).await.is_ok();
+    });
     loop {
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
@@ -126,9 +132,9 @@ where
             } else if let Some(msg) = protocol_error.take() {
                 let proto = session.as_ref().map_or(Protocol::Resp2, |s| s.proto);
                 return close_with_error(stream, Frame::error_owned(format!("ERR {msg}")), proto).await;
-            } else if eof || !push_open || *shutdown.borrow() {
-                // Input is over, the broker has forgotten this client, or the
-                // server is stopping: nothing more to run.
+            } else if eof || !push_open {
+                // Input is over, or the broker has forgotten this client:
+                // nothing more to run.
                 return Ok(());
             }
         }
@@ -172,19 +178,25 @@ where
                     }
                 }
                 let mut pushed = 0;
-                let mut out = BytesMut::new();
-                while held.front().is_some_and(|(seq, _)| *seq <= reply.pushes_before) {
-                    let (_, data) = held.pop_front().expect("checked");
-                    pushed += data.len();
-                    out.extend_from_slice(&data);
-                }
-                out.extend_from_slice(&reply.out);
-                for (_, data) in held.drain(..) {
-                    pushed += data.len();
-                    out.extend_from_slice(&data);
-                }
+                let out = if held.is_empty() {
+                    // The usual case: the replies alone, written as they are.
+                    std::mem::take(&mut reply.out)
+                } else {
+                    let mut out = BytesMut::new();
+                    while held.front().is_some_and(|(seq, _)| *seq <= reply.pushes_before) {
+                        let (_, data) = held.pop_front().expect("checked");
+                        pushed += data.len();
+                        out.extend_from_slice(&data);
+                    }
+                    out.extend_from_slice(&reply.out);
+                    for (_, data) in held.drain(..) {
+                        pushed += data.len();
+                        out.extend_from_slice(&data);
+                    }
+                    out
+                };
                 if !out.is_empty() {
-                    if let Err(e) = write(stream, &out, output).await {
+                    if let Err(e) = write(stream, &out, killed.as_mut()).await {
                         // The client is gone: what it was handed goes back.
                         if let Some(h) = reply.handback.take() {
                             h.give_back();
@@ -206,7 +218,7 @@ where
                         if in_flight.is_some() && !parked {
                             held.push_back((received, data));
                         } else {
-                            write(stream, &data, output).await?;
+                            write(stream, &data, killed.as_mut()).await?;
                             output.written(data.len());
                         }
                     }
@@ -221,7 +233,7 @@ where
                             out.extend_from_slice(&data);
                         }
                         if !out.is_empty() {
-                            write(stream, &out, output).await?;
+                            write(stream, &out, killed.as_mut()).await?;
                             output.written(pushed);
                         }
                     }
@@ -232,14 +244,15 @@ where
                         // Pushes sent before the kill (a refusal's error) still go out.
                         let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();
                         if !out.is_empty() {
-                            write(stream, &out, output).await?;
+                            write(stream, &out, killed.as_mut()).await?;
                         }
                         return Ok(());
                     }
                 }
             }
-            _ = output.killed() => return Ok(()),
-            _ = shutdown.changed(), if in_flight.is_none() => return Ok(()),
+            _ = &mut killed => return Ok(()),
+            // The server is stopping (or gone): nothing more to run.
+            _ = &mut stopping, if in_flight.is_none() => return Ok(()),
         }
     }
 }
@@ -283,13 +296,17 @@ where
 
 /// Writes `data`, giving up as soon as the client is killed (a client that
 /// never reads must not keep its connection task stuck in a write).
-async fn write<S>(stream: &mut S, data: &[u8], output: &ClientOutput) -> Result<(), ConnError>
+async fn write<S>(
+    stream: &mut S,
+    data: &[u8],
+    killed: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> Result<(), ConnError>
 where
     S: AsyncWrite + Unpin,
 {
     tokio::select! {
         r = stream.write_all(data) => Ok(r?),
-        _ = output.killed() => Err(ConnError::Killed),
+        _ = killed => Err(ConnError::Killed),
     }
 }
 
