@@ -72,11 +72,13 @@ impl StoreFile for FsFile {
         self.file.write_all_at(buf, self.pos)?;
         self.pos = end;
         self.allocated = self.allocated.max(end);
-        if self.preallocate && self.allocated < end + PREALLOCATE {
-            // Zeros ahead a step at a time, at least as fast as data
-            // arrives: the sync that follows carries one step of zeros, never
-            // the whole allowance at once (a stall of milliseconds).
-            let mut left = (buf.len() as u64).max(ZERO_STEP.len() as u64).min(end + PREALLOCATE - self.allocated);
+        let step = ZERO_STEP.len() as u64;
+        if self.preallocate && self.allocated + step <= end + PREALLOCATE {
+            // Zeros ahead a step at a time, once a step of them has been
+            // used up, and at least as fast as data arrives: a sync carries
+            // at most one step of zeros (or as many as the data it syncs),
+            // never the whole allowance at once (a stall of milliseconds).
+            let mut left = (buf.len() as u64).max(step).min(end + PREALLOCATE - self.allocated);
             while left > 0 {
                 let n = left.min(ZERO_STEP.len() as u64) as usize;
                 self.file.write_all_at(&ZERO_STEP[..n], self.allocated)?;
