@@ -362,6 +362,7 @@ impl Broker {
     /// Executes a batch's commands until it finishes or parks.
     fn execute_batch(&mut self, mut run: Running) {
         let now_ms = unix_ms();
+        self.server.call_clock = None;
         while let Some(argv) = run.commands.pop_front() {
             if self.server.hub.pause.is_some() && cmd::admin::pause_holds(&self.server, &run.session, &argv, now_ms) {
                 run.commands.push_front(argv);
@@ -418,6 +419,9 @@ impl Broker {
         woken: bool,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
         self.server.blocked_clients = self.waiters.len();
+        if woken {
+            self.server.call_clock = None;
+        }
         let mut ctx = Ctx {
             ks: &mut self.ks,
             session: &mut run.session,

@@ -95,6 +95,10 @@ pub struct ServerState {
     pub clients: BTreeMap<u64, ClientInfo>,
     /// Set by `SHUTDOWN`.
     pub shutdown_requested: bool,
+    /// When the previous command of the batch being run ended: the next
+    /// command's timing starts there, so timing costs one clock read per
+    /// command. The broker clears it before each batch.
+    pub call_clock: Option<Instant>,
     /// The `INFO persistence` section body, refreshed by the broker.
     pub info_persistence: String,
     /// Set when persistence has failed: writes are refused with this error.
@@ -133,6 +137,7 @@ impl ServerState {
             stats: Stats::default(),
             clients: BTreeMap::new(),
             shutdown_requested: false,
+            call_clock: None,
             info_persistence: String::new(),
             write_refusal: None,
             blocked_clients: 0,

@@ -43,7 +43,7 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                     count_error(ctx, &f);
                     return f;
                 }
-                return call(ctx, argv);
+                return call_looked_up(ctx, cmd, argv);
             }
         }
     }
@@ -66,7 +66,7 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             return f;
         }
     }
-    call(ctx, argv)
+    call_looked_up(ctx, cmd, argv)
 }
 
 /// Subcommands (with Redis's arities) of the container commands this
@@ -99,7 +99,12 @@ pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
 /// Calls one command (also each command `EXEC` runs) and does the
 /// bookkeeping around it.
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    let Some(cmd) = lookup(&argv[0]) else {
+    call_looked_up(ctx, lookup(&argv[0]), argv)
+}
+
+/// [`call`] with the command already looked up.
+fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[Bytes]) -> Frame {
+    let Some(cmd) = cmd else {
         let f = execute(ctx, argv);
         count_error(ctx, &f);
         return f;
@@ -113,10 +118,12 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     // A flush touches only the watched keys that existed before it.
     let existed = (ctx.server.hub.has_watches() && matches!(cmd.name, "flushdb" | "flushall"))
         .then(|| ctx.server.hub.existing_watched(ctx.ks));
-    let started = Instant::now();
+    let started = ctx.server.call_clock.unwrap_or_else(Instant::now);
     let effects_before = ctx.effects.len();
     let frame = execute_command(ctx, cmd, argv);
-    let micros = started.elapsed().as_micros() as u64;
+    let ended = Instant::now();
+    ctx.server.call_clock = Some(ended);
+    let micros = ended.saturating_duration_since(started).as_micros() as u64;
     if ctx.effects.len() > effects_before {
         ctx.server.hub.touch_after_flush(&ctx.effects[effects_before..], ctx.ks, existed.as_ref());
     }
