@@ -173,6 +173,12 @@ pub struct Persister<R: Release> {
 /// Longest a group waits for commits the broker announced.
 const MAX_GATHER: Duration = Duration::from_millis(2);
 
+/// Longest a group waits to grow as large as the last one (`appendfsync
+/// always`), about the time of one fsync here. Measured with
+/// `redis-benchmark -c 50 -t set`, four sets of 6-10 alternating runs:
+/// median throughput +0-14% at `-P 1`, +8% at `-P 16`, and a lower p99.
+const LINGER: Duration = Duration::from_micros(200);
+
 /// Keys per snapshot walk step, and the time budget of one step.
 const STEP_KEYS: usize = 10_000;
 const STEP_BUDGET: Duration = Duration::from_millis(1);
@@ -619,6 +625,11 @@ fn encode_record(buf: &mut Vec<u8>, seq: u64, e: &Effect, closes_unit: bool) {
     format::end_frame(buf, at);
 }
 
+/// Log records carried by the commits among `msgs`.
+fn pending_records<R>(msgs: &[Msg<R>]) -> u64 {
+    msgs.iter().map(|m| if let Msg::Commit { records, .. } = m { *records } else { 0 }).sum()
+}
+
 fn io_failure(what: &str, e: std::io::Error) -> PersistError {
     PersistError::Io(format!("{what} failed: {e}"))
 }
@@ -633,6 +644,8 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
     let mut last_sync = Instant::now();
     let mut shutdown = false;
     let mut msgs = Vec::new();
+    // Records in the last group written.
+    let mut last_group = 0u64;
     while !shutdown {
         let first = if dirty && policy == FsyncPolicy::Everysec {
             let wait = Duration::from_secs(1).saturating_sub(last_sync.elapsed());
@@ -657,15 +670,25 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         while let Ok(m) = rx.try_recv() {
             msgs.push(m);
         }
-        // The broker said another commit is right behind this one: take it
-        // into the same group (bounded, so a stall cannot hold replies).
-        let gather_until = Instant::now() + MAX_GATHER;
-        while matches!(msgs.last(), Some(Msg::Commit { more: true, .. })) {
+        // Wait briefly for more of the group: when the broker said another
+        // commit is right behind this one (up to MAX_GATHER), or, with a sync
+        // per group, until as many records are pending as the last group
+        // carried (up to LINGER): the clients it answered each wait for
+        // their reply before sending more, so they come back together, and
+        // one sync for all of them costs less than one for the first few.
+        let started = Instant::now();
+        loop {
+            let pending = pending_records(&msgs);
+            let until = match msgs.last() {
+                Some(Msg::Commit { more: true, .. }) => started + MAX_GATHER,
+                Some(Msg::Commit { .. }) if policy == FsyncPolicy::Always && pending < last_group => started + LINGER,
+                _ => break,
+            };
             let now = Instant::now();
-            if now >= gather_until {
+            if now >= until {
                 break;
             }
-            match rx.recv_timeout(gather_until - now) {
+            match rx.recv_timeout(until - now) {
                 Ok(m) => msgs.push(m),
                 Err(_) => break,
             }
@@ -673,6 +696,7 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                 msgs.push(m);
             }
         }
+        last_group = pending_records(&msgs);
         let mut groups = 0u64;
         let mut records = 0u64;
         let was_ok = failed.is_none();
