@@ -5,8 +5,9 @@
 //! encodes the log records on the caller's thread. A dedicated thread
 //! appends them to the write-ahead log (one `write` and, with `appendfsync
 //! always`, one `fdatasync` per group: whatever arrived during the previous
-//! sync goes into the next) and then releases the replies in order. Snapshots compact the log; see `docs/persistence.md`
-//! and the [`snapshot`] module.
+//! sync goes into the next) and then releases the replies in order.
+//! Snapshots compact the log; see `docs/persistence.md` and the
+//! [`snapshot`] module.
 
 pub mod check;
 pub mod codec;
@@ -87,10 +88,10 @@ fn unix_ms() -> u64 {
 
 /// What the persistence thread is asked to do, in broker order.
 enum Msg<R> {
+    /// `bytes`: `records` log records, encoded on the broker's thread (so
+    /// the effects are also dropped there, where they were allocated).
     /// `more`: the broker already has more work queued, so another commit
     /// follows at once and is worth waiting for before syncing.
-    /// `records` log records, encoded on the broker's thread (so the
-    /// effects are also dropped there, where they were allocated).
     Commit {
         bytes: Vec<u8>,
         records: u64,

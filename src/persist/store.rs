@@ -226,3 +226,53 @@ impl Store for FailingStore {
         FsStore.list(dir)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preallocation_keeps_zeros_ahead_in_steps_never_all_at_once() {
+        let dir = std::env::temp_dir().join(format!("sb-prealloc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seg");
+        let mut f = FsStore.create(&path, true).unwrap();
+        let step = ZERO_STEP.len() as u64;
+        let record = [7u8; 700];
+        let mut data = 0u64;
+        let mut len = 0u64;
+        let mut growths = 0u64;
+        for _ in 0..20_000 {
+            f.append(&record).unwrap();
+            data += record.len() as u64;
+            let now = std::fs::metadata(&path).unwrap().len();
+            // One append adds at most one step of zeros beyond its own bytes.
+            assert!(now - len <= record.len() as u64 + step, "grew by {} at {data}", now - len);
+            // Never more than the allowance ahead.
+            assert!(now - data <= PREALLOCATE, "{} ahead at {data}", now - data);
+            // Zeros are topped up once a step is used, not on every append.
+            growths += u64::from(now != len);
+            len = now;
+        }
+        // Once warmed up, the allowance (less one step) is kept ahead.
+        assert!(len - data > PREALLOCATE - step, "only {} ahead", len - data);
+        assert!(growths <= data / step + PREALLOCATE / step + 1, "{growths} top-ups for {data} bytes");
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes[..data as usize].iter().all(|b| *b == 7));
+        assert!(bytes[data as usize..].iter().all(|b| *b == 0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_append_larger_than_a_step_is_followed_by_as_many_zeros() {
+        let dir = std::env::temp_dir().join(format!("sb-prealloc-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seg");
+        let mut f = FsStore.create(&path, true).unwrap();
+        let big = vec![1u8; 300 * 1024];
+        f.append(&big).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(len, 2 * big.len() as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
