@@ -115,6 +115,13 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
+    /// Sends each reply to its connection; `failure` turns them into errors.
+    fn deliver_all(replies: impl IntoIterator<Item = Outgoing>, failure: Option<&PersistError>) {
+        for o in replies {
+            o.deliver(failure);
+        }
+    }
+
     /// Sends the reply to its connection; `failure` turns it into errors.
     fn deliver(self, failure: Option<&PersistError>) {
         let mut reply = self.reply;
@@ -155,9 +162,7 @@ impl Release for Durable {
     fn release(self, failure: Option<&PersistError>) {
         if let Err(mpsc::error::SendError((replies, failure))) = self.home.send((self.replies, failure.cloned())) {
             // The broker has stopped: deliver from here.
-            for o in replies {
-                o.deliver(failure.as_ref());
-            }
+            Outgoing::deliver_all(replies, failure.as_ref());
         }
     }
 }
@@ -259,9 +264,7 @@ impl Broker {
                     }
                 }
                 Some((replies, failure)) = durable.recv() => {
-                    for o in replies {
-                        o.deliver(failure.as_ref());
-                    }
+                    Outgoing::deliver_all(replies, failure.as_ref());
                 }
                 Some(effects) = returns.recv() => self.hand_back(effects),
                 _ = tokio::time::sleep_until(deadline) => {
@@ -300,9 +303,7 @@ impl Broker {
         self.persister.shutdown();
         // The last groups made durable while stopping.
         while let Ok((replies, failure)) = durable.try_recv() {
-            for o in replies {
-                o.deliver(failure.as_ref());
-            }
+            Outgoing::deliver_all(replies, failure.as_ref());
         }
     }
 
@@ -605,13 +606,11 @@ impl Broker {
                 "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
             ));
         }
-        if self.effects.is_empty() && self.persister.is_idle() || !self.persister.is_enabled() {
-            for o in self.outbox.drain(..) {
-                o.deliver(None);
-            }
-            if self.effects.is_empty() {
-                return;
-            }
+        if !self.persister.is_enabled() || (self.effects.is_empty() && self.persister.is_idle()) {
+            // Nothing to wait for (or nothing that logs): reply now.
+            Outgoing::deliver_all(self.outbox.drain(..), None);
+            self.effects.clear();
+            return;
         }
         let effects = std::mem::take(&mut self.effects);
         let replies = std::mem::take(&mut self.outbox);
