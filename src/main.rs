@@ -74,8 +74,19 @@ fn check(dir: &std::path::Path, databases: usize, fix: bool) -> anyhow::Result<(
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    // The error and its causes on one line each, without a backtrace: the
+    // message is for the person starting the server.
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("statebroker: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Sub::Check { dir, databases, fix }) = &cli.command {
         return check(dir, *databases, *fix);
     }

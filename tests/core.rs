@@ -99,3 +99,22 @@ fn sigterm_stops_the_binary_cleanly_and_removes_the_socket() {
     assert!(exit.success(), "exit status {exit}");
     assert!(!socket.exists(), "the socket file is removed on a clean stop");
 }
+
+#[test]
+fn a_bad_flag_value_is_one_clear_line_and_a_failed_exit() {
+    let dir = TempDir::new("badflag");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_statebroker"))
+        .arg("--dir")
+        .arg(&dir.0)
+        .args(["--appendfsync", "sometimes"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run the binary");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "statebroker: --appendfsync \"sometimes\": expected always, everysec or no",
+        "stderr: {stderr}"
+    );
+}
