@@ -621,7 +621,12 @@ impl Broker {
 
 fn instant_for(unix_ms_deadline: u64) -> tokio::time::Instant {
     let now = unix_ms();
-    tokio::time::Instant::now() + Duration::from_millis(unix_ms_deadline.saturating_sub(now))
+    let start = tokio::time::Instant::now();
+    // A blocking timeout may reach `i64::MAX` milliseconds: past what an
+    // `Instant` holds, a century ahead is as good as never.
+    let far = Duration::from_secs(100 * 365 * 86_400);
+    let wait = Duration::from_millis(unix_ms_deadline.saturating_sub(now)).min(far);
+    start + wait
 }
 
 #[cfg(test)]

@@ -113,17 +113,30 @@ pub fn parse_count(s: &[u8]) -> Option<usize> {
 }
 
 /// Parses a timeout in (fractional) seconds for blocking commands, as
-/// milliseconds; `0` means forever (`None` inside `Ok`).
-pub fn parse_timeout(s: &[u8]) -> Result<Option<u64>, Frame> {
-    let secs =
-        parse_f64(s).filter(|v| v.is_finite()).ok_or(Frame::error("ERR timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+/// milliseconds; `0` means forever (`None` inside `Ok`). `now_ms` is the
+/// current time: the deadline must fit in a signed 64-bit millisecond count.
+///
+/// As Redis: the text is read as `strtold` reads it (decimal or hexadecimal,
+/// `inf`, no NaN, no spaces); the milliseconds are rounded up, so anything
+/// above -1 ms means 0 (forever). Past `LLONG_MAX` milliseconds (`inf`
+/// included) is "out of range" as in Redis 7.2; Redis 7.0 converts such a
+/// value to an integer without a check and calls it negative.
+pub fn parse_timeout(s: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
+    const OUT_OF_RANGE: Frame = Frame::error("ERR timeout is out of range");
+    let secs = super::float::parse_operand(s).ok_or(Frame::error("ERR timeout is not a float or out of range"))?;
+    let ms = secs * 1000.0;
+    if ms > i64::MAX as f64 {
+        return Err(OUT_OF_RANGE);
+    }
+    let ms = ms.ceil();
+    if ms < 0.0 {
         return Err(Frame::error("ERR timeout is negative"));
     }
-    if secs > 1e12 {
-        return Err(Frame::error("ERR timeout is out of range"));
+    // At most 2^63 here: the cast is exact or saturates.
+    let ms = ms as u64;
+    if ms > (i64::MAX as u64).saturating_sub(now_ms) {
+        return Err(OUT_OF_RANGE);
     }
-    let ms = (secs * 1000.0).ceil() as u64;
     Ok(if ms == 0 { None } else { Some(ms) })
 }
 
@@ -155,9 +168,29 @@ mod tests {
 
     #[test]
     fn timeouts() {
-        assert_eq!(parse_timeout(b"0"), Ok(None));
-        assert_eq!(parse_timeout(b"0.1"), Ok(Some(100)));
-        assert!(parse_timeout(b"-1").is_err());
-        assert!(parse_timeout(b"x").is_err());
+        let now = 1_700_000_000_000;
+        let t = |s: &str| parse_timeout(s.as_bytes(), now);
+        let err = |s: &str| match t(s) {
+            Err(Frame::Error(e)) => e.to_string(),
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(t("0"), Ok(None));
+        assert_eq!(t("0.1"), Ok(Some(100)));
+        assert_eq!(t("0.0001"), Ok(Some(1)));
+        assert_eq!(t("0x10"), Ok(Some(16_000)));
+        assert_eq!(t("1e3"), Ok(Some(1_000_000)));
+        assert_eq!(t("1e13"), Ok(Some(10_000_000_000_000_000)));
+        // Above -1 ms rounds up to 0: wait forever, as in Redis.
+        assert_eq!(t("-0"), Ok(None));
+        assert_eq!(t("-0.0001"), Ok(None));
+        for s in ["-1", "-0.5", "-inf", "-1e300"] {
+            assert_eq!(err(s), "ERR timeout is negative", "{s}");
+        }
+        for s in ["inf", "1e16", "9223372036854775"] {
+            assert_eq!(err(s), "ERR timeout is out of range", "{s}");
+        }
+        for s in ["x", "", "nan", " 1", "1 ", "1x"] {
+            assert_eq!(err(s), "ERR timeout is not a float or out of range", "{s}");
+        }
     }
 }

@@ -650,8 +650,10 @@ fn lmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`
 fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let timeout = parse_timeout(args.next_bytes()?)?;
+    // Redis reads the timeout after the other arguments.
+    let timeout = args.next_bytes()?;
     let (keys, left, count) = parse_mpop(args)?;
+    let timeout = parse_timeout(timeout, ctx.now_ms)?;
     if let Some(reply) = mpop(ctx, keys, left, count, true)? {
         return Ok(reply);
     }
@@ -665,7 +667,7 @@ fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn bpop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
     let all = args.rest();
     let (timeout, keys) = all.split_last().ok_or(SYNTAX)?;
-    let timeout = parse_timeout(timeout)?;
+    let timeout = parse_timeout(timeout, ctx.now_ms)?;
     for key in keys {
         if waitable_len(ctx, key)?.is_some() {
             let items = pop_n(ctx, key, left, 1);
@@ -692,7 +694,7 @@ fn brpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `BLMOVE`/`BRPOPLPUSH`: move at once if `src` has elements, or wait on it.
 fn bmove(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from: bool, to: bool, timeout: &[u8]) -> CmdResult {
-    let timeout = parse_timeout(timeout)?;
+    let timeout = parse_timeout(timeout, ctx.now_ms)?;
     if waitable_len(ctx, src)?.is_some() {
         return Ok(Frame::bulk_or_null(move_one(ctx, src, dst, from, to)?));
     }
@@ -773,6 +775,27 @@ mod tests {
         let block = h.blocked.take().expect("waits outside EXEC");
         assert_eq!(block.keys, [Bytes::from("q")]);
         assert_eq!(block.deadline_ms, None);
+    }
+
+    /// Found by the differential test: Redis reads the timeout as `strtold`
+    /// does and rounds it up (above -1 ms is 0, forever), and `BLMPOP`
+    /// checks its other arguments before the timeout.
+    #[test]
+    fn blocking_timeouts_follow_redis() {
+        let mut h = harness(Protocol::Resp2);
+        h.wire(&["RPUSH", "l", "a", "b", "c", "d"]);
+        assert_eq!(h.wire(&["BLPOP", "l", "0x10"]), "*2\r\n$1\r\nl\r\n$1\r\na\r\n");
+        assert_eq!(h.wire(&["BRPOP", "l", "-0.0001"]), "*2\r\n$1\r\nl\r\n$1\r\nd\r\n");
+        assert_eq!(h.wire(&["BRPOPLPUSH", "l", "l", "1e13"]), "$1\r\nc\r\n");
+        assert_eq!(h.wire(&["BLPOP", "l", "-inf"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.wire(&["BLPOP", "l", "inf"]), "-ERR timeout is out of range\r\n");
+        assert_eq!(h.wire(&["BLMPOP", "", "1", "l", "LEFT", "COUNT", "0"]), "-ERR count should be greater than 0\r\n");
+        assert_eq!(h.wire(&["BLMPOP", "x", "0", "l", "LEFT"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.wire(&["BLMPOP", "x", "1", "l", "UP"]), "-ERR syntax error\r\n");
+        assert_eq!(h.wire(&["BLMPOP", "x", "1", "l", "LEFT"]), "-ERR timeout is not a float or out of range\r\n");
+        assert!(h.blocked.is_none());
+        h.wire(&["BLPOP", "empty", "-0.0001"]);
+        assert_eq!(h.blocked.take().expect("waits").deadline_ms, None);
     }
 
     #[test]

@@ -1184,7 +1184,7 @@ fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
     let all = args.rest();
     let (timeout, keys) = all.split_last().ok_or(SYNTAX)?;
-    let timeout = parse_timeout(timeout)?;
+    let timeout = parse_timeout(timeout, ctx.now_ms)?;
     match pop_first(ctx, keys, max, 1)? {
         Some((key, mut items)) => {
             note_handed(ctx, &key, &items);
@@ -1252,7 +1252,7 @@ fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let timeout = args.next_bytes()?;
     let (keys, max, count) = parse_mpop(args)?;
-    let timeout = parse_timeout(timeout)?;
+    let timeout = parse_timeout(timeout, ctx.now_ms)?;
     let popped = pop_first(ctx, keys, max, count)?;
     if let Some((key, items)) = &popped {
         note_handed(ctx, key, items);
