@@ -25,9 +25,20 @@ pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 
 fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let cmd = lookup(&argv[0]);
+    if let Some(c) = cmd.filter(|c| c.name == "exec" && !c.arity_ok(argv.len())) {
+        return exec_rejected(ctx, c);
+    }
     if ctx.session.multi.is_some() {
         match cmd {
-            Some(c) if matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") => {}
+            Some(c) if matches!(c.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") => {
+                // Not queued, but rejected all the same: the arity error
+                // makes the transaction fail.
+                if !c.arity_ok(argv.len())
+                    && let Some(m) = ctx.session.multi.as_mut()
+                {
+                    m.failed = true;
+                }
+            }
             Some(c) if c.arity_ok(argv.len()) && subcommand_rejection(argv).is_none() => {
                 if let Some(m) = ctx.session.multi.as_mut() {
                     m.queue.push(argv.to_vec());
@@ -67,6 +78,18 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     call_looked_up(ctx, cmd, argv)
+}
+
+/// Redis answers an `EXEC` it rejects (a wrong number of arguments), inside
+/// a transaction or not, by discarding the transaction and the watched keys
+/// and saying why.
+fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command) -> Frame {
+    ctx.session.multi = None;
+    ctx.server.hub.unwatch(ctx.session.id);
+    ctx.server.hub.cmdstats.entry(exec.name).or_default().rejected += 1;
+    let f = Frame::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+    count_error(ctx, &f);
+    f
 }
 
 /// Subcommands (with Redis's arities) of the container commands this
@@ -339,6 +362,49 @@ mod tests {
         server.hub.notify = 0;
         server.sync_notifications();
         assert!(!server.notifications);
+    }
+
+    /// A command that is not queued (`MULTI`, `WATCH`, `DISCARD`) with the
+    /// wrong number of arguments fails the transaction; an `EXEC` with the
+    /// wrong number of arguments discards it (and the watched keys) with
+    /// `EXECABORT`, in a transaction or not, as Redis does.
+    #[test]
+    fn rejected_transaction_commands() {
+        use crate::resp::frame::OK;
+        let mut h = Harness::new();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        h.server.hub.connect(1, tx, ClientOutput::new());
+        h.session.id = 1;
+        let queued = Frame::simple("QUEUED");
+        let aborted = Frame::error("EXECABORT Transaction discarded because of previous errors.");
+        for bad in [&["MULTI", "x"][..], &["WATCH"], &["DISCARD", "x"]] {
+            assert_eq!(h.dispatch(&["MULTI"]), OK);
+            assert!(h.dispatch(bad).is_error());
+            assert_eq!(h.dispatch(&["SET", "k", "v"]), queued);
+            assert_eq!(h.dispatch(&["EXEC"]), aborted, "after {bad:?}");
+        }
+        // A nested MULTI or a WATCH inside MULTI is refused without failing it.
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        assert!(h.dispatch(&["MULTI"]).is_error());
+        assert!(h.dispatch(&["WATCH", "k"]).is_error());
+        assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(Vec::new()));
+
+        let rejected =
+            Frame::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+        assert_eq!(h.dispatch(&["EXEC", "x"]), rejected);
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), queued);
+        assert_eq!(h.dispatch(&["EXEC", "x"]), rejected);
+        assert_eq!(h.dispatch(&["EXEC"]), Frame::error("ERR EXEC without MULTI"));
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::Null);
+        // The rejected EXEC forgot the watched key: this change does not abort.
+        assert_eq!(h.dispatch(&["WATCH", "k"]), OK);
+        assert_eq!(h.dispatch(&["EXEC", "x"]), rejected);
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), OK);
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        assert_eq!(h.dispatch(&["GET", "k"]), queued);
+        assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Bulk(Bytes::from("v"))]));
+        assert_eq!(h.server.hub.errorstats.get("EXECABORT"), Some(&6));
     }
 
     #[test]
