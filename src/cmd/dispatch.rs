@@ -92,29 +92,46 @@ fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command) -> Frame {
     f
 }
 
-/// Subcommands (with Redis's arities) of the container commands this
-/// family owns. Redis looks subcommands up before running (or queueing) a
-/// command, so an unknown one, or a wrong count of arguments, is a
-/// rejection that makes `EXEC` fail.
+/// Subcommands (with Redis's arities) of the container commands that are
+/// not dispatched through a table of `server::Subcommand`s.
 const CONTAINERS: &[(&str, &[(&str, i32)])] = &[
     (
         "pubsub",
         &[("channels", -2), ("numsub", -2), ("numpat", 2), ("shardchannels", -2), ("shardnumsub", -2), ("help", 2)],
     ),
     ("slowlog", &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)]),
+    ("object", &[("encoding", 3), ("refcount", 3), ("freq", 3), ("help", 2)]),
 ];
 
-/// The error Redis gives before running `argv` when it names an unknown
-/// subcommand of a container command, or has the wrong number of arguments for it.
-pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
-    let (name, subs) = CONTAINERS.iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
+/// For a container command with a subcommand argument: the subcommand's
+/// full name (`object|freq`) and Redis arity, or the error for an unknown
+/// one. `None` for other commands.
+pub fn subcommand(argv: &[Bytes]) -> Option<Result<(String, i32), Frame>> {
+    let is = |name: &str| argv[0].eq_ignore_ascii_case(name.as_bytes());
     let sub = argv.get(1)?;
-    let Some((sub_name, arity)) = subs.iter().find(|(s, _)| sub.eq_ignore_ascii_case(s.as_bytes())) else {
-        return Some(super::pubsub::unknown_subcommand(sub, &name.to_ascii_uppercase()));
+    let (container, found) = if let Some((name, table)) = super::server::containers().iter().find(|(n, _)| is(n)) {
+        let found = table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes()));
+        (*name, found.map(|s| (s.name.to_string(), s.arity)))
+    } else {
+        let (name, subs) = CONTAINERS.iter().find(|(n, _)| is(n))?;
+        let found = subs.iter().find(|(s, _)| sub.eq_ignore_ascii_case(s.as_bytes()));
+        (*name, found.map(|(s, arity)| (format!("{name}|{s}"), *arity)))
+    };
+    Some(found.ok_or_else(|| super::server::unknown_subcommand(sub, container)))
+}
+
+/// The error Redis gives before running `argv` when it names an unknown
+/// subcommand of a container command, or has the wrong number of arguments
+/// for it. Redis looks subcommands up before running (or queueing) a
+/// command, so either is a rejection that makes `EXEC` fail.
+pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
+    let (full_name, arity) = match subcommand(argv)? {
+        Ok(found) => found,
+        Err(unknown) => return Some(unknown),
     };
     let argc = argv.len() as i32;
-    if (*arity >= 0 && argc != *arity) || argc < arity.abs() {
-        return Some(super::wrong_arity(&format!("{name}|{sub_name}")));
+    if (arity >= 0 && argc != arity) || argc < arity.abs() {
+        return Some(super::wrong_arity(&full_name));
     }
     None
 }
@@ -405,6 +422,30 @@ mod tests {
         assert_eq!(h.dispatch(&["GET", "k"]), queued);
         assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Bulk(Bytes::from("v"))]));
         assert_eq!(h.server.hub.errorstats.get("EXECABORT"), Some(&6));
+    }
+
+    /// Found by the differential test: the subcommands of every container
+    /// command are checked while queuing, as Redis does.
+    #[test]
+    fn container_subcommands_are_checked_while_queuing() {
+        use crate::resp::frame::OK;
+        let mut h = Harness::new();
+        let cases: &[(&[&str], &str)] = &[
+            (&["OBJECT", "FREQ"], "ERR wrong number of arguments for 'object|freq' command"),
+            (&["OBJECT", "", "k"], "ERR unknown subcommand ''. Try OBJECT HELP."),
+            (&["CLIENT", "GETNAME", "x"], "ERR wrong number of arguments for 'client|getname' command"),
+            (&["CONFIG", "NOPE"], "ERR unknown subcommand 'NOPE'. Try CONFIG HELP."),
+            (&["COMMAND", "COUNT", "x"], "ERR wrong number of arguments for 'command|count' command"),
+        ];
+        for (argv, error) in cases {
+            assert_eq!(h.dispatch(&["MULTI"]), OK);
+            assert_eq!(h.dispatch(argv), Frame::error_owned(error.to_string()), "{argv:?}");
+            assert!(matches!(h.dispatch(&["EXEC"]), Frame::Error(e) if e.starts_with("EXECABORT")));
+        }
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        assert_eq!(h.dispatch(&["OBJECT", "FREQ", "k"]), Frame::simple("QUEUED"));
+        assert_eq!(h.dispatch(&["CLIENT", "GETNAME"]), Frame::simple("QUEUED"));
+        assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Null, Frame::Null]));
     }
 
     #[test]
