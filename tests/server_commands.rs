@@ -287,6 +287,23 @@ fn command_introspection() {
         err(&mut c, &["COMMAND", "GETKEYS", "get"]),
         "ERR wrong number of arguments for 'command|getkeys' command"
     );
+    // Found by the differential test: subcommands are looked up, "no key
+    // arguments" comes before the arity check, and a numkeys that declares
+    // no keys, or more than there are, is refused.
+    assert_eq!(val(&mut c, &["COMMAND", "GETKEYS", "OBJECT", "FREQ", "k"]), Value::Array(vec![bulk("k")]));
+    assert_eq!(
+        err(&mut c, &["COMMAND", "GETKEYS", "OBJECT", "FREQ"]),
+        "ERR Invalid number of arguments specified for command"
+    );
+    assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "OBJECT", "HELP"]), "ERR The command has no key arguments");
+    assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "OBJECT", "NOPE", "k"]), "ERR Invalid command specified");
+    assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "CLIENT", "LIST"]), "ERR The command has no key arguments");
+    assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "SELECT", "1", "2"]), "ERR The command has no key arguments");
+    for bad in [&["ZUNIONSTORE", "d", "0", "k"][..], &["ZUNIONSTORE", "d", "5", "k"], &["ZINTERCARD", "0", "k"]] {
+        let mut argv = vec!["COMMAND", "GETKEYS"];
+        argv.extend_from_slice(bad);
+        assert_eq!(err(&mut c, &argv), "ERR Invalid arguments specified for command", "{bad:?}");
+    }
 
     let Value::Array(list) = val(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "client|*"]) else { panic!() };
     assert!(list.contains(&bulk("client|list")) && !list.contains(&bulk("get")));

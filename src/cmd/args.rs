@@ -107,11 +107,6 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
-/// Parses a non-negative count argument.
-pub fn parse_count(s: &[u8]) -> Option<usize> {
-    parse_i64(s).and_then(|n| usize::try_from(n).ok())
-}
-
 /// Parses a timeout in (fractional) seconds for blocking commands, as
 /// milliseconds; `0` means forever (`None` inside `Ok`). `now_ms` is the
 /// current time: the deadline must fit in a signed 64-bit millisecond count.

@@ -130,9 +130,16 @@ impl Command {
         if self.arity >= 0 { argc == self.arity } else { argc >= -self.arity }
     }
 
+    /// Whether the command has key arguments (fixed or movable).
+    pub fn has_keys(&self) -> bool {
+        self.first_key > 0 || self.flags & flags::MOVABLEKEYS != 0
+    }
+
     /// The key arguments of `argv`: the fixed key positions, plus, for a
-    /// command with movable keys, the keys its `numkeys` argument declares.
-    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a Bytes> {
+    /// command with movable keys, the keys its `numkeys` argument declares;
+    /// `None` if that count is not a positive integer or declares more keys
+    /// than there are arguments (Redis finds no keys then).
+    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
         let mut out = Vec::new();
         if self.first_key > 0 {
             let last = if self.last_key < 0 { argv.len() as i32 + self.last_key } else { self.last_key };
@@ -145,11 +152,32 @@ impl Command {
         if self.flags & flags::MOVABLEKEYS != 0
             && let Some(&(_, at)) = NUMKEYS_AT.iter().find(|(name, _)| *name == self.name)
         {
-            let n = argv.get(at).and_then(|a| args::parse_count(a)).unwrap_or(0);
+            let n = argv.get(at).and_then(|a| numkeys_as_redis_reads_it(a)).filter(|&n| n >= 1)?;
+            if n > argv.len() - at - 1 {
+                return None;
+            }
             out.extend(argv.iter().skip(at + 1).take(n));
         }
-        out
+        Some(out)
     }
+}
+
+/// A `numkeys` argument as Redis's key extraction reads it: C's `atoi`
+/// (leading spaces, a sign, the digits up to the first other character);
+/// `None` past the range of a C `int`.
+fn numkeys_as_redis_reads_it(arg: &[u8]) -> Option<usize> {
+    let text = arg.trim_ascii_start();
+    let (neg, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut n: i64 = 0;
+    for d in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    let n = if neg { -n } else { n };
+    i32::try_from(n).ok().and_then(|n| usize::try_from(n).ok())
 }
 
 /// Commands whose keys follow a `numkeys` argument, with that argument's
@@ -336,14 +364,20 @@ mod tests {
             lookup(&a[0])
                 .unwrap()
                 .keys(&a)
-                .into_iter()
-                .map(|k| String::from_utf8_lossy(k).into_owned())
-                .collect::<Vec<_>>()
+                .map(|keys| keys.into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>())
         };
-        assert_eq!(keys("ZUNIONSTORE d 2 a b WEIGHTS 1 2"), ["d", "a", "b"]);
-        assert_eq!(keys("BLMPOP 0 2 a b LEFT"), ["a", "b"]);
-        assert_eq!(keys("SINTERCARD 3 a b c LIMIT 1"), ["a", "b", "c"]);
-        assert_eq!(keys("ZMPOP 1 z MIN"), ["z"]);
+        assert_eq!(keys("ZUNIONSTORE d 2 a b WEIGHTS 1 2").unwrap(), ["d", "a", "b"]);
+        assert_eq!(keys("BLMPOP 0 2 a b LEFT").unwrap(), ["a", "b"]);
+        assert_eq!(keys("SINTERCARD 3 a b c LIMIT 1").unwrap(), ["a", "b", "c"]);
+        assert_eq!(keys("ZMPOP 1 z MIN").unwrap(), ["z"]);
+        // Redis takes as many arguments as numkeys says, whatever they are.
+        assert_eq!(keys("LMPOP 3 a b LEFT").unwrap(), ["a", "b", "LEFT"]);
+        assert_eq!(keys("ZINTERCARD 2x a b").unwrap(), ["a", "b"]);
+        for bad in
+            ["ZUNIONSTORE d 0 a", "ZUNIONSTORE d 3 a b", "ZINTERCARD x a", "LMPOP -1 a LEFT", "ZMPOP 4294967297 a"]
+        {
+            assert_eq!(keys(bad), None, "{bad}");
+        }
         for (name, _) in NUMKEYS_AT {
             assert!(lookup(name.as_bytes()).is_some_and(|c| c.flags & flags::MOVABLEKEYS != 0), "{name}");
         }

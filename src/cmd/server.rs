@@ -871,18 +871,35 @@ fn command_list(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// `COMMAND GETKEYS command [arg ...]`
+///
+/// In Redis's order: the command (or the subcommand of a container command)
+/// must exist, have key arguments, and fit its arity; then the keys must be
+/// there (a `numkeys` argument declaring none, or too many, is refused).
 fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    const INVALID_COMMAND: Frame = Frame::error("ERR Invalid command specified");
+    const NO_KEYS: Frame = Frame::error("ERR The command has no key arguments");
+    const BAD_ARITY: Frame = Frame::error("ERR Invalid number of arguments specified for command");
     let argv = args.rest();
-    let Some(cmd) = super::lookup(&argv[0]) else {
-        return Err(Frame::error("ERR Invalid command specified"));
-    };
+    let cmd = super::lookup(&argv[0]).ok_or(INVALID_COMMAND)?;
+    if let Some(sub) = super::dispatch::subcommand(argv) {
+        let (name, arity) = sub.map_err(|_| INVALID_COMMAND)?;
+        // Of the subcommands, only OBJECT's (but HELP) take a key, the third argument.
+        if cmd.name != "object" || name == "object|help" {
+            return Err(NO_KEYS);
+        }
+        let argc = argv.len() as i32;
+        if (arity >= 0 && argc != arity) || argc < arity.abs() {
+            return Err(BAD_ARITY);
+        }
+        return Ok(Frame::Array(vec![Frame::Bulk(argv[2].clone())]));
+    }
+    if !cmd.has_keys() {
+        return Err(NO_KEYS);
+    }
     if !cmd.arity_ok(argv.len()) {
-        return Err(Frame::error("ERR Invalid number of arguments specified for command"));
+        return Err(BAD_ARITY);
     }
-    let keys = cmd.keys(argv);
-    if keys.is_empty() {
-        return Err(Frame::error("ERR The command has no key arguments"));
-    }
+    let keys = cmd.keys(argv).ok_or(Frame::error("ERR Invalid arguments specified for command"))?;
     Ok(Frame::Array(keys.into_iter().map(|k| Frame::Bulk(k.clone())).collect()))
 }
 
