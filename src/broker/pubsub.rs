@@ -668,6 +668,17 @@ impl Hub {
         dirty
     }
 
+    /// Marks the watchers of `key` in `db` as if it had changed (Redis's
+    /// `signalModifiedKey` for a write that leaves the value as it was).
+    pub fn touch_key(&mut self, db: u32, key: &Bytes) {
+        let Some(ids) = self.watches.get(&(db, key.clone())) else { return };
+        for id in ids.clone() {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.dirty = true;
+            }
+        }
+    }
+
     /// Marks the watchers of every key the effects (already applied to
     /// `ks`) changed. Flushes touch every watched key of the flushed
     /// databases; a swap touches those that exist in either database.

@@ -249,6 +249,14 @@ impl Ctx<'_> {
         self.effects.push(effect);
     }
 
+    /// Counts `key` in the selected database as modified for `WATCH`
+    /// without changing it: Redis signals some writes that leave a value as
+    /// it was (a list rotated onto itself, `LTRIM` keeping everything).
+    pub fn touch_watched(&mut self, key: &Bytes) {
+        let db = self.db();
+        self.server.hub.touch_key(db, key);
+    }
+
     /// Raises a keyspace event for `key` in the selected database (a no-op
     /// unless notifications are enabled).
     pub fn notify(&mut self, class: char, event: &'static str, key: &Bytes) {

@@ -443,6 +443,9 @@ fn ltrim(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if (s, e) != (0, len) {
         let db = ctx.db();
         ctx.apply(Effect::ListTrim { db, key: key.clone(), start: s, end: e });
+    } else {
+        // Nothing trimmed: still a change for WATCH, as in Redis.
+        ctx.touch_watched(&key);
     }
     ctx.notify('l', "ltrim", &key);
     if s == e {
@@ -573,9 +576,12 @@ fn move_one(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from: bool, to: bool) -> Re
     let db = ctx.db();
     // Rotating a list onto itself changes nothing when it has one element
     // or both ends are the same: no effect, so its expiry is kept.
+    // Redis still counts it as a change for WATCH.
     if src != dst || (src_len > 1 && from != to) {
         ctx.apply(Effect::ListPop { db, key: src.clone(), left: from, count: 1 });
         ctx.apply(Effect::ListPush { db, key: dst.clone(), left: to, items: vec![elem.clone()] });
+    } else {
+        ctx.touch_watched(src);
     }
     ctx.notify('l', push_event(to), dst);
     ctx.notify('l', pop_event(from), src);
@@ -796,6 +802,33 @@ mod tests {
         assert!(h.blocked.is_none());
         h.wire(&["BLPOP", "empty", "-0.0001"]);
         assert_eq!(h.blocked.take().expect("waits").deadline_ms, None);
+    }
+
+    /// Found by the differential test: Redis counts a list rotated onto
+    /// itself, or an `LTRIM` that keeps everything, as a change for `WATCH`.
+    #[test]
+    fn writes_that_change_nothing_still_touch_watched_keys() {
+        let mut h = harness(Protocol::Resp2);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        h.server.hub.connect(1, tx, crate::broker::pubsub::ClientOutput::new());
+        h.session.id = 1;
+        h.dispatch(&["RPUSH", "one", "a"]);
+        h.dispatch(&["RPUSH", "two", "a", "b"]);
+        let writes: [&[&str]; 4] = [
+            &["LMOVE", "one", "one", "LEFT", "RIGHT"],
+            &["LMOVE", "two", "two", "LEFT", "LEFT"],
+            &["RPOPLPUSH", "one", "one"],
+            &["LTRIM", "two", "0", "-1"],
+        ];
+        let effects = h.effects.len();
+        for write in writes {
+            assert_eq!(h.dispatch(&["WATCH", write[1]]), OK);
+            assert!(!h.dispatch(write).is_error());
+            assert_eq!(h.dispatch(&["MULTI"]), OK);
+            assert_eq!(h.dispatch(&["EXEC"]), Frame::NullArray, "{write:?}");
+        }
+        assert_eq!(h.effects.len(), effects, "nothing to log");
+        assert_eq!(h.wire(&["LRANGE", "two", "0", "-1"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     }
 
     #[test]
