@@ -702,7 +702,12 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(Frame::error("ERR If you want both the length and indexes, please just use IDX."));
     }
     let [a, b] = strings;
-    if (a.len() as u64 + 1) * (b.len() as u64 + 1) > LCS_MAX_CELLS {
+    let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
+    // Redis refuses a table (4 bytes a cell) larger than proto-max-bulk-len.
+    if cells.saturating_mul(4) > ctx.server.config.proto_max_bulk_len as u64 {
+        return Err(Frame::error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+    }
+    if cells > LCS_MAX_CELLS {
         return Err(Frame::error("ERR Insufficient memory, failed allocating transient memory for LCS"));
     }
     let r = lcs_compute(&a, &b);
@@ -909,6 +914,15 @@ mod tests {
         assert_eq!(h.run("lcs key1 key2 minmatchlen x"), NOT_INT);
         h.seed(Effect::SetAdd { db: 0, key: b("set"), members: vec![b("m")] });
         assert_eq!(h.run("lcs key1 set"), Frame::error("ERR The specified keys must contain string values"));
+        // Found by the differential test: a table larger than
+        // proto-max-bulk-len is refused with Redis's words (9 × 10 cells of 4 bytes here).
+        h.server.config.proto_max_bulk_len = 359;
+        assert_eq!(
+            h.run("lcs key1 key2"),
+            Frame::error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+        );
+        h.server.config.proto_max_bulk_len = 360;
+        assert_eq!(h.run("lcs key1 key2 len"), Frame::Integer(6));
     }
 
     #[test]
