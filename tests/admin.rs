@@ -166,6 +166,13 @@ fn slowlog_records_and_trims() -> TestResult {
     assert_eq!(n, 1);
     assert_eq!(err(&mut c, &["SLOWLOG", "GET", "-2"]), "ERR count should be greater than or equal to -1");
     assert_eq!(err(&mut c, &["SLOWLOG", "FOO"]), "ERR unknown subcommand 'FOO'. Try SLOWLOG HELP.");
+    // Found by the differential test: Redis's generic message for GET with
+    // more than a count, the arity error for the others.
+    assert_eq!(
+        err(&mut c, &["SLOWLOG", "GET", "1", "2"]),
+        "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
+    );
+    assert_eq!(err(&mut c, &["SLOWLOG", "LEN", "x"]), "ERR wrong number of arguments for 'slowlog|len' command");
     let help: Vec<String> = redis::cmd("SLOWLOG").arg("HELP").query(&mut c)?;
     assert_eq!(help.len(), 12);
     Ok(())

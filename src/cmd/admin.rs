@@ -330,7 +330,10 @@ fn slowlog(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             Ok(OK)
         }
         b"help" if n == 0 => Ok(super::pubsub::help(SLOWLOG_HELP)),
-        b"get" | b"len" | b"reset" | b"help" => Err(Frame::error_owned(format!(
+        // More than a count: past the subcommand's arity check (at least
+        // 2), Redis's own check gives its generic message.
+        b"get" => Err(super::pubsub::sub_arity(sub, "SLOWLOG")),
+        b"len" | b"reset" | b"help" => Err(Frame::error_owned(format!(
             "ERR wrong number of arguments for 'slowlog|{}' command",
             lower_str(&lower)
         ))),

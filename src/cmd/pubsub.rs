@@ -224,7 +224,9 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> Frame {
     Frame::error_owned(format!("ERR unknown subcommand '{}'. Try {container} HELP.", super::printable(sub, 128)))
 }
 
-fn sub_arity(sub: &[u8], container: &str) -> Frame {
+/// Redis's message when a subcommand passed its arity check but not the
+/// command's own count of arguments (`PUBSUB CHANNELS a b`, `SLOWLOG GET 1 2`).
+pub fn sub_arity(sub: &[u8], container: &str) -> Frame {
     Frame::error_owned(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
         super::printable(sub, 128)
