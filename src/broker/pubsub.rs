@@ -672,8 +672,8 @@ impl Hub {
     /// `signalModifiedKey` for a write that leaves the value as it was).
     pub fn touch_key(&mut self, db: u32, key: &Bytes) {
         let Some(ids) = self.watches.get(&(db, key.clone())) else { return };
-        for id in ids.clone() {
-            if let Some(c) = self.clients.get_mut(&id) {
+        for id in ids {
+            if let Some(c) = self.clients.get_mut(id) {
                 c.dirty = true;
             }
         }

@@ -129,8 +129,7 @@ pub fn subcommand_rejection(argv: &[Bytes]) -> Option<Frame> {
         Ok(found) => found,
         Err(unknown) => return Some(unknown),
     };
-    let argc = argv.len() as i32;
-    if (arity >= 0 && argc != arity) || argc < arity.abs() {
+    if !super::arity_fits(arity, argv.len()) {
         return Some(super::wrong_arity(&full_name));
     }
     None

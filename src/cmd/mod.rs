@@ -118,6 +118,13 @@ pub struct Command {
     pub handler: Handler,
 }
 
+/// Whether `argc` arguments (names included) fit a Redis arity: exactly
+/// `arity` when it is positive, at least `-arity` when negative.
+pub fn arity_fits(arity: i32, argc: usize) -> bool {
+    let argc = argc as i32;
+    if arity >= 0 { argc == arity } else { argc >= -arity }
+}
+
 impl Command {
     /// Whether the command may change the keyspace.
     pub fn is_write(&self) -> bool {
@@ -126,8 +133,7 @@ impl Command {
 
     /// Whether `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let argc = argc as i32;
-        if self.arity >= 0 { argc == self.arity } else { argc >= -self.arity }
+        arity_fits(self.arity, argc)
     }
 
     /// Whether the command has key arguments (fixed or movable).

@@ -159,8 +159,7 @@ impl Subcommand {
 
     /// Whether `argc` arguments (container and subcommand names included) fit the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let argc = argc as i32;
-        if self.arity >= 0 { argc == self.arity } else { argc >= -self.arity }
+        super::arity_fits(self.arity, argc)
     }
 }
 
@@ -887,8 +886,7 @@ fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if cmd.name != "object" || name == "object|help" {
             return Err(NO_KEYS);
         }
-        let argc = argv.len() as i32;
-        if (arity >= 0 && argc != arity) || argc < arity.abs() {
+        if !super::arity_fits(arity, argv.len()) {
             return Err(BAD_ARITY);
         }
         return Ok(Frame::Array(vec![Frame::Bulk(argv[2].clone())]));
