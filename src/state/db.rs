@@ -108,28 +108,41 @@ impl Db {
 
     /// Stores `value` under `key` with the given expiry, replacing any entry.
     pub fn insert(&mut self, key: Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
-        let old = self.remove(&key);
+        let entry = Entry { value, expire_at };
+        let h = key_hash(&key);
+        let Some(slot) = self.map.get_mut(&h) else {
+            if let Some(at) = expire_at {
+                self.expires.insert((at, key.clone()));
+            }
+            self.map.insert(h, Slot::One(key, entry));
+            self.len += 1;
+            return None;
+        };
+        // An existing key is replaced where it stands (no tree surgery).
+        if let Some(current) = slot.find_mut(&key) {
+            let old = std::mem::replace(current, entry);
+            if old.expire_at != expire_at {
+                if let Some(at) = old.expire_at {
+                    self.expires.remove(&(at, key.clone()));
+                }
+                if let Some(at) = expire_at {
+                    self.expires.insert((at, key));
+                }
+            }
+            return Some(old);
+        }
         if let Some(at) = expire_at {
             self.expires.insert((at, key.clone()));
         }
-        let entry = Entry { value, expire_at };
-        let h = key_hash(&key);
-        match self.map.get_mut(&h) {
-            None => {
-                self.map.insert(h, Slot::One(key, entry));
-            }
-            Some(slot) => {
-                let prev = std::mem::replace(slot, Slot::Many(Vec::new()));
-                let mut v = match prev {
-                    Slot::One(k, e) => vec![(k, e)],
-                    Slot::Many(v) => v,
-                };
-                v.push((key, entry));
-                *slot = Slot::Many(v);
-            }
-        }
+        let prev = std::mem::replace(slot, Slot::Many(Vec::new()));
+        let mut v = match prev {
+            Slot::One(k, e) => vec![(k, e)],
+            Slot::Many(v) => v,
+        };
+        v.push((key, entry));
+        *slot = Slot::Many(v);
         self.len += 1;
-        old
+        None
     }
 
     /// Removes `key`, returning its entry.
@@ -237,6 +250,23 @@ mod tests {
         assert!(db.remove(b"a").is_some());
         assert!(db.remove(b"a").is_none());
         assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn replacing_a_key_returns_the_old_entry_and_moves_its_deadline() {
+        let mut db = Db::default();
+        assert_eq!(db.insert(Bytes::from("k"), s("1"), Some(10)), None);
+        let old = db.insert(Bytes::from("k"), s("2"), Some(20)).expect("replaced");
+        assert_eq!(old, Entry { value: s("1"), expire_at: Some(10) });
+        assert_eq!((db.len(), db.volatile_len()), (1, 1));
+        assert!(db.expired_keys(15, 10).is_empty());
+        assert_eq!(db.expired_keys(20, 10), vec![Bytes::from("k")]);
+        // Same deadline: the index keeps exactly one entry.
+        db.insert(Bytes::from("k"), s("3"), Some(20));
+        assert_eq!(db.volatile_len(), 1);
+        db.insert(Bytes::from("k"), s("4"), None);
+        assert_eq!((db.len(), db.volatile_len()), (1, 0));
+        assert_eq!(db.get(b"k"), Some(&Entry { value: s("4"), expire_at: None }));
     }
 
     #[test]
