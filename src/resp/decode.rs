@@ -77,18 +77,29 @@ impl Decoder {
     /// what it parses. `Ok(None)`: more input is needed. An empty argument
     /// vector never comes out (empty inline lines and `*0` are skipped).
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        // Parsing walks `pos` forward and consumes once at the end: one
+        // `advance` per call rather than one per line and argument.
+        let mut pos = 0;
+        let result = self.decode_from(buf, &mut pos);
+        buf.advance(pos);
+        result
+    }
+
+    /// [`Decoder::decode`] over `buf[*pos..]`, moving `pos` past whatever it
+    /// consumed (also when it returns `Ok(None)` with a command in progress).
+    fn decode_from(&mut self, buf: &[u8], pos: &mut usize) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         loop {
             if self.partial.is_none() {
-                let Some(&first) = buf.first() else {
+                let Some(&first) = buf.get(*pos) else {
                     return Ok(None);
                 };
                 if first != b'*' {
-                    match self.decode_inline(buf)? {
+                    match self.decode_inline(buf, pos)? {
                         Some(args) if args.is_empty() => continue,
                         other => return Ok(other),
                     }
                 }
-                let Some(n) = read_length_line(buf, b'*')? else {
+                let Some(n) = read_length_line(buf, pos, b'*')? else {
                     return Ok(None);
                 };
                 if n > self.limits.max_multibulk_len as i64 {
@@ -105,7 +116,7 @@ impl Decoder {
                 let len = match self.pending_bulk {
                     Some(len) => len,
                     None => {
-                        let Some(&first) = buf.first() else {
+                        let Some(&first) = buf.get(*pos) else {
                             return Ok(None);
                         };
                         if first != b'$' {
@@ -114,7 +125,7 @@ impl Decoder {
                                 first as char
                             )));
                         }
-                        let Some(len) = read_length_line(buf, b'$')? else {
+                        let Some(len) = read_length_line(buf, pos, b'$')? else {
                             return Ok(None);
                         };
                         if len < 0 || len > self.limits.max_bulk_len as i64 {
@@ -124,17 +135,18 @@ impl Decoder {
                         len as usize
                     }
                 };
-                if buf.len() < len + 2 {
-                    if buf.len() > len && buf[len] != b'\r' {
+                let rest = &buf[*pos..];
+                if rest.len() < len + 2 {
+                    if rest.len() > len && rest[len] != b'\r' {
                         return err("expected CRLF after bulk argument");
                     }
                     return Ok(None);
                 }
-                if &buf[len..len + 2] != b"\r\n" {
+                if &rest[len..len + 2] != b"\r\n" {
                     return err("expected CRLF after bulk argument");
                 }
-                args.push(Bytes::copy_from_slice(&buf[..len]));
-                buf.advance(len + 2);
+                args.push(Bytes::copy_from_slice(&rest[..len]));
+                *pos += len + 2;
                 self.pending_bulk = None;
                 *remaining -= 1;
             }
@@ -143,9 +155,10 @@ impl Decoder {
         }
     }
 
-    fn decode_inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let Some(nl) = memchr(b'\n', buf) else {
-            if buf.len() > self.limits.max_inline_len {
+    fn decode_inline(&mut self, buf: &[u8], pos: &mut usize) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let rest = &buf[*pos..];
+        let Some(nl) = memchr(b'\n', rest) else {
+            if rest.len() > self.limits.max_inline_len {
                 return err("too big inline request");
             }
             return Ok(None);
@@ -153,13 +166,13 @@ impl Decoder {
         if nl > self.limits.max_inline_len {
             return err("too big inline request");
         }
-        let mut line = &buf[..nl];
+        let mut line = &rest[..nl];
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
         let args =
             split_args(line).ok_or_else(|| ProtocolError("Protocol error: unbalanced quotes in request".into()))?;
-        buf.advance(nl + 1);
+        *pos += nl + 1;
         Ok(Some(args))
     }
 }
@@ -168,22 +181,23 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
-/// Reads `<prefix><integer>\r\n` from the front of `buf`.
-fn read_length_line(buf: &mut BytesMut, prefix: u8) -> Result<Option<i64>, ProtocolError> {
-    debug_assert_eq!(buf.first(), Some(&prefix));
-    let Some(cr) = memchr(b'\r', buf) else {
-        if buf.len() > MAX_LENGTH_LINE {
+/// Reads `<prefix><integer>\r\n` from `buf[*pos..]`, moving `pos` past it.
+fn read_length_line(buf: &[u8], pos: &mut usize, prefix: u8) -> Result<Option<i64>, ProtocolError> {
+    let rest = &buf[*pos..];
+    debug_assert_eq!(rest.first(), Some(&prefix));
+    let Some(cr) = memchr(b'\r', rest) else {
+        if rest.len() > MAX_LENGTH_LINE {
             return err(if prefix == b'*' { "too big mbulk count string" } else { "too big bulk count string" });
         }
         return Ok(None);
     };
-    if cr + 1 >= buf.len() {
+    if cr + 1 >= rest.len() {
         return Ok(None);
     }
-    if buf[cr + 1] != b'\n' {
+    if rest[cr + 1] != b'\n' {
         return err("expected CRLF after length");
     }
-    let n = parse_i64(&buf[1..cr]).ok_or_else(|| {
+    let n = parse_i64(&rest[1..cr]).ok_or_else(|| {
         ProtocolError(
             if prefix == b'*' {
                 "Protocol error: invalid multibulk length"
@@ -193,7 +207,7 @@ fn read_length_line(buf: &mut BytesMut, prefix: u8) -> Result<Option<i64>, Proto
             .into(),
         )
     })?;
-    buf.advance(cr + 2);
+    *pos += cr + 2;
     Ok(Some(n))
 }
 
