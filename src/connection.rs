@@ -92,13 +92,14 @@ where
     let mut parked = false;
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut session = Some(Session { id, ..Session::default() });
+    let mut session = Some(Box::new(Session { id, ..Session::default() }));
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
     // False once the broker has forgotten this client (after a disconnect):
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
-    // Made once and polled on every turn of the loop (not re-made per turn).
+    // Made once and polled by every write (not re-made per write). A kill
+    // also arrives as `Push::Kill`, which ends the loop below.
     let mut killed = std::pin::pin!(output.killed());
     let mut stopping = std::pin::pin!(async {
         // The value read is dropped at once (it holds a lock).
@@ -250,7 +251,6 @@ where
                     }
                 }
             }
-            _ = &mut killed => return Ok(()),
             // The server is stopping (or gone): nothing more to run.
             _ = &mut stopping, if in_flight.is_none() => return Ok(()),
         }
@@ -305,6 +305,8 @@ where
     S: AsyncWrite + Unpin,
 {
     tokio::select! {
+        // A write that completes at once never polls the kill switch.
+        biased;
         r = stream.write_all(data) => Ok(r?),
         _ = killed => Err(ConnError::Killed),
     }

@@ -152,7 +152,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         next_id += 1;
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
-        let info = ClientInfo {
+        let info = Box::new(ClientInfo {
             id,
             addr,
             laddr,
@@ -163,7 +163,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             proto: Default::default(),
             last_cmd: String::new(),
             lib: (None, None),
-        };
+        });
         let output = crate::broker::pubsub::ClientOutput::new();
         if tx.send(Message::Connect { info, push: push_tx, output: output.clone() }).await.is_err() {
             break;

@@ -62,6 +62,37 @@ fn client_kill_filters() -> TestResult {
 }
 
 #[test]
+fn client_kill_ends_a_client_waiting_in_a_blocking_pop() -> TestResult {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let mut victim = srv.raw();
+    victim.send(b"CLIENT ID\r\n");
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        line.extend(victim.read_exact(1));
+    }
+    let id = String::from_utf8(line)?.trim_start_matches(':').trim_end().to_string();
+    victim.send(b"BLPOP q 0\r\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
+        if info.contains("blocked_clients:1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the client never blocked");
+        std::thread::yield_now();
+    }
+    let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut admin)?;
+    assert_eq!(n, 1);
+    // Closed without a reply to the BLPOP; the wait is gone too.
+    assert!(victim.read_to_close().is_empty());
+    let () = redis::cmd("RPUSH").arg("q").arg("x").query::<i64>(&mut admin).map(|n| assert_eq!(n, 1))?;
+    let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
+    assert!(info.contains("blocked_clients:0"), "{info}");
+    Ok(())
+}
+
+#[test]
 fn client_pause_write_holds_writes_only() -> TestResult {
     let srv = TestServer::start();
     let mut admin = srv.client();

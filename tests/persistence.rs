@@ -348,7 +348,7 @@ fn fail_stop_after_an_injected_write_failure() {
 fn run_batch(tx: &tokio::sync::mpsc::Sender<Message>, rt: &tokio::runtime::Runtime, cmds: &[&[&str]]) -> String {
     let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
     let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
-    let batch = Batch { session: Session { id: 1, ..Session::default() }, commands, reply: rtx };
+    let batch = Batch { session: Box::new(Session { id: 1, ..Session::default() }), commands, reply: rtx };
     rt.block_on(async {
         tx.send(Message::Batch(batch)).await.unwrap();
         let r = rrx.await.unwrap();

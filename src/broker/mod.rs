@@ -27,8 +27,9 @@ use blocking::Waiters;
 pub enum Message {
     /// A new client connected.
     Connect {
-        /// What `CLIENT LIST` shows about it.
-        info: ClientInfo,
+        /// What `CLIENT LIST` shows about it (boxed so that every message,
+        /// most of them batches, stays small to move).
+        info: Box<ClientInfo>,
         /// Where out-of-band frames for it go (pub/sub, kill).
         push: mpsc::UnboundedSender<Push>,
         /// Its pending-output counter and kill switch.
@@ -48,8 +49,9 @@ pub enum Message {
 /// Commands decoded from one read of one connection, executed in order.
 #[derive(Debug)]
 pub struct Batch {
-    /// The connection's session, lent for the batch.
-    pub session: Session,
+    /// The connection's session, lent for the batch (boxed: it travels to
+    /// the broker and back with every batch, and a pointer moves cheaply).
+    pub session: Box<Session>,
     /// The commands, each an argument vector (name first).
     pub commands: VecDeque<Vec<Bytes>>,
     /// Where the replies go.
@@ -60,7 +62,7 @@ pub struct Batch {
 #[derive(Debug)]
 pub struct BatchReply {
     /// The session, updated by the batch.
-    pub session: Session,
+    pub session: Box<Session>,
     /// Every reply, encoded, in order.
     pub out: BytesMut,
     /// Number of replies in `out`.
@@ -169,7 +171,7 @@ impl Release for Durable {
 
 /// A batch being executed or parked.
 struct Running {
-    session: Session,
+    session: Box<Session>,
     commands: VecDeque<Vec<Bytes>>,
     reply: oneshot::Sender<BatchReply>,
     out: BytesMut,
@@ -316,7 +318,7 @@ impl Broker {
                 }
                 self.server.hub.connect(info.id, push.clone(), output);
                 self.pushes.insert(info.id, push);
-                self.server.clients.insert(info.id, info);
+                self.server.clients.insert(info.id, *info);
             }
             Message::Disconnect { id } => {
                 self.pushes.remove(&id);
@@ -646,7 +648,7 @@ mod tests {
         let (tx, rx) = oneshot::channel();
         let commands =
             commands.iter().map(|c| c.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()).collect();
-        let session = Session { id: client, ..Session::default() };
+        let session = Box::new(Session { id: client, ..Session::default() });
         b.handle(Message::Batch(Batch { session, commands, reply: tx }));
         rx
     }
