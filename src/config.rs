@@ -80,6 +80,9 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// Output-buffer limits of pub/sub clients (`client-output-buffer-limit pubsub`).
     pub pubsub_output_limit: crate::broker::pubsub::OutputLimit,
+    /// The password of the `default` user (`requirepass`); empty: none, every
+    /// connection is authenticated.
+    pub requirepass: Vec<u8>,
 }
 
 impl Default for Config {
@@ -106,6 +109,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             pubsub_output_limit: crate::broker::pubsub::OutputLimit::PUBSUB_DEFAULT,
+            requirepass: Vec::new(),
         }
     }
 }
@@ -138,6 +142,8 @@ impl Config {
                 let l = self.pubsub_output_limit;
                 format!("normal 0 0 0 slave 268435456 67108864 60 pubsub {} {} {}", l.hard, l.soft, l.soft_secs)
             }),
+            // Redis shows the password to whoever may run CONFIG GET.
+            ("requirepass", String::from_utf8_lossy(&self.requirepass).into_owned()),
         ]
     }
 }

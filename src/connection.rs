@@ -4,6 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -13,12 +14,17 @@ use crate::cmd::Session;
 use crate::resp::{Decoder, Frame, Limits, Protocol};
 
 /// Settings a connection needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
     /// Decoder limits.
     pub decode: Limits,
     /// Largest unparsed input held for one client.
     pub query_buffer_limit: usize,
+    /// Whether a password is required now (kept by the broker): a
+    /// connection made while it is not starts authenticated, and one that
+    /// is not authenticated while it is decodes under Redis's limits for
+    /// unauthenticated clients.
+    pub password_required: Arc<AtomicBool>,
 }
 
 /// Why a connection ended abnormally (logged at debug level).
@@ -39,11 +45,13 @@ impl From<std::io::Error> for ConnError {
 }
 
 /// Serves one client until it disconnects, misbehaves or the server stops.
-/// `pushes` carries out-of-band frames (pub/sub, `MONITOR`) and the output
-/// state shared with the broker.
+/// `session` is the new client's (its id, and whether it starts
+/// authenticated: see [`ConnLimits::password_required`]). `pushes` carries
+/// out-of-band frames (pub/sub, `MONITOR`) and the output state shared with
+/// the broker.
 pub async fn serve<S>(
     mut stream: S,
-    id: u64,
+    session: Session,
     broker: mpsc::Sender<Message>,
     pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
@@ -54,8 +62,10 @@ where
 {
     let (mut push_rx, output) = pushes;
     let mut in_flight = None;
+    let id = session.id;
     let result =
-        serve_inner(&mut stream, id, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight).await;
+        serve_inner(&mut stream, session, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight)
+            .await;
     if let Some(mut rx) = in_flight {
         // Replies that will never be written: refuse any still to come (their
         // sender then gives back what they carry) and give back what one
@@ -74,7 +84,7 @@ where
 
 async fn serve_inner<S>(
     stream: &mut S,
-    id: u64,
+    session: Session,
     broker: &mpsc::Sender<Message>,
     (push_rx, output): (&mut mpsc::UnboundedReceiver<Push>, &ClientOutput),
     limits: ConnLimits,
@@ -92,7 +102,8 @@ where
     let mut parked = false;
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut session = Some(Session { id, ..Session::default() });
+    let id = session.id;
+    let mut session = Some(session);
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
     // False once the broker has forgotten this client (after a disconnect):
@@ -107,9 +118,22 @@ where
     loop {
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
+            let authenticated = session.as_ref().is_some_and(|s| s.authenticated);
+            let password_required = limits.password_required.load(Ordering::Relaxed);
+            decoder.set_unauthenticated(password_required && !authenticated);
             while protocol_error.is_none() {
                 match decoder.decode(&mut buf) {
-                    Ok(Some(argv)) => commands.push_back(argv),
+                    Ok(Some(argv)) => {
+                        // Redis parses a command only after running the one
+                        // before it: after a command that may change the
+                        // authentication state, the batch ends, and the
+                        // commands after it are decoded under the new state.
+                        let ends = password_required && changes_authentication(&argv[0]);
+                        commands.push_back(argv);
+                        if ends {
+                            break;
+                        }
+                    }
                     Ok(None) => break,
                     Err(e) => protocol_error = Some(e.0),
                 }
@@ -257,6 +281,12 @@ where
     }
 }
 
+/// Whether a command named `name` may change whether its connection is
+/// authenticated (`AUTH`, `HELLO ... AUTH`, `RESET`).
+fn changes_authentication(name: &[u8]) -> bool {
+    [&b"auth"[..], b"hello", b"reset"].iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
 /// Writes a final error; the caller then closes with [`linger_close`].
 async fn close_with_error<S>(stream: &mut S, err: Frame, proto: Protocol) -> Result<(), ConnError>
 where
@@ -322,8 +352,19 @@ mod tests {
         let (broker_tx, mut broker_rx) = mpsc::channel(8);
         let (_push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
-        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
+        let limits = ConnLimits {
+            decode: Limits::default(),
+            query_buffer_limit: 1 << 20,
+            password_required: Default::default(),
+        };
+        let conn = tokio::spawn(serve(
+            server,
+            Session { id: 7, ..Session::default() },
+            broker_tx,
+            (push_rx, ClientOutput::new()),
+            limits,
+            shutdown_rx,
+        ));
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
@@ -352,8 +393,19 @@ mod tests {
         let (broker_tx, mut broker_rx) = mpsc::channel(8);
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
-        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
+        let limits = ConnLimits {
+            decode: Limits::default(),
+            query_buffer_limit: 1 << 20,
+            password_required: Default::default(),
+        };
+        let conn = tokio::spawn(serve(
+            server,
+            Session { id: 7, ..Session::default() },
+            broker_tx,
+            (push_rx, ClientOutput::new()),
+            limits,
+            shutdown_rx,
+        ));
         let (mut rd, mut wr) = tokio::io::split(client);
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();

@@ -1,4 +1,5 @@
-//! The pipeline around every command call, in Redis's order:
+//! The pipeline around every command call, in Redis's order: the
+//! authentication gate (after the unknown-command and arity checks),
 //! `MULTI` queueing, the RESP2 subscribed-mode gate, then the call itself
 //! with its side business: `WATCH` invalidation from the effects applied,
 //! keyspace notifications, command and error statistics, the slow log and
@@ -26,7 +27,18 @@ pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let cmd = lookup(&argv[0]);
     if let Some(c) = cmd.filter(|c| c.name == "exec" && !c.arity_ok(argv.len())) {
-        return exec_rejected(ctx, c);
+        let reason = super::wrong_arity("exec");
+        return exec_rejected(ctx, c, &reason);
+    }
+    if let Some(c) = cmd
+        && c.flags & flags::NO_AUTH == 0
+        && super::auth::auth_required(ctx.session, ctx.server)
+        && c.arity_ok(argv.len())
+        && subcommand_rejection(argv).is_none()
+    {
+        // An unknown command or a wrong number of arguments is reported
+        // first (below), as Redis checks those before authentication.
+        return auth_rejected(ctx, c);
     }
     if ctx.session.multi.is_some() {
         match cmd {
@@ -80,14 +92,34 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     call_looked_up(ctx, cmd, argv)
 }
 
-/// Redis answers an `EXEC` it rejects (a wrong number of arguments), inside
-/// a transaction or not, by discarding the transaction and the watched keys
-/// and saying why.
-fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command) -> Frame {
+/// Redis answers an `EXEC` it rejects (a wrong number of arguments, no
+/// authentication), inside a transaction or not, by discarding the
+/// transaction and the watched keys and saying why.
+fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command, reason: &Frame) -> Frame {
     ctx.session.multi = None;
     ctx.server.hub.unwatch(ctx.session.id);
     ctx.server.hub.cmdstats.entry(exec.name).or_default().rejected += 1;
-    let f = Frame::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+    let reason = match reason {
+        Frame::Error(text) => text.strip_prefix("ERR ").unwrap_or(text),
+        _ => "",
+    };
+    let f = Frame::error_owned(format!("EXECABORT Transaction discarded because of: {reason}"));
+    count_error(ctx, &f);
+    f
+}
+
+/// Refuses `cmd` from a connection that must authenticate first: `NOAUTH`,
+/// counted as a rejected call; inside `MULTI` the transaction fails.
+fn auth_rejected(ctx: &mut Ctx, cmd: &'static super::Command) -> Frame {
+    if cmd.name == "exec" {
+        return exec_rejected(ctx, cmd, &super::auth::NOAUTH);
+    }
+    if let Some(m) = ctx.session.multi.as_mut() {
+        m.failed = true;
+    }
+    ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
+    ctx.server.stats.rejected_calls += 1;
+    let f = super::auth::NOAUTH;
     count_error(ctx, &f);
     f
 }
@@ -159,7 +191,10 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
         .then(|| ctx.server.hub.existing_watched(ctx.ks));
     let started = ctx.server.call_clock.unwrap_or_else(Instant::now);
     let effects_before = ctx.effects.len();
+    // `EXEC` calls its commands through here: each marks its own secrets.
+    let outer_redacted = std::mem::take(&mut ctx.redacted);
     let frame = execute_command(ctx, cmd, argv);
+    let redacted = std::mem::replace(&mut ctx.redacted, outer_redacted);
     let ended = Instant::now();
     ctx.server.call_clock = Some(ended);
     let micros = ended.saturating_duration_since(started).as_micros() as u64;
@@ -182,10 +217,10 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
     }
     let slower_than = ctx.server.config.slowlog_log_slower_than;
     if slower_than >= 0 && micros >= slower_than as u64 && cmd.name != "exec" {
-        slowlog_push(ctx, argv, micros);
+        slowlog_push(ctx, &shown_args(argv, &redacted), micros);
     }
     if ctx.server.hub.has_monitors() && cmd.flags & flags::ADMIN == 0 && !is_admin_subcommand(argv) {
-        let line = monitor_line(ctx, argv);
+        let line = monitor_line(ctx, &shown_args(argv, &redacted));
         ctx.server.hub.feed_monitors(ctx.session.id, line);
     }
     frame
@@ -211,30 +246,21 @@ fn count_error(ctx: &mut Ctx, f: &Frame) {
     }
 }
 
-/// The arguments as logs show them, with secrets redacted.
-fn shown_args(argv: &[Bytes]) -> Vec<Bytes> {
-    let redacted = Bytes::from_static(b"(redacted)");
-    if argv[0].eq_ignore_ascii_case(b"auth") {
-        let mut v = vec![argv[0].clone()];
-        v.extend(argv[1..].iter().map(|_| redacted.clone()));
-        return v;
-    }
-    if argv[0].eq_ignore_ascii_case(b"hello") {
-        let mut v = argv.to_vec();
-        if let Some(i) = v.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
-            for a in v.iter_mut().skip(i + 1).take(2) {
-                *a = redacted.clone();
-            }
+/// The arguments as logs show them: those at the `redacted` positions
+/// (marked by the command, see [`Ctx::redacted`]) as `(redacted)`.
+fn shown_args(argv: &[Bytes], redacted: &[usize]) -> Vec<Bytes> {
+    let mut shown = argv.to_vec();
+    for &i in redacted {
+        if let Some(a) = shown.get_mut(i) {
+            *a = Bytes::from_static(b"(redacted)");
         }
-        return v;
     }
-    argv.to_vec()
+    shown
 }
 
-fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
+fn slowlog_push(ctx: &mut Ctx, shown: &[Bytes], micros: u64) {
     const MAX_ARGC: usize = 32;
     const MAX_STRING: usize = 128;
-    let shown = shown_args(argv);
     let mut args = Vec::with_capacity(shown.len().min(MAX_ARGC));
     for (i, a) in shown.iter().enumerate() {
         if i == MAX_ARGC - 1 && shown.len() > MAX_ARGC {
@@ -265,8 +291,8 @@ fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
     hub.slowlog.truncate(ctx.server.config.slowlog_max_len as usize);
 }
 
-/// One `MONITOR` line, as Redis formats it:
-/// `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
+/// One `MONITOR` line, as Redis formats it, of the arguments as shown
+/// (secrets redacted): `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
 fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let id = ctx.session.id;
@@ -277,9 +303,9 @@ fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
         None => String::new(),
     };
     let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), ctx.session.db, origin);
-    for a in shown_args(argv) {
+    for a in argv {
         line.push(' ');
-        line.push_str(&repr(&a));
+        line.push_str(&repr(a));
     }
     line
 }
@@ -450,9 +476,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
-        let shown = shown_args(&argv);
-        assert_eq!(shown[3], "(redacted)");
-        assert_eq!(shown[4], "(redacted)");
-        assert_eq!(shown[1], "3");
+        let shown = shown_args(&argv, &[3, 4, 9]);
+        assert_eq!(shown, ["HELLO", "3", "AUTH", "(redacted)", "(redacted)"]);
     }
 }

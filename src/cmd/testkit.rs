@@ -128,6 +128,7 @@ impl Harness {
             events: &mut self.events,
             woken: self.woken,
             handback: Vec::new(),
+            redacted: Vec::new(),
         };
         let frame = run(&mut ctx, argv);
         self.blocked = ctx.block.take();
