@@ -166,6 +166,31 @@ mod tests {
         assert_eq!(h.run_args(&["AUTH", "a", "b", "c"]), SYNTAX);
     }
 
+    /// `HELLO` runs its options in order, as Redis 7.0 does.
+    #[test]
+    fn hello_options_take_effect_in_order() {
+        use crate::resp::Protocol;
+        let mut h = with_password("pw");
+        assert_eq!(h.run_args(&["HELLO", "3", "SETNAME", "a"]), HELLO_NOAUTH);
+        assert_eq!(h.session.name.as_deref(), Some(&b"a"[..]), "named before the NOAUTH");
+        assert_eq!(h.session.proto, Protocol::Resp2);
+        assert_eq!(h.run_args(&["HELLO", "3", "SETNAME", "b", "AUTH", "default", "no"]), WRONGPASS);
+        assert_eq!(h.session.name.as_deref(), Some(&b"b"[..]));
+        assert_eq!(h.run_args(&["HELLO", "3", "AUTH", "default", "pw", "AUTH", "default", "no"]), WRONGPASS);
+        assert!(h.session.authenticated, "the first AUTH option succeeded");
+        assert_eq!(h.session.proto, Protocol::Resp2);
+        h.session.authenticated = false;
+        assert!(matches!(h.run_args(&["HELLO", "3", "AUTH", "default", "pw"]), Frame::Map(_)));
+        assert_eq!(h.session.proto, Protocol::Resp3);
+        assert!(h.session.authenticated);
+        assert_eq!(h.redacted_by(&["HELLO", "3", "SETNAME", "AUTH", "AUTH", "default", "pw"]), [5, 6]);
+        assert_eq!(h.redacted_by(&["HELLO", "3", "AUTH", "x", "y", "AUTH", "default", "pw"]), [3, 4]);
+        assert_eq!(h.redacted_by(&["HELLO", "x", "AUTH", "default", "pw"]), [0usize; 0]);
+        assert_eq!(h.redacted_by(&["AUTH", "pw"]), [1]);
+        assert_eq!(h.redacted_by(&["AUTH", "default", "pw"]), [1, 2]);
+        assert_eq!(h.redacted_by(&["AUTH", "a", "b", "c"]), [0usize; 0]);
+    }
+
     #[test]
     fn password_setting_and_reset() {
         let mut h = with_password("pw");

@@ -473,6 +473,88 @@ mod tests {
         assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Null, Frame::Null]));
     }
 
+    /// The authentication gate: after the unknown-command, arity and
+    /// subcommand checks, before `MULTI` queueing; every command but the
+    /// four flagged `no_auth` is refused.
+    #[test]
+    fn authentication_gate() {
+        use crate::cmd::auth::{self, NOAUTH};
+        use crate::resp::frame::OK;
+        let mut h = Harness::new();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        h.server.hub.connect(1, tx, ClientOutput::new());
+        h.session.id = 1;
+        auth::set_password(&mut h.server, Bytes::from_static(b"pw"));
+        let mut open = Vec::new();
+        for c in crate::cmd::families().iter().flat_map(|f| f.iter()) {
+            if c.flags & flags::NO_AUTH != 0 {
+                open.push(c.name);
+                continue;
+            }
+            let argc = c.arity.unsigned_abs() as usize;
+            let mut argv = vec![c.name];
+            argv.extend(std::iter::repeat_n("help", argc.saturating_sub(1)));
+            let reply = h.dispatch(&argv);
+            if c.name == "exec" {
+                let abort = "EXECABORT Transaction discarded because of: NOAUTH Authentication required.";
+                assert_eq!(reply, Frame::error(abort));
+            } else {
+                assert_eq!(reply, NOAUTH, "{argv:?}");
+            }
+        }
+        open.sort();
+        assert_eq!(open, ["auth", "hello", "quit", "reset"]);
+        assert!(h.effects.is_empty());
+        assert_eq!(h.dispatch(&["GET"]), crate::cmd::wrong_arity("get"));
+        assert!(matches!(h.dispatch(&["NOPE"]), Frame::Error(e) if e.starts_with("ERR unknown command 'NOPE'")));
+        assert_eq!(
+            h.dispatch(&["OBJECT", "NOPE", "k"]),
+            Frame::error("ERR unknown subcommand 'NOPE'. Try OBJECT HELP.")
+        );
+        assert_eq!(h.dispatch(&["OBJECT", "FREQ"]), crate::cmd::wrong_arity("object|freq"));
+        assert_eq!(h.server.hub.cmdstats.get("get").map(|s| s.rejected), Some(2));
+
+        // Inside MULTI (the password set after it began), the refusal fails
+        // the transaction; EXEC then aborts it with the reason.
+        h.session.authenticated = true;
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        h.session.authenticated = false;
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), NOAUTH);
+        assert_eq!(h.dispatch(&["AUTH", "pw"]), Frame::simple("QUEUED"));
+        assert!(h.session.multi.as_ref().is_some_and(|m| m.failed && m.queue.len() == 1));
+        assert!(h.dispatch(&["EXEC"]).is_error());
+        assert!(h.session.multi.is_none());
+        assert!(!h.session.authenticated, "the queued AUTH never ran");
+        assert_eq!(h.dispatch(&["AUTH", "pw"]), OK);
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), OK);
+    }
+
+    /// Commands mark their secrets; the slow log shows them redacted.
+    #[test]
+    fn slowlog_shows_what_commands_redacted() {
+        let mut h = Harness::new();
+        h.server.config.slowlog_log_slower_than = 0;
+        crate::cmd::auth::set_password(&mut h.server, Bytes::from_static(b"pw"));
+        h.dispatch(&["AUTH", "nope"]);
+        h.dispatch(&["HELLO", "3", "AUTH", "default", "pw", "SETNAME", "n"]);
+        h.dispatch(&["MULTI"]);
+        h.dispatch(&["AUTH", "default", "pw"]);
+        h.dispatch(&["CONFIG", "SET", "requirepass", "pw2"]);
+        h.dispatch(&["EXEC"]);
+        h.dispatch(&["AUTH", "a", "b", "c"]);
+        let shown: Vec<Vec<Bytes>> = h.server.hub.slowlog.iter().rev().map(|e| e.argv.clone()).collect();
+        let want: &[&[&str]] = &[
+            &["AUTH", "(redacted)"],
+            &["HELLO", "3", "AUTH", "(redacted)", "(redacted)", "SETNAME", "n"],
+            &["MULTI"],
+            &["AUTH", "(redacted)", "(redacted)"],
+            &["CONFIG", "SET", "requirepass", "(redacted)"],
+            &["AUTH", "a", "b", "c"],
+        ];
+        assert_eq!(shown, want);
+        assert_eq!(h.server.config.requirepass, b"pw2");
+    }
+
     #[test]
     fn secrets_are_redacted() {
         let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
