@@ -233,6 +233,15 @@ pub fn pause_holds(server: &ServerState, session: &Session, argv: &[Bytes], now_
     if until <= now_ms {
         return false;
     }
+    // What Redis refuses before it looks at the pause (an unknown command,
+    // a wrong number of arguments, a connection that must authenticate
+    // first) is answered at once.
+    let refused = lookup(&argv[0]).is_none_or(|c| {
+        !c.arity_ok(argv.len()) || (c.flags & NO_AUTH == 0 && super::auth::auth_required(session, server))
+    });
+    if refused {
+        return false;
+    }
     if !writes_only {
         return true;
     }
@@ -592,6 +601,23 @@ pub fn info_stats_lines(server: &ServerState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Redis answers what it refuses before looking at a pause; AUTH itself waits.
+    #[test]
+    fn a_pause_does_not_hold_refused_commands() {
+        let mut s = ServerState::new(crate::config::Config::default());
+        s.hub.pause = Some((u64::MAX, false));
+        let session = Session::default();
+        let argv = |a: &[&str]| a.iter().map(|x| Bytes::copy_from_slice(x.as_bytes())).collect::<Vec<_>>();
+        assert!(pause_holds(&s, &session, &argv(&["PING"]), 0));
+        assert!(!pause_holds(&s, &session, &argv(&["NOPE"]), 0));
+        assert!(!pause_holds(&s, &session, &argv(&["GET"]), 0));
+        super::super::auth::set_password(&mut s, Bytes::from_static(b"pw"));
+        assert!(!pause_holds(&s, &session, &argv(&["PING"]), 0));
+        assert!(pause_holds(&s, &session, &argv(&["AUTH", "pw"]), 0));
+        let authenticated = Session { authenticated: true, ..Session::default() };
+        assert!(pause_holds(&s, &authenticated, &argv(&["PING"]), 0));
+    }
 
     #[test]
     fn memory_amounts() {
