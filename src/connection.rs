@@ -106,6 +106,8 @@ where
     let mut session = Some(session);
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
+    // The batch in flight ended early (see below): commands may follow it.
+    let mut more_to_send = false;
     // False once the broker has forgotten this client (after a disconnect):
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
@@ -119,18 +121,20 @@ where
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
             let authenticated = session.as_ref().is_some_and(|s| s.authenticated);
-            let password_required = limits.password_required.load(Ordering::Relaxed);
-            decoder.set_unauthenticated(password_required && !authenticated);
+            let must_authenticate = !authenticated && limits.password_required.load(Ordering::Relaxed);
+            decoder.set_unauthenticated(must_authenticate);
+            let mut ended_early = false;
             while protocol_error.is_none() {
                 match decoder.decode(&mut buf) {
                     Ok(Some(argv)) => {
                         // Redis parses a command only after running the one
-                        // before it: after a command that may change the
-                        // authentication state, the batch ends, and the
-                        // commands after it are decoded under the new state.
-                        let ends = password_required && changes_authentication(&argv[0]);
+                        // before it: a batch of a client that must
+                        // authenticate ends after `AUTH` or `HELLO`, and the
+                        // commands after it are decoded under the state it
+                        // leaves. (Nothing before it can block: it is refused.)
+                        ended_early = must_authenticate && may_authenticate(&argv[0]);
                         commands.push_back(argv);
-                        if ends {
+                        if ended_early {
                             break;
                         }
                     }
@@ -148,7 +152,10 @@ where
                     .await
                     .map_err(|_| ConnError::BrokerGone)?;
                 *in_flight = Some(rx);
-                if eof {
+                // After a batch that ended early, the client is forgotten
+                // only once the commands after it have been sent too.
+                more_to_send = ended_early;
+                if eof && !more_to_send {
                     // The client is gone: a command of this batch that blocks
                     // must not wait for it.
                     let _ = broker.send(Message::Disconnect { id }).await;
@@ -171,7 +178,7 @@ where
             r = stream.read_buf(&mut buf), if want_read && !eof => {
                 if r? == 0 {
                     eof = true;
-                    if in_flight.is_some() {
+                    if in_flight.is_some() && !more_to_send {
                         // Like Redis, a closed client is dropped: tell the broker
                         // now so a blocked command stops waiting.
                         let _ = broker.send(Message::Disconnect { id }).await;
@@ -281,10 +288,10 @@ where
     }
 }
 
-/// Whether a command named `name` may change whether its connection is
-/// authenticated (`AUTH`, `HELLO ... AUTH`, `RESET`).
-fn changes_authentication(name: &[u8]) -> bool {
-    [&b"auth"[..], b"hello", b"reset"].iter().any(|n| name.eq_ignore_ascii_case(n))
+/// Whether a command named `name` may authenticate its connection (`AUTH`,
+/// `HELLO ... AUTH`).
+fn may_authenticate(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"auth") || name.eq_ignore_ascii_case(b"hello")
 }
 
 /// Writes a final error; the caller then closes with [`linger_close`].

@@ -6,6 +6,7 @@
 //! the `MONITOR` feed.
 
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Ctx, execute, execute_command, flags, lookup};
@@ -248,14 +249,17 @@ fn count_error(ctx: &mut Ctx, f: &Frame) {
 
 /// The arguments as logs show them: those at the `redacted` positions
 /// (marked by the command, see [`Ctx::redacted`]) as `(redacted)`.
-fn shown_args(argv: &[Bytes], redacted: &[usize]) -> Vec<Bytes> {
+fn shown_args<'a>(argv: &'a [Bytes], redacted: &[usize]) -> Cow<'a, [Bytes]> {
+    if redacted.is_empty() {
+        return Cow::Borrowed(argv);
+    }
     let mut shown = argv.to_vec();
     for &i in redacted {
         if let Some(a) = shown.get_mut(i) {
             *a = Bytes::from_static(b"(redacted)");
         }
     }
-    shown
+    Cow::Owned(shown)
 }
 
 fn slowlog_push(ctx: &mut Ctx, shown: &[Bytes], micros: u64) {
@@ -559,6 +563,7 @@ mod tests {
     fn secrets_are_redacted() {
         let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
         let shown = shown_args(&argv, &[3, 4, 9]);
-        assert_eq!(shown, ["HELLO", "3", "AUTH", "(redacted)", "(redacted)"]);
+        assert_eq!(*shown, ["HELLO", "3", "AUTH", "(redacted)", "(redacted)"]);
+        assert!(matches!(shown_args(&argv, &[]), Cow::Borrowed(_)));
     }
 }
