@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 
-use statebroker::config::{Config, FsyncPolicy};
+use statebroker::config::{Config, FsyncPolicy, Secret};
 
 /// A durable, Redis-compatible state and queue broker for the processes of one host.
 #[derive(Debug, Parser)]
@@ -124,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         appendonly,
         appendfsync,
         snapshot_min_log_bytes: cli.snapshot_min_log_bytes,
-        requirepass: cli.requirepass.unwrap_or_default().into_bytes(),
+        requirepass: Secret(cli.requirepass.unwrap_or_default().into_bytes()),
         ..Config::default()
     };
     let rt = statebroker::server::runtime(&config).context("building the runtime")?;

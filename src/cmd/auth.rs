@@ -61,7 +61,7 @@ pub fn authenticate(ctx: &mut Ctx, user: &[u8], password: &[u8]) -> bool {
     let user_ok = user == b"default";
     // Compared whatever the user name, so a wrong name takes as long as a
     // wrong password.
-    let password_ok = required.is_empty() | password_matches(required, password);
+    let password_ok = required.is_empty() | password_matches(&required.0, password);
     let ok = user_ok & password_ok;
     if ok {
         ctx.session.authenticated = true;
@@ -88,7 +88,7 @@ pub fn password_matches(expected: &[u8], given: &[u8]) -> bool {
 /// none). Connections keep their authentication state: one made while no
 /// password was required stays authenticated, as in Redis.
 pub fn set_password(server: &mut ServerState, password: Bytes) {
-    server.config.requirepass = password.to_vec();
+    server.config.requirepass = crate::config::Secret(password.to_vec());
     server.password_required.store(!password.is_empty(), Ordering::Relaxed);
 }
 

@@ -556,7 +556,7 @@ mod tests {
             &["AUTH", "a", "b", "c"],
         ];
         assert_eq!(shown, want);
-        assert_eq!(h.server.config.requirepass, b"pw2");
+        assert_eq!(h.server.config.requirepass.0, b"pw2");
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl TestServer {
 
     /// Starts a server that requires `password` (`--requirepass`).
     pub fn with_password(password: &str) -> TestServer {
-        Self::start_with(|c| c.requirepass = password.as_bytes().to_vec())
+        Self::start_with(|c| c.requirepass = statebroker::config::Secret(password.as_bytes().to_vec()))
     }
 
     /// A `redis` crate connection (RESP2) that authenticates with
