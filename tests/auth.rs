@@ -1,6 +1,8 @@
 //! Password authentication (`--requirepass`, `AUTH`, `HELLO ... AUTH`),
 //! with Redis 7.0's replies: checked against `redis-server` 7.0.
 
+use std::io::{Read, Write};
+
 use crate::common::*;
 
 const NOAUTH: &str = "-NOAUTH Authentication required.\r\n";
@@ -429,5 +431,30 @@ fn unauthenticated_requests_are_limited() -> TestResult {
     let () = redis::cmd("CONFIG").arg("SET").arg("requirepass").arg("").query(&mut admin)?;
     let mut r = srv.raw();
     assert_eq!(ask(&mut r, &["DEL", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]), ":0\r\n");
+    Ok(())
+}
+
+/// Over TCP, where a password matters most.
+#[test]
+fn tcp_clients_authenticate() -> TestResult {
+    // A port that was free a moment ago (the server binds it at once).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let srv = TestServer::start_with(|c| {
+        c.requirepass = statebroker::config::Secret(b"sekret".to_vec());
+        c.port = port;
+    });
+    let addr = srv.spawned.as_ref().and_then(|s| s.listening.tcp).expect("listening on TCP");
+    let mut raw = std::net::TcpStream::connect(addr)?;
+    raw.write_all(&resp(&["GET", "k"]))?;
+    let mut reply = vec![0; NOAUTH.len()];
+    raw.read_exact(&mut reply)?;
+    assert_eq!(String::from_utf8(reply)?, NOAUTH);
+
+    let mut c = redis::Client::open(format!("redis://:sekret@{addr}/"))?.get_connection()?;
+    let () = redis::cmd("SET").arg("k").arg("v").query(&mut c)?;
+    let info: String = redis::cmd("CLIENT").arg("INFO").query(&mut c)?;
+    assert!(info.contains(" flags=N ") && info.contains(" user=default "), "{info}");
+    let wrong = redis::Client::open(format!("redis://default:wrong@{addr}/"))?.get_connection();
+    assert_eq!(wrong.err().map(|e| e.kind()), Some(redis::ErrorKind::AuthenticationFailed));
     Ok(())
 }
