@@ -31,7 +31,10 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         let reason = super::wrong_arity("exec");
         return exec_rejected(ctx, c, &reason);
     }
+    // A woken blocked command was admitted when it first ran: Redis serves
+    // it without asking again (the password may have been set meanwhile).
     if let Some(c) = cmd
+        && !ctx.woken
         && c.flags & flags::NO_AUTH == 0
         && super::auth::auth_required(ctx.session, ctx.server)
         && c.arity_ok(argv.len())
@@ -531,6 +534,11 @@ mod tests {
         assert!(!h.session.authenticated, "the queued AUTH never ran");
         assert_eq!(h.dispatch(&["AUTH", "pw"]), OK);
         assert_eq!(h.dispatch(&["SET", "k", "v"]), OK);
+
+        // A blocked command woken after the password was set is served.
+        h.session.authenticated = false;
+        h.woken = true;
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::Bulk(Bytes::from("v")));
     }
 
     /// Commands mark their secrets; the slow log shows them redacted.
