@@ -52,7 +52,8 @@
 //!   (cursors are opaque);
 //! - commands that report the server itself or change the connection's
 //!   mode: `INFO`, `CONFIG`, `COMMAND` but `GETKEYS`, `CLIENT` but
-//!   `SETNAME`/`GETNAME`/`NO-EVICT`, `HELLO` but its errors, `SLOWLOG`,
+//!   `SETNAME`/`GETNAME`/`NO-EVICT`, `HELLO` but its errors, `AUTH` but its
+//!   replies while no password is configured (neither server has one), `SLOWLOG`,
 //!   `LASTSAVE`, `SAVE`, `BGSAVE`, `BGREWRITEAOF`, `MONITOR`, `SHUTDOWN`,
 //!   `QUIT`, `RESET`, the `SUBSCRIBE` family; `WAIT` for replicas (it waits);
 //! - forms that Redis 7.2 added and statebroker follows (`ZRANK ... WITHSCORE`,
@@ -1005,10 +1006,25 @@ impl Gen {
                     form.split(' ').map(String::from).collect()
                 }
             },
-            166 => match self.r.below(3) {
+            166 => match self.r.below(4) {
                 0 => vec!["CLIENT".into(), "SETNAME".into(), self.r.pick(&["n1", "n2", "", "a b", "x\ny"]).into()],
                 1 => vec!["CLIENT".into(), "GETNAME".into()],
-                _ => vec!["HELLO".into(), self.r.pick(&["1", "4", "x", "-1", "9223372036854775808"]).into()],
+                2 => vec!["HELLO".into(), self.r.pick(&["1", "4", "x", "-1", "9223372036854775808"]).into()],
+                // Neither server has a password: AUTH's replies without one.
+                _ => {
+                    let form = self.r.pick(&[
+                        "AUTH x",
+                        "AUTH default x",
+                        "AUTH alice x",
+                        "AUTH DEFAULT x",
+                        "AUTH a b c",
+                        "AUTH",
+                        "HELLO 2 AUTH alice x",
+                        "HELLO 2 AUTH default",
+                        "HELLO 2 SETNAME a\tb AUTH default x",
+                    ]);
+                    form.split(' ').map(String::from).collect()
+                }
             },
             167 => {
                 let forms = [

@@ -36,6 +36,24 @@ impl FsyncPolicy {
     }
 }
 
+/// A password: kept as given, never shown by `Debug` (so a logged
+/// configuration does not leak it).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub Vec<u8>);
+
+impl Secret {
+    /// Whether it is empty (no password).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_empty() { "\"\"" } else { "(redacted)" })
+    }
+}
+
 /// The complete server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -80,6 +98,9 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// Output-buffer limits of pub/sub clients (`client-output-buffer-limit pubsub`).
     pub pubsub_output_limit: crate::broker::pubsub::OutputLimit,
+    /// The password of the `default` user (`requirepass`); empty: none, every
+    /// connection is authenticated.
+    pub requirepass: Secret,
 }
 
 impl Default for Config {
@@ -106,6 +127,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             pubsub_output_limit: crate::broker::pubsub::OutputLimit::PUBSUB_DEFAULT,
+            requirepass: Secret::default(),
         }
     }
 }
@@ -138,6 +160,21 @@ impl Config {
                 let l = self.pubsub_output_limit;
                 format!("normal 0 0 0 slave 268435456 67108864 60 pubsub {} {} {}", l.hard, l.soft, l.soft_secs)
             }),
+            // Redis shows the password to whoever may run CONFIG GET.
+            ("requirepass", String::from_utf8_lossy(&self.requirepass.0).into_owned()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let config = Config { requirepass: Secret(b"hunter2".to_vec()), ..Config::default() };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("requirepass: (redacted)"), "{shown}");
+        assert!(format!("{:?}", Config::default()).contains("requirepass: \"\""));
     }
 }

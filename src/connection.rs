@@ -4,6 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -13,12 +14,17 @@ use crate::cmd::Session;
 use crate::resp::{Decoder, Frame, Limits, Protocol};
 
 /// Settings a connection needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
     /// Decoder limits.
     pub decode: Limits,
     /// Largest unparsed input held for one client.
     pub query_buffer_limit: usize,
+    /// Whether a password is required now (kept by the broker): a
+    /// connection made while it is not starts authenticated, and one that
+    /// is not authenticated while it is decodes under Redis's limits for
+    /// unauthenticated clients.
+    pub password_required: Arc<AtomicBool>,
 }
 
 /// Why a connection ended abnormally (logged at debug level).
@@ -39,11 +45,13 @@ impl From<std::io::Error> for ConnError {
 }
 
 /// Serves one client until it disconnects, misbehaves or the server stops.
-/// `pushes` carries out-of-band frames (pub/sub, `MONITOR`) and the output
-/// state shared with the broker.
+/// `session` is the new client's (its id, and whether it starts
+/// authenticated: see [`ConnLimits::password_required`]). `pushes` carries
+/// out-of-band frames (pub/sub, `MONITOR`) and the output state shared with
+/// the broker.
 pub async fn serve<S>(
     mut stream: S,
-    id: u64,
+    session: Session,
     broker: mpsc::Sender<Message>,
     pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
@@ -54,8 +62,10 @@ where
 {
     let (mut push_rx, output) = pushes;
     let mut in_flight = None;
+    let id = session.id;
     let result =
-        serve_inner(&mut stream, id, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight).await;
+        serve_inner(&mut stream, session, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight)
+            .await;
     if let Some(mut rx) = in_flight {
         // Replies that will never be written: refuse any still to come (their
         // sender then gives back what they carry) and give back what one
@@ -74,7 +84,7 @@ where
 
 async fn serve_inner<S>(
     stream: &mut S,
-    id: u64,
+    session: Session,
     broker: &mpsc::Sender<Message>,
     (push_rx, output): (&mut mpsc::UnboundedReceiver<Push>, &ClientOutput),
     limits: ConnLimits,
@@ -92,9 +102,12 @@ where
     let mut parked = false;
     let mut decoder = Decoder::new(limits.decode);
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut session = Some(Box::new(Session { id, ..Session::default() }));
+    let id = session.id;
+    let mut session = Some(Box::new(session));
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
+    // The batch in flight ended early (see below): commands may follow it.
+    let mut more_to_send = false;
     // False once the broker has forgotten this client (after a disconnect):
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
@@ -108,9 +121,24 @@ where
     loop {
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
+            let authenticated = session.as_ref().is_some_and(|s| s.authenticated);
+            let must_authenticate = !authenticated && limits.password_required.load(Ordering::Relaxed);
+            decoder.set_unauthenticated(must_authenticate);
+            let mut ended_early = false;
             while protocol_error.is_none() {
                 match decoder.decode(&mut buf) {
-                    Ok(Some(argv)) => commands.push_back(argv),
+                    Ok(Some(argv)) => {
+                        // Redis parses a command only after running the one
+                        // before it: a batch of a client that must
+                        // authenticate ends after `AUTH` or `HELLO`, and the
+                        // commands after it are decoded under the state it
+                        // leaves. (Nothing before it can block: it is refused.)
+                        ended_early = must_authenticate && may_authenticate(&argv[0]);
+                        commands.push_back(argv);
+                        if ended_early {
+                            break;
+                        }
+                    }
                     Ok(None) => break,
                     Err(e) => protocol_error = Some(e.0),
                 }
@@ -125,7 +153,10 @@ where
                     .await
                     .map_err(|_| ConnError::BrokerGone)?;
                 *in_flight = Some(rx);
-                if eof {
+                // After a batch that ended early, the client is forgotten
+                // only once the commands after it have been sent too.
+                more_to_send = ended_early;
+                if eof && !more_to_send {
                     // The client is gone: a command of this batch that blocks
                     // must not wait for it.
                     let _ = broker.send(Message::Disconnect { id }).await;
@@ -148,7 +179,7 @@ where
             r = stream.read_buf(&mut buf), if want_read && !eof => {
                 if r? == 0 {
                     eof = true;
-                    if in_flight.is_some() {
+                    if in_flight.is_some() && !more_to_send {
                         // Like Redis, a closed client is dropped: tell the broker
                         // now so a blocked command stops waiting.
                         let _ = broker.send(Message::Disconnect { id }).await;
@@ -257,6 +288,12 @@ where
     }
 }
 
+/// Whether a command named `name` may authenticate its connection (`AUTH`,
+/// `HELLO ... AUTH`).
+fn may_authenticate(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"auth") || name.eq_ignore_ascii_case(b"hello")
+}
+
 /// Writes a final error; the caller then closes with [`linger_close`].
 async fn close_with_error<S>(stream: &mut S, err: Frame, proto: Protocol) -> Result<(), ConnError>
 where
@@ -324,8 +361,19 @@ mod tests {
         let (broker_tx, mut broker_rx) = mpsc::channel(8);
         let (_push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
-        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
+        let limits = ConnLimits {
+            decode: Limits::default(),
+            query_buffer_limit: 1 << 20,
+            password_required: Default::default(),
+        };
+        let conn = tokio::spawn(serve(
+            server,
+            Session { id: 7, ..Session::default() },
+            broker_tx,
+            (push_rx, ClientOutput::new()),
+            limits,
+            shutdown_rx,
+        ));
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
@@ -354,8 +402,19 @@ mod tests {
         let (broker_tx, mut broker_rx) = mpsc::channel(8);
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
-        let limits = ConnLimits { decode: Limits::default(), query_buffer_limit: 1 << 20 };
-        let conn = tokio::spawn(serve(server, 7, broker_tx, (push_rx, ClientOutput::new()), limits, shutdown_rx));
+        let limits = ConnLimits {
+            decode: Limits::default(),
+            query_buffer_limit: 1 << 20,
+            password_required: Default::default(),
+        };
+        let conn = tokio::spawn(serve(
+            server,
+            Session { id: 7, ..Session::default() },
+            broker_tx,
+            (push_rx, ClientOutput::new()),
+            limits,
+            shutdown_rx,
+        ));
         let (mut rd, mut wr) = tokio::io::split(client);
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();

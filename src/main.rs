@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 
-use statebroker::config::{Config, FsyncPolicy};
+use statebroker::config::{Config, FsyncPolicy, Secret};
 
 /// A durable, Redis-compatible state and queue broker for the processes of one host.
 #[derive(Debug, Parser)]
@@ -45,6 +45,9 @@ struct Cli {
     /// Log size in bytes past which a snapshot compacts it (at least the last snapshot's size)
     #[arg(long, default_value_t = Config::default().snapshot_min_log_bytes)]
     snapshot_min_log_bytes: u64,
+    /// Password clients must give with AUTH before any other command (empty or absent: none)
+    #[arg(long)]
+    requirepass: Option<String>,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -121,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         appendonly,
         appendfsync,
         snapshot_min_log_bytes: cli.snapshot_min_log_bytes,
+        requirepass: Secret(cli.requirepass.unwrap_or_default().into_bytes()),
         ..Config::default()
     };
     let rt = statebroker::server::runtime(&config).context("building the runtime")?;

@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{mpsc, watch};
 
 use crate::broker::{Broker, Durable, Message};
-use crate::cmd::{ClientInfo, ServerState};
+use crate::cmd::{ClientInfo, ServerState, Session};
 use crate::config::Config;
 use crate::connection::{self, ConnLimits};
 use crate::persist::{PersistError, Persister};
@@ -96,16 +96,18 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     };
     let listening =
         Listening { unixsocket: config.unixsocket.clone(), tcp: tcp.as_ref().and_then(|l| l.local_addr().ok()) };
-    let limits = ConnLimits {
-        decode: Limits { max_bulk_len: config.proto_max_bulk_len, ..Limits::default() },
-        query_buffer_limit: config.client_query_buffer_limit,
-    };
     let keys = ks.total_keys();
     let socket_path = config.unixsocket.clone();
+    let state = ServerState::new(config);
+    let limits = ConnLimits {
+        decode: Limits { max_bulk_len: state.config.proto_max_bulk_len, ..Limits::default() },
+        query_buffer_limit: state.config.client_query_buffer_limit,
+        password_required: state.password_required.clone(),
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let shutdown_tx = Arc::new(shutdown_tx);
     let (tx, rx) = mpsc::channel::<Message>(1024);
-    let broker = Broker::new(ks, ServerState::new(config), persister);
+    let broker = Broker::new(ks, state, persister);
     let sd = shutdown_tx.clone();
     let broker_task = tokio::spawn(broker.run(rx, move || {
         let _ = sd.send(true);
@@ -148,6 +150,9 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let Some((stream, addr, laddr)) = accepted else {
             continue;
         };
+        // Redis's rule: a connection made while no password is required is
+        // authenticated.
+        let authenticated = !limits.password_required.load(std::sync::atomic::Ordering::Relaxed);
         let id = next_id;
         next_id += 1;
         let (push_tx, push_rx) = mpsc::unbounded_channel();
@@ -171,10 +176,12 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let tx = tx.clone();
         let shutdown = shutdown_rx.clone();
         let done = conn_done_tx.clone();
+        let limits = limits.clone();
+        let session = Session { id, authenticated, ..Session::default() };
         tokio::spawn(async move {
             let r = match stream {
-                ConnStream::Unix(s) => connection::serve(s, id, tx, (push_rx, output), limits, shutdown).await,
-                ConnStream::Tcp(s) => connection::serve(s, id, tx, (push_rx, output), limits, shutdown).await,
+                ConnStream::Unix(s) => connection::serve(s, session, tx, (push_rx, output), limits, shutdown).await,
+                ConnStream::Tcp(s) => connection::serve(s, session, tx, (push_rx, output), limits, shutdown).await,
             };
             if let Err(e) = r {
                 tracing::debug!(client = id, error = ?e, "connection ended");

@@ -3,6 +3,7 @@
 //! over the Unix socket with the `redis` crate or raw bytes.
 
 mod admin;
+mod auth;
 mod common;
 #[path = "core.rs"]
 mod core_server;

@@ -436,6 +436,7 @@ impl Broker {
             events: &mut self.events,
             woken,
             handback: Vec::new(),
+            redacted: Vec::new(),
         };
         let frame = cmd::dispatch::run(&mut ctx, argv);
         let block = ctx.block.take();

@@ -18,7 +18,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "reset",
         1,
-        FAST | LOADING | STALE | NO_MULTI | SUBSCRIBED_OK,
+        FAST | LOADING | STALE | NO_MULTI | SUBSCRIBED_OK | NO_AUTH,
         0,
         0,
         0,
@@ -233,6 +233,15 @@ pub fn pause_holds(server: &ServerState, session: &Session, argv: &[Bytes], now_
     if until <= now_ms {
         return false;
     }
+    // What Redis refuses before it looks at the pause (an unknown command,
+    // a wrong number of arguments, a connection that must authenticate
+    // first) is answered at once.
+    let refused = lookup(&argv[0]).is_none_or(|c| {
+        !c.arity_ok(argv.len()) || (c.flags & NO_AUTH == 0 && super::auth::auth_required(session, server))
+    });
+    if refused {
+        return false;
+    }
     if !writes_only {
         return true;
     }
@@ -261,6 +270,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.session.db = 0;
     ctx.session.proto = Protocol::Resp2;
     ctx.session.name = None;
+    super::auth::reset(ctx.session, ctx.server);
     Ok(Frame::simple("RESET"))
 }
 
@@ -421,6 +431,7 @@ enum Change {
     Timeout(u64),
     MaxClients(usize),
     PubsubLimit(OutputLimit),
+    RequirePass(Bytes),
 }
 
 fn int_in(name: &str, v: &[u8], min: i64, max: i64) -> Result<i64, Frame> {
@@ -462,6 +473,7 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
         "hz" => Change::Hz(int_in(name, v, 0, i32::MAX as i64)? as u32),
         "timeout" => Change::Timeout(int_in(name, v, 0, i32::MAX as i64)? as u64),
         "maxclients" => Change::MaxClients(int_in(name, v, 1, u32::MAX as i64)? as usize),
+        "requirepass" => Change::RequirePass(Bytes::copy_from_slice(v)),
         "client-output-buffer-limit" => {
             let text = String::from_utf8_lossy(v);
             let words: Vec<&str> = text.split_whitespace().collect();
@@ -498,12 +510,23 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
     })
 }
 
+/// Parameters whose values `CONFIG SET` hides from `SLOWLOG` (`MONITOR`
+/// never shows `CONFIG`).
+const SENSITIVE: &[&str] = &["requirepass"];
+
 /// `CONFIG SET parameter value [parameter value ...]`: validates every
 /// pair, then applies them all (or none).
 pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = args.rest();
     if !pairs.len().is_multiple_of(2) {
         return Err(wrong_arity("config|set"));
+    }
+    // Like Redis, every sensitive value is hidden from the slow log before
+    // anything is checked, so an error cannot leave it shown.
+    for (i, pair) in pairs.chunks(2).enumerate() {
+        if SENSITIVE.iter().any(|s| pair[0].eq_ignore_ascii_case(s.as_bytes())) {
+            ctx.redacted.push(3 + 2 * i);
+        }
     }
     let mut changes = Vec::with_capacity(pairs.len() / 2);
     let mut seen: Vec<String> = Vec::new();
@@ -536,6 +559,7 @@ pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 server.config.pubsub_output_limit = l;
                 server.hub.pubsub_limit = l;
             }
+            Change::RequirePass(p) => super::auth::set_password(server, p),
         }
     }
     Ok(OK)
@@ -577,6 +601,23 @@ pub fn info_stats_lines(server: &ServerState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Redis answers what it refuses before looking at a pause; AUTH itself waits.
+    #[test]
+    fn a_pause_does_not_hold_refused_commands() {
+        let mut s = ServerState::new(crate::config::Config::default());
+        s.hub.pause = Some((u64::MAX, false));
+        let session = Session::default();
+        let argv = |a: &[&str]| a.iter().map(|x| Bytes::copy_from_slice(x.as_bytes())).collect::<Vec<_>>();
+        assert!(pause_holds(&s, &session, &argv(&["PING"]), 0));
+        assert!(!pause_holds(&s, &session, &argv(&["NOPE"]), 0));
+        assert!(!pause_holds(&s, &session, &argv(&["GET"]), 0));
+        super::super::auth::set_password(&mut s, Bytes::from_static(b"pw"));
+        assert!(!pause_holds(&s, &session, &argv(&["PING"]), 0));
+        assert!(pause_holds(&s, &session, &argv(&["AUTH", "pw"]), 0));
+        let authenticated = Session { authenticated: true, ..Session::default() };
+        assert!(pause_holds(&s, &authenticated, &argv(&["PING"]), 0));
+    }
 
     #[test]
     fn memory_amounts() {

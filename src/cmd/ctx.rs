@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use super::WRONGTYPE;
@@ -36,6 +38,12 @@ pub struct Session {
     pub last_cmd: &'static str,
     /// The open transaction (`MULTI`), with its queued commands.
     pub multi: Option<super::tx::Multi>,
+    /// Redis's per-client `authenticated` flag: set for a connection made
+    /// while no password was required, by a successful `AUTH` or `HELLO ...
+    /// AUTH`, and by `RESET` while no password is required. Commands other
+    /// than `AUTH`, `HELLO`, `QUIT` and `RESET` need it only while a
+    /// password is required (see [`crate::cmd::auth::auth_required`]).
+    pub authenticated: bool,
 }
 
 /// Server-wide counters reported by `INFO stats`.
@@ -120,6 +128,11 @@ pub struct ServerState {
     pub snapshot_in_progress: bool,
     /// Unix time (seconds) of the last successful snapshot, or of start-up (`LASTSAVE`).
     pub last_save: u64,
+    /// Whether a password is required (`requirepass` is not empty), shared
+    /// with the accept loop and the connections: a connection made while it
+    /// is false starts authenticated, and an unauthenticated one decodes
+    /// requests under Redis's tighter limits.
+    pub password_required: Arc<AtomicBool>,
 }
 
 impl ServerState {
@@ -151,7 +164,9 @@ impl ServerState {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
+            password_required: Arc::new(AtomicBool::new(false)),
         };
+        s.password_required.store(!s.config.requirepass.is_empty(), std::sync::atomic::Ordering::Relaxed);
         s.hub.pubsub_limit = s.config.pubsub_output_limit;
         s.hub.notify = crate::broker::pubsub::notify_bits::parse(&s.config.notify_keyspace_events).unwrap_or(0);
         s.sync_notifications();
@@ -235,6 +250,10 @@ pub struct Ctx<'a> {
     /// (elements a blocking pop removed); the broker re-applies them if the
     /// reply cannot be delivered.
     pub handback: Vec<Effect>,
+    /// Positions of the running command's arguments that `MONITOR` and
+    /// `SLOWLOG` must show as `(redacted)` (passwords), marked by the
+    /// handler the way Redis's `redactClientCommandArgument` does.
+    pub redacted: Vec<usize>,
 }
 
 impl Ctx<'_> {

@@ -1,10 +1,12 @@
-//! The pipeline around every command call, in Redis's order:
+//! The pipeline around every command call, in Redis's order: the
+//! authentication gate (after the unknown-command and arity checks),
 //! `MULTI` queueing, the RESP2 subscribed-mode gate, then the call itself
 //! with its side business: `WATCH` invalidation from the effects applied,
 //! keyspace notifications, command and error statistics, the slow log and
 //! the `MONITOR` feed.
 
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Ctx, execute, execute_command, flags, lookup};
@@ -26,7 +28,21 @@ pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let cmd = lookup(&argv[0]);
     if let Some(c) = cmd.filter(|c| c.name == "exec" && !c.arity_ok(argv.len())) {
-        return exec_rejected(ctx, c);
+        let reason = super::wrong_arity("exec");
+        return exec_rejected(ctx, c, &reason);
+    }
+    // A woken blocked command was admitted when it first ran: Redis serves
+    // it without asking again (the password may have been set meanwhile).
+    if let Some(c) = cmd
+        && !ctx.woken
+        && c.flags & flags::NO_AUTH == 0
+        && super::auth::auth_required(ctx.session, ctx.server)
+        && c.arity_ok(argv.len())
+        && subcommand_rejection(argv).is_none()
+    {
+        // An unknown command or a wrong number of arguments is reported
+        // first (below), as Redis checks those before authentication.
+        return auth_rejected(ctx, c);
     }
     if ctx.session.multi.is_some() {
         match cmd {
@@ -80,14 +96,34 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     call_looked_up(ctx, cmd, argv)
 }
 
-/// Redis answers an `EXEC` it rejects (a wrong number of arguments), inside
-/// a transaction or not, by discarding the transaction and the watched keys
-/// and saying why.
-fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command) -> Frame {
+/// Redis answers an `EXEC` it rejects (a wrong number of arguments, no
+/// authentication), inside a transaction or not, by discarding the
+/// transaction and the watched keys and saying why.
+fn exec_rejected(ctx: &mut Ctx, exec: &'static super::Command, reason: &Frame) -> Frame {
     ctx.session.multi = None;
     ctx.server.hub.unwatch(ctx.session.id);
     ctx.server.hub.cmdstats.entry(exec.name).or_default().rejected += 1;
-    let f = Frame::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+    let reason = match reason {
+        Frame::Error(text) => text.strip_prefix("ERR ").unwrap_or(text),
+        _ => "",
+    };
+    let f = Frame::error_owned(format!("EXECABORT Transaction discarded because of: {reason}"));
+    count_error(ctx, &f);
+    f
+}
+
+/// Refuses `cmd` from a connection that must authenticate first: `NOAUTH`,
+/// counted as a rejected call; inside `MULTI` the transaction fails.
+fn auth_rejected(ctx: &mut Ctx, cmd: &'static super::Command) -> Frame {
+    if cmd.name == "exec" {
+        return exec_rejected(ctx, cmd, &super::auth::NOAUTH);
+    }
+    if let Some(m) = ctx.session.multi.as_mut() {
+        m.failed = true;
+    }
+    ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
+    ctx.server.stats.rejected_calls += 1;
+    let f = super::auth::NOAUTH;
     count_error(ctx, &f);
     f
 }
@@ -159,7 +195,10 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
         .then(|| ctx.server.hub.existing_watched(ctx.ks));
     let started = ctx.server.call_clock.unwrap_or_else(Instant::now);
     let effects_before = ctx.effects.len();
+    // `EXEC` calls its commands through here: each marks its own secrets.
+    let outer_redacted = std::mem::take(&mut ctx.redacted);
     let frame = execute_command(ctx, cmd, argv);
+    let redacted = std::mem::replace(&mut ctx.redacted, outer_redacted);
     let ended = Instant::now();
     ctx.server.call_clock = Some(ended);
     let micros = ended.saturating_duration_since(started).as_micros() as u64;
@@ -182,10 +221,10 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
     }
     let slower_than = ctx.server.config.slowlog_log_slower_than;
     if slower_than >= 0 && micros >= slower_than as u64 && cmd.name != "exec" {
-        slowlog_push(ctx, argv, micros);
+        slowlog_push(ctx, &shown_args(argv, &redacted), micros);
     }
     if ctx.server.hub.has_monitors() && cmd.flags & flags::ADMIN == 0 && !is_admin_subcommand(argv) {
-        let line = monitor_line(ctx, argv);
+        let line = monitor_line(ctx, &shown_args(argv, &redacted));
         ctx.server.hub.feed_monitors(ctx.session.id, line);
     }
     frame
@@ -211,30 +250,24 @@ fn count_error(ctx: &mut Ctx, f: &Frame) {
     }
 }
 
-/// The arguments as logs show them, with secrets redacted.
-fn shown_args(argv: &[Bytes]) -> Vec<Bytes> {
-    let redacted = Bytes::from_static(b"(redacted)");
-    if argv[0].eq_ignore_ascii_case(b"auth") {
-        let mut v = vec![argv[0].clone()];
-        v.extend(argv[1..].iter().map(|_| redacted.clone()));
-        return v;
+/// The arguments as logs show them: those at the `redacted` positions
+/// (marked by the command, see [`Ctx::redacted`]) as `(redacted)`.
+fn shown_args<'a>(argv: &'a [Bytes], redacted: &[usize]) -> Cow<'a, [Bytes]> {
+    if redacted.is_empty() {
+        return Cow::Borrowed(argv);
     }
-    if argv[0].eq_ignore_ascii_case(b"hello") {
-        let mut v = argv.to_vec();
-        if let Some(i) = v.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
-            for a in v.iter_mut().skip(i + 1).take(2) {
-                *a = redacted.clone();
-            }
+    let mut shown = argv.to_vec();
+    for &i in redacted {
+        if let Some(a) = shown.get_mut(i) {
+            *a = Bytes::from_static(b"(redacted)");
         }
-        return v;
     }
-    argv.to_vec()
+    Cow::Owned(shown)
 }
 
-fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
+fn slowlog_push(ctx: &mut Ctx, shown: &[Bytes], micros: u64) {
     const MAX_ARGC: usize = 32;
     const MAX_STRING: usize = 128;
-    let shown = shown_args(argv);
     let mut args = Vec::with_capacity(shown.len().min(MAX_ARGC));
     for (i, a) in shown.iter().enumerate() {
         if i == MAX_ARGC - 1 && shown.len() > MAX_ARGC {
@@ -265,8 +298,8 @@ fn slowlog_push(ctx: &mut Ctx, argv: &[Bytes], micros: u64) {
     hub.slowlog.truncate(ctx.server.config.slowlog_max_len as usize);
 }
 
-/// One `MONITOR` line, as Redis formats it:
-/// `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
+/// One `MONITOR` line, as Redis formats it, of the arguments as shown
+/// (secrets redacted): `1339518083.107412 [0 unix:/path] "SET" "k" "v"`.
 fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let id = ctx.session.id;
@@ -277,9 +310,9 @@ fn monitor_line(ctx: &Ctx, argv: &[Bytes]) -> String {
         None => String::new(),
     };
     let mut line = format!("{}.{:06} [{} {}]", now.as_secs(), now.subsec_micros(), ctx.session.db, origin);
-    for a in shown_args(argv) {
+    for a in argv {
         line.push(' ');
-        line.push_str(&repr(&a));
+        line.push_str(&repr(a));
     }
     line
 }
@@ -447,12 +480,98 @@ mod tests {
         assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Null, Frame::Null]));
     }
 
+    /// The authentication gate: after the unknown-command, arity and
+    /// subcommand checks, before `MULTI` queueing; every command but the
+    /// four flagged `no_auth` is refused.
+    #[test]
+    fn authentication_gate() {
+        use crate::cmd::auth::{self, NOAUTH};
+        use crate::resp::frame::OK;
+        let mut h = Harness::new();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        h.server.hub.connect(1, tx, ClientOutput::new());
+        h.session.id = 1;
+        auth::set_password(&mut h.server, Bytes::from_static(b"pw"));
+        let mut open = Vec::new();
+        for c in crate::cmd::families().iter().flat_map(|f| f.iter()) {
+            if c.flags & flags::NO_AUTH != 0 {
+                open.push(c.name);
+                continue;
+            }
+            let argc = c.arity.unsigned_abs() as usize;
+            let mut argv = vec![c.name];
+            argv.extend(std::iter::repeat_n("help", argc.saturating_sub(1)));
+            let reply = h.dispatch(&argv);
+            if c.name == "exec" {
+                let abort = "EXECABORT Transaction discarded because of: NOAUTH Authentication required.";
+                assert_eq!(reply, Frame::error(abort));
+            } else {
+                assert_eq!(reply, NOAUTH, "{argv:?}");
+            }
+        }
+        open.sort();
+        assert_eq!(open, ["auth", "hello", "quit", "reset"]);
+        assert!(h.effects.is_empty());
+        assert_eq!(h.dispatch(&["GET"]), crate::cmd::wrong_arity("get"));
+        assert!(matches!(h.dispatch(&["NOPE"]), Frame::Error(e) if e.starts_with("ERR unknown command 'NOPE'")));
+        assert_eq!(
+            h.dispatch(&["OBJECT", "NOPE", "k"]),
+            Frame::error("ERR unknown subcommand 'NOPE'. Try OBJECT HELP.")
+        );
+        assert_eq!(h.dispatch(&["OBJECT", "FREQ"]), crate::cmd::wrong_arity("object|freq"));
+        assert_eq!(h.server.hub.cmdstats.get("get").map(|s| s.rejected), Some(2));
+
+        // Inside MULTI (the password set after it began), the refusal fails
+        // the transaction; EXEC then aborts it with the reason.
+        h.session.authenticated = true;
+        assert_eq!(h.dispatch(&["MULTI"]), OK);
+        h.session.authenticated = false;
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), NOAUTH);
+        assert_eq!(h.dispatch(&["AUTH", "pw"]), Frame::simple("QUEUED"));
+        assert!(h.session.multi.as_ref().is_some_and(|m| m.failed && m.queue.len() == 1));
+        assert!(h.dispatch(&["EXEC"]).is_error());
+        assert!(h.session.multi.is_none());
+        assert!(!h.session.authenticated, "the queued AUTH never ran");
+        assert_eq!(h.dispatch(&["AUTH", "pw"]), OK);
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), OK);
+
+        // A blocked command woken after the password was set is served.
+        h.session.authenticated = false;
+        h.woken = true;
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::Bulk(Bytes::from("v")));
+    }
+
+    /// Commands mark their secrets; the slow log shows them redacted.
+    #[test]
+    fn slowlog_shows_what_commands_redacted() {
+        let mut h = Harness::new();
+        h.server.config.slowlog_log_slower_than = 0;
+        crate::cmd::auth::set_password(&mut h.server, Bytes::from_static(b"pw"));
+        h.dispatch(&["AUTH", "nope"]);
+        h.dispatch(&["HELLO", "3", "AUTH", "default", "pw", "SETNAME", "n"]);
+        h.dispatch(&["MULTI"]);
+        h.dispatch(&["AUTH", "default", "pw"]);
+        h.dispatch(&["CONFIG", "SET", "requirepass", "pw2"]);
+        h.dispatch(&["EXEC"]);
+        h.dispatch(&["AUTH", "a", "b", "c"]);
+        let shown: Vec<Vec<Bytes>> = h.server.hub.slowlog.iter().rev().map(|e| e.argv.clone()).collect();
+        let want: &[&[&str]] = &[
+            &["AUTH", "(redacted)"],
+            &["HELLO", "3", "AUTH", "(redacted)", "(redacted)", "SETNAME", "n"],
+            &["MULTI"],
+            &["AUTH", "(redacted)", "(redacted)"],
+            &["CONFIG", "SET", "requirepass", "(redacted)"],
+            &["AUTH", "a", "b", "c"],
+        ];
+        assert_eq!(shown, want);
+        assert_eq!(h.server.config.requirepass.0, b"pw2");
+    }
+
     #[test]
     fn secrets_are_redacted() {
         let argv: Vec<Bytes> = ["HELLO", "3", "AUTH", "u", "p"].iter().map(|s| Bytes::from(*s)).collect();
-        let shown = shown_args(&argv);
-        assert_eq!(shown[3], "(redacted)");
-        assert_eq!(shown[4], "(redacted)");
-        assert_eq!(shown[1], "3");
+        let shown = shown_args(&argv, &[3, 4, 9]);
+        assert_eq!(*shown, ["HELLO", "3", "AUTH", "(redacted)", "(redacted)"]);
+        assert!(matches!(shown_args(&argv, &[]), Cow::Borrowed(_)));
     }
 }

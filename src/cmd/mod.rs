@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod args;
+pub mod auth;
 pub mod ctx;
 pub mod dispatch;
 pub mod float;
@@ -79,6 +80,9 @@ pub mod flags {
     pub const MOVABLEKEYS: u32 = 1 << 10;
     /// Allowed in RESP2 subscribed mode.
     pub const SUBSCRIBED_OK: u32 = 1 << 11;
+    /// Runs on a connection that has not authenticated (`AUTH`, `HELLO`,
+    /// `QUIT`, `RESET`).
+    pub const NO_AUTH: u32 = 1 << 12;
 
     /// `(bit, name)` pairs in the order `COMMAND INFO` lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -91,6 +95,7 @@ pub mod flags {
         (LOADING, "loading"),
         (STALE, "stale"),
         (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
         (MOVABLEKEYS, "movablekeys"),
     ];
 }
@@ -218,6 +223,7 @@ pub fn families() -> &'static [&'static [Command]] {
         tx::COMMANDS,
         admin::COMMANDS,
         persist::COMMANDS,
+        auth::COMMANDS,
     ];
     FAMILIES
 }

@@ -33,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
     command!(
         "hello",
         -1,
-        FAST | LOADING | STALE,
+        FAST | LOADING | STALE | NO_AUTH,
         0,
         0,
         0,
@@ -44,7 +44,7 @@ pub static COMMANDS: &[Command] = &[
     command!(
         "quit",
         -1,
-        FAST | LOADING | STALE | SUBSCRIBED_OK,
+        FAST | LOADING | STALE | SUBSCRIBED_OK | NO_AUTH,
         0,
         0,
         0,
@@ -321,6 +321,13 @@ fn valid_client_attr(v: &[u8]) -> bool {
 const BAD_CLIENT_NAME: Frame = Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
 
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
+///
+/// Options take effect in order, as in Redis 7.0: `SETNAME` names the
+/// connection when it is read (even if a later option fails or the
+/// connection turns out not to be authenticated), and `AUTH` authenticates
+/// when it is read, failing the whole command at once on wrong
+/// credentials. The protocol switches only if everything succeeded and the
+/// connection is authenticated.
 fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut proto = None;
     if !args.is_empty() {
@@ -331,30 +338,31 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             _ => return Err(Frame::error("NOPROTO unsupported protocol version")),
         };
     }
-    let mut name = None;
-    let mut auth_ok = true;
+    // Position of the next option in the command's arguments.
+    let mut at = 2;
     while let Ok(opt) = args.next_bytes() {
         let more = args.remaining();
         if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            ctx.redacted.extend([at + 1, at + 2]);
             let user = args.next_bytes()?;
-            let _password = args.next_bytes()?;
-            // No ACLs: the only user is `default`, which needs no password.
-            auth_ok = user.as_ref() == b"default";
+            let password = args.next_bytes()?;
+            if !super::auth::authenticate(ctx, user, password) {
+                return Err(super::auth::WRONGPASS);
+            }
+            at += 3;
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
             let n = args.next_bytes()?;
             if !valid_client_attr(n) {
                 return Err(BAD_CLIENT_NAME);
             }
-            name = Some(n.clone());
+            ctx.session.name = (!n.is_empty()).then(|| n.clone());
+            at += 2;
         } else {
             return Err(Frame::error_owned(format!("ERR Syntax error in HELLO option '{}'", printable(opt, 128))));
         }
     }
-    if !auth_ok {
-        return Err(Frame::error("WRONGPASS invalid username-password pair or user is disabled."));
-    }
-    if let Some(n) = name {
-        ctx.session.name = (!n.is_empty()).then_some(n);
+    if super::auth::auth_required(ctx.session, ctx.server) {
+        return Err(super::auth::HELLO_NOAUTH);
     }
     if let Some(p) = proto {
         ctx.session.proto = p;

@@ -36,6 +36,8 @@ pub(crate) struct Harness {
     pub blocked: Option<Block>,
     /// What the last command handed to its client (to give back on failure).
     pub handback: Vec<Effect>,
+    /// The argument positions the last command asked logs to redact.
+    pub redacted: Vec<usize>,
 }
 
 impl Harness {
@@ -60,6 +62,7 @@ impl Harness {
             woken: false,
             blocked: None,
             handback: Vec::new(),
+            redacted: Vec::new(),
         }
     }
 
@@ -88,6 +91,13 @@ impl Harness {
     /// Runs a command given as its arguments through `execute`.
     pub(crate) fn run_args(&mut self, args: &[&str]) -> Frame {
         self.call(&argv(args), execute)
+    }
+
+    /// Runs a command given as its arguments through `execute` and returns
+    /// the argument positions it asked logs to redact.
+    pub(crate) fn redacted_by(&mut self, args: &[&str]) -> Vec<usize> {
+        self.run_args(args);
+        std::mem::take(&mut self.redacted)
     }
 
     /// Runs a command given as its arguments through the whole call
@@ -128,10 +138,12 @@ impl Harness {
             events: &mut self.events,
             woken: self.woken,
             handback: Vec::new(),
+            redacted: Vec::new(),
         };
         let frame = run(&mut ctx, argv);
         self.blocked = ctx.block.take();
         self.handback = ctx.handback;
+        self.redacted = ctx.redacted;
         frame
     }
 

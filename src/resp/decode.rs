@@ -51,7 +51,14 @@ pub struct Decoder {
     partial: Option<(Vec<Bytes>, usize)>,
     /// Length of a bulk header already parsed whose payload is not all here.
     pending_bulk: Option<usize>,
+    /// The client must authenticate: Redis's tighter limits apply.
+    unauthenticated: bool,
 }
+
+/// Most arguments a multibulk from an unauthenticated client may declare.
+pub const UNAUTHENTICATED_MAX_MULTIBULK: i64 = 10;
+/// Longest bulk argument an unauthenticated client may send.
+pub const UNAUTHENTICATED_MAX_BULK: i64 = 16384;
 
 /// The longest a length line (`*N` or `$N`) may be before it is refused.
 const MAX_LENGTH_LINE: usize = 64 * 1024;
@@ -60,6 +67,14 @@ impl Decoder {
     /// A decoder enforcing `limits`.
     pub fn new(limits: Limits) -> Decoder {
         Decoder { limits, ..Decoder::default() }
+    }
+
+    /// Applies (or lifts) Redis's limits for a client that must
+    /// authenticate first: at most [`UNAUTHENTICATED_MAX_MULTIBULK`]
+    /// arguments, each at most [`UNAUTHENTICATED_MAX_BULK`] bytes, checked
+    /// as each length is read.
+    pub fn set_unauthenticated(&mut self, on: bool) {
+        self.unauthenticated = on;
     }
 
     /// Whether a command has been started but not finished.
@@ -105,6 +120,9 @@ impl Decoder {
                 if n > self.limits.max_multibulk_len as i64 {
                     return err("invalid multibulk length");
                 }
+                if self.unauthenticated && n > UNAUTHENTICATED_MAX_MULTIBULK {
+                    return err("unauthenticated multibulk length");
+                }
                 if n <= 0 {
                     continue;
                 }
@@ -130,6 +148,9 @@ impl Decoder {
                         };
                         if len < 0 || len > self.limits.max_bulk_len as i64 {
                             return err("invalid bulk length");
+                        }
+                        if self.unauthenticated && len > UNAUTHENTICATED_MAX_BULK {
+                            return err("unauthenticated bulk length");
                         }
                         self.pending_bulk = Some(len as usize);
                         len as usize
@@ -350,6 +371,31 @@ mod tests {
         assert_eq!(cmds[0], vec![Bytes::from("GET"), Bytes::from("k")]);
         assert_eq!(cmds[1], vec![Bytes::from("PING")]);
         assert_eq!(cmds[2], vec![Bytes::from("set"), Bytes::from("a"), Bytes::from("b c")]);
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let mut d = Decoder::default();
+        d.set_unauthenticated(true);
+        let big = format!("*2\r\n$3\r\nSET\r\n${}\r\n{}\r\n", 16385, "x".repeat(16385));
+        let err = d.decode(&mut BytesMut::from(big.as_bytes())).unwrap_err();
+        assert_eq!(err.0, "Protocol error: unauthenticated bulk length");
+        let mut d = Decoder::default();
+        d.set_unauthenticated(true);
+        let many = format!("*11\r\n{}", "$1\r\nx\r\n".repeat(11));
+        let err = d.decode(&mut BytesMut::from(many.as_bytes())).unwrap_err();
+        assert_eq!(err.0, "Protocol error: unauthenticated multibulk length");
+        // At the limits, and once authenticated, commands decode.
+        let mut d = Decoder::default();
+        d.set_unauthenticated(true);
+        let ok = format!("*10\r\n$16384\r\n{}\r\n{}", "y".repeat(16384), "$1\r\nx\r\n".repeat(9));
+        assert_eq!(d.decode(&mut BytesMut::from(ok.as_bytes())).unwrap().unwrap().len(), 10);
+        d.set_unauthenticated(false);
+        assert_eq!(d.decode(&mut BytesMut::from(many.as_bytes())).unwrap().unwrap().len(), 11);
+        // The inline protocol has no such limits in Redis.
+        d.set_unauthenticated(true);
+        let inline = format!("{}\r\n", "a ".repeat(20));
+        assert_eq!(d.decode(&mut BytesMut::from(inline.as_bytes())).unwrap().unwrap().len(), 20);
     }
 
     #[test]

@@ -60,6 +60,18 @@ impl TestServer {
         TestServer { dir, spawned: Some(spawned), config }
     }
 
+    /// Starts a server that requires `password` (`--requirepass`).
+    pub fn with_password(password: &str) -> TestServer {
+        Self::start_with(|c| c.requirepass = statebroker::config::Secret(password.as_bytes().to_vec()))
+    }
+
+    /// A `redis` crate connection (RESP2) that authenticates with
+    /// `password` as it connects (the `pass` setting of the URL).
+    pub fn client_with_password(&self, password: &str) -> redis::RedisResult<redis::Connection> {
+        let url = format!("unix://{}?pass={password}", self.socket().display());
+        redis::Client::open(url)?.get_connection()
+    }
+
     /// Restarts on the same directory (after `SHUTDOWN`).
     pub fn restart(&mut self) {
         if let Some(s) = self.spawned.take() {
@@ -117,6 +129,16 @@ impl Raw {
     pub fn expect(&mut self, expected: &[u8]) {
         let got = self.read_exact(expected.len());
         assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Reads one line, CRLF included (a simple reply, an error, an
+    /// integer, or the header of an aggregate).
+    pub fn line(&mut self) -> String {
+        let mut buf = Vec::new();
+        while !buf.ends_with(b"\r\n") {
+            buf.extend(self.read_exact(1));
+        }
+        String::from_utf8_lossy(&buf).into_owned()
     }
 
     /// Switches the connection to RESP3 (`HELLO 3`); returns the `HELLO` reply.
