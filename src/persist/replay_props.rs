@@ -106,6 +106,16 @@ impl Store for MemStore {
     }
 }
 
+/// A log segment as written by [`MemStore::write_segment`].
+struct Segment {
+    /// Every record.
+    whole: Vec<u8>,
+    /// What the file holds (cut, zeros after).
+    file: Vec<u8>,
+    /// The offset just past each unit of records.
+    ends: Vec<usize>,
+}
+
 /// The directory every [`MemStore`] test uses.
 fn dir() -> PathBuf {
     PathBuf::from("/data")
@@ -117,17 +127,28 @@ impl MemStore {
     }
 
     /// Writes one log segment holding `units` (each a group of effects the
-    /// broker commits whole), numbered from 1.
-    fn write_segment(&self, units: &[Vec<Effect>]) {
-        let mut buf = format::log_header(1).to_vec();
+    /// broker commits whole), numbered from 1, cut to its first `cut`
+    /// bytes (a crash in the middle of an append), then `zeros` zero bytes
+    /// (space the store writes ahead). Returns the whole segment, the file
+    /// written, and where each unit ends.
+    fn write_segment(&self, units: &[Vec<Effect>], cut: Option<usize>, zeros: usize) -> Segment {
+        let mut whole = format::log_header(1).to_vec();
         let mut seq = 1u64;
+        let mut ends = Vec::with_capacity(units.len());
         for unit in units {
             for (i, e) in unit.iter().enumerate() {
-                super::encode_record(&mut buf, seq, e, i + 1 == unit.len());
+                super::encode_record(&mut whole, seq, e, i + 1 == unit.len());
                 seq += 1;
             }
+            ends.push(whole.len());
         }
-        self.put(format::segment_name(1), buf);
+        let mut file = whole.clone();
+        if let Some(cut) = cut {
+            file.truncate(cut);
+        }
+        file.resize(file.len() + zeros, 0);
+        self.put(format::segment_name(1), file.clone());
+        Segment { whole, file, ends }
     }
 
     /// Writes a snapshot consistent with record `seq` from framed entries.
@@ -141,9 +162,14 @@ impl MemStore {
     }
 
     fn recover(&self) -> recover::Recovered {
-        let r = recover::recover(self, &dir(), DBS).expect("recovery succeeds");
+        let r = self.recover_torn();
         assert!(r.torn_tail.is_none(), "torn tail: {:?}", r.torn_tail);
         r
+    }
+
+    /// Recovers, allowing a torn tail.
+    fn recover_torn(&self) -> recover::Recovered {
+        recover::recover(self, &dir(), DBS).expect("recovery succeeds")
     }
 }
 
@@ -881,8 +907,10 @@ fn check_invariants(ks: &Keyspace) {
 /// Runs `steps` after seeding database 0 with `filler` string keys (enough
 /// of them make a snapshot walk stop inside a database, so keys changed
 /// while it runs fall on both sides of where it stopped), and checks every
-/// way of rebuilding the keyspace.
-fn check(filler: usize, steps: &[Step]) {
+/// way of rebuilding the keyspace; `cut` (a fraction of `u16::MAX`) is
+/// where a crash tears the log, `zeros` how many zero bytes follow the
+/// log's data in its file.
+fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     let mut run = Run::new();
     for i in 0..filler {
         let key = Bytes::from(format!("filler:{i}"));
@@ -919,10 +947,31 @@ fn check(filler: usize, steps: &[Step]) {
     // (3) The log as the broker writes it, read back by recovery.
     let n = run.h.effects.len() as u64;
     let store = MemStore::default();
-    store.write_segment(&run.units);
+    let seg = store.write_segment(&run.units, None, zeros);
     let r = store.recover();
     assert_eq!(r.last_seq, n);
     assert_eq!(r.ks.sorted_entries(), live, "log recovery differs");
+
+    // (3b) The same log cut anywhere (a crash during an append) and
+    // followed by zeros recovers exactly the units the file still holds
+    // whole (a cut that removed only zero bytes the zeros put back loses
+    // nothing), and reports anything after them as a torn tail.
+    let len = seg.whole.len();
+    let at = format::LOG_HEADER + (len - format::LOG_HEADER) * usize::from(cut) / usize::from(u16::MAX);
+    let store = MemStore::default();
+    let Segment { whole: all, file, ends } = store.write_segment(&run.units, Some(at), zeros);
+    let intact = |end: usize| end <= file.len() && file[..end] == all[..end];
+    let kept = ends.iter().take_while(|&&end| intact(end)).count();
+    let r = store.recover_torn();
+    let mut expected = Keyspace::new(DBS);
+    for e in run.units[..kept].iter().flatten() {
+        expected.apply(e);
+    }
+    assert_eq!(r.ks.sorted_entries(), expected.sorted_entries(), "recovery of the log cut at {at} of {len}");
+    assert_eq!(r.last_seq, run.units[..kept].iter().map(|u| u.len() as u64).sum::<u64>());
+    let data_end = if kept == 0 { format::LOG_HEADER } else { ends[kept - 1] };
+    let rest_is_zero = file[data_end..].iter().all(|&b| b == 0);
+    assert_eq!(r.torn_tail.is_none(), rest_is_zero, "cut at {at} of {len}: {:?}", r.torn_tail);
 
     // (4) A snapshot of the final keyspace, alone.
     let store = MemStore::default();
@@ -940,7 +989,7 @@ fn check(filler: usize, steps: &[Step]) {
         store.write_snapshot(seq, &entries, count);
         let alone = store.recover();
         assert_eq!(alone.ks.sorted_entries(), expected, "the point-in-time snapshot differs");
-        store.write_segment(&run.units);
+        store.write_segment(&run.units, None, zeros);
         let r = store.recover();
         assert_eq!(r.snapshot_seq, seq);
         assert_eq!(r.ks.sorted_entries(), live, "snapshot + log recovery differs");
@@ -981,7 +1030,9 @@ proptest! {
     fn recovery_rebuilds_the_live_keyspace(
         filler in prop_oneof![3 => Just(0usize), 1 => Just(600usize)],
         steps in prop::collection::vec(step(), 1..80),
+        cut in any::<u16>(),
+        zeros in prop::sample::select(vec![0usize, 3, 8, 300, 9000]),
     ) {
-        check(filler, &steps);
+        check(filler, &steps, cut, zeros);
     }
 }
