@@ -178,7 +178,7 @@ impl MemStore {
 
 /// Every key; each family mostly uses its own two (see [`home_keys`]), so
 /// commands find data of their type, and now and then another's.
-const KEYS: &[&str] = &["s", "t", "l", "k", "h", "g", "u", "v", "z", "y"];
+const KEYS: &[&str] = &["s", "t", "l", "k", "h", "g", "u", "v", "z", "y", ""];
 const VALUES: &[&str] = &[
     "x",
     "",
@@ -196,6 +196,7 @@ const VALUES: &[&str] = &[
     " 1",
     "0x10",
     "17179869184",
+    "\0\r\n\u{ff}",
 ];
 const INTS: &[&str] = &[
     "1",
@@ -626,9 +627,9 @@ fn build(index: usize, bytes: [u8; 16]) -> Vec<String> {
     a
 }
 
-/// Commands that empty or move whole databases, or switch them: generated
-/// rarely, or they would leave little for the rest to work on.
-const RARE: &[&str] = &["flushdb", "flushall", "swapdb", "select"];
+/// Commands that empty or move whole databases: generated rarely, or they
+/// would leave little for the rest to work on.
+const RARE: &[&str] = &["flushdb", "flushall", "swapdb"];
 
 /// Commands that add data: generated more often, so the others find some.
 const ADDERS: &[&str] = &["lpush", "rpush", "sadd", "zadd", "hset", "set", "mset", "zunionstore", "sunionstore"];
