@@ -134,13 +134,13 @@ impl MemStore {
     }
 
     /// Writes one log segment holding `units` (each a group of effects the
-    /// broker commits whole), numbered from 1, cut to its first `cut`
+    /// broker commits whole), numbered from `first`, cut to its first `cut`
     /// bytes (a crash in the middle of an append), then `zeros` zero bytes
     /// (space the store writes ahead). Returns the whole segment, the file
     /// written, and where each unit ends.
-    fn write_segment(&self, units: &[Vec<Effect>], cut: Option<usize>, zeros: usize) -> Segment {
-        let mut whole = format::log_header(1).to_vec();
-        let mut seq = 1u64;
+    fn write_segment(&self, first: u64, units: &[Vec<Effect>], cut: Option<usize>, zeros: usize) -> Segment {
+        let mut whole = format::log_header(first).to_vec();
+        let mut seq = first;
         let mut ends = Vec::with_capacity(units.len());
         for unit in units {
             for (i, e) in unit.iter().enumerate() {
@@ -154,7 +154,7 @@ impl MemStore {
             file.truncate(cut);
         }
         file.resize(file.len() + zeros, 0);
-        self.put(format::segment_name(1), file.clone());
+        self.put(format::segment_name(first), file.clone());
         Segment { whole, file, ends }
     }
 
@@ -955,7 +955,7 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     // (3) The log as the broker writes it, read back by recovery.
     let n = run.h.effects.len() as u64;
     let store = MemStore::default();
-    let seg = store.write_segment(&run.units, None, zeros);
+    let seg = store.write_segment(1, &run.units, None, zeros);
     let r = store.recover();
     assert_eq!(r.last_seq, n);
     assert_eq!(r.ks.sorted_entries(), live, "log recovery differs");
@@ -967,7 +967,7 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     let len = seg.whole.len();
     let at = format::LOG_HEADER + (len - format::LOG_HEADER) * usize::from(cut) / usize::from(u16::MAX);
     let store = MemStore::default();
-    let Segment { whole: all, file, ends } = store.write_segment(&run.units, Some(at), zeros);
+    let Segment { whole: all, file, ends } = store.write_segment(1, &run.units, Some(at), zeros);
     let intact = |end: usize| end <= file.len() && file[..end] == all[..end];
     let kept = ends.iter().take_while(|&&end| intact(end)).count();
     let r = store.recover_torn();
@@ -991,16 +991,36 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
 
     // (5) A point-in-time snapshot taken while the commands ran: it holds
     // the keyspace as it was when it began, and with the log after it
-    // recovers the live keyspace.
+    // recovers the live keyspace. The log is laid out as the persister
+    // leaves it: it starts a new segment where the snapshot begins, and
+    // removes the old one once the snapshot is installed (or is stopped
+    // before it could).
     if let Some((seq, entries, count, expected)) = run.snap_done.take() {
         let store = MemStore::default();
         store.write_snapshot(seq, &entries, count);
         let alone = store.recover();
         assert_eq!(alone.ks.sorted_entries(), expected, "the point-in-time snapshot differs");
-        store.write_segment(&run.units, None, zeros);
+        let mut before = 0;
+        let split = run
+            .units
+            .iter()
+            .position(|u| {
+                let at = before == seq;
+                before += u.len() as u64;
+                at
+            })
+            .unwrap_or(run.units.len());
+        assert_eq!(run.units[..split].iter().map(|u| u.len() as u64).sum::<u64>(), seq, "a unit spans the snapshot");
+        store.write_segment(seq + 1, &run.units[split..], None, zeros);
         let r = store.recover();
         assert_eq!(r.snapshot_seq, seq);
+        assert_eq!(r.last_seq, n);
         assert_eq!(r.ks.sorted_entries(), live, "snapshot + log recovery differs");
+        if seq > 0 {
+            store.write_segment(1, &run.units[..split], None, zeros);
+            let r = store.recover();
+            assert_eq!(r.ks.sorted_entries(), live, "snapshot + log recovery (old segment left) differs");
+        }
     }
 }
 
