@@ -178,6 +178,11 @@ impl<R: Read> FrameReader<R> {
             return Ok(Next::End);
         }
         if n < FRAME_HEADER {
+            if h[..n].iter().all(|&b| b == 0) {
+                // Fewer zeros than a header to the end of the file: space
+                // written ahead, like a longer run of them.
+                return Ok(Next::End);
+            }
             return Ok(Next::Bad { reason: format!("incomplete record header ({n} of 8 bytes)"), torn: true });
         }
         let len = u32::from_le_bytes(h[..4].try_into().expect("4")) as u64;
@@ -207,5 +212,40 @@ impl<R: Read> FrameReader<R> {
         }
         self.offset += FRAME_HEADER as u64 + len;
         Ok(Next::Record(body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(tail: &[u8]) -> Vec<Next> {
+        let mut buf = Vec::new();
+        put_frame(&mut buf, b"one");
+        buf.extend_from_slice(tail);
+        let mut fr = FrameReader::new(&buf[..], 0);
+        let mut out = Vec::new();
+        loop {
+            let next = fr.next_frame().unwrap();
+            let last = !matches!(next, Next::Record(_));
+            out.push(next);
+            if last {
+                return out;
+            }
+        }
+    }
+
+    /// Found by the recovery property test: zeros to the end of the file
+    /// are its end however few they are; fewer than a frame header's eight
+    /// were read as a torn record header.
+    #[test]
+    fn a_short_run_of_zeros_at_the_end_is_the_end() {
+        for zeros in 0..20 {
+            let got = frames(&vec![0u8; zeros]);
+            assert!(matches!(got[..], [Next::Record(_), Next::End]), "{zeros} zeros: {got:?}");
+        }
+        // Anything else short of a header is a torn append.
+        let got = frames(&[0, 0, 1]);
+        assert!(matches!(got[..], [Next::Record(_), Next::Bad { torn: true, .. }]), "{got:?}");
     }
 }

@@ -13,6 +13,8 @@ pub mod check;
 pub mod codec;
 pub mod format;
 pub mod recover;
+#[cfg(test)]
+mod replay_props;
 pub mod snapshot;
 pub mod store;
 
