@@ -354,26 +354,38 @@ mod tests {
     use super::*;
     use crate::broker::HandBack;
     use crate::state::Effect;
+    use tokio::io::DuplexStream;
 
-    #[tokio::test]
-    async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
+    /// A connection task serving client 7 over an in-memory stream, with
+    /// this test as its broker.
+    struct Conn {
+        client: DuplexStream,
+        broker_rx: mpsc::Receiver<Message>,
+        push_tx: mpsc::UnboundedSender<Push>,
+        /// Held: dropping it tells the connection the server is stopping.
+        _shutdown_tx: watch::Sender<bool>,
+        conn: tokio::task::JoinHandle<Result<(), ConnError>>,
+    }
+
+    fn start_conn() -> Conn {
         let (client, server) = tokio::io::duplex(1024);
-        let (broker_tx, mut broker_rx) = mpsc::channel(8);
-        let (_push_tx, push_rx) = mpsc::unbounded_channel();
-        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (broker_tx, broker_rx) = mpsc::channel(8);
+        let (push_tx, push_rx) = mpsc::unbounded_channel();
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let limits = ConnLimits {
             decode: Limits::default(),
             query_buffer_limit: 1 << 20,
             password_required: Default::default(),
         };
-        let conn = tokio::spawn(serve(
-            server,
-            Session { id: 7, ..Session::default() },
-            broker_tx,
-            (push_rx, ClientOutput::new()),
-            limits,
-            shutdown_rx,
-        ));
+        let session = Session { id: 7, ..Session::default() };
+        let output = (push_rx, ClientOutput::new());
+        let conn = tokio::spawn(serve(server, session, broker_tx, output, limits, shutdown_rx));
+        Conn { client, broker_rx, push_tx, _shutdown_tx: shutdown_tx, conn }
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
+        let Conn { client, mut broker_rx, push_tx: _push_tx, _shutdown_tx, conn } = start_conn();
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
@@ -398,23 +410,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_half_closed_client_still_gets_the_reply_in_flight_after_the_broker_forgets_it() {
-        let (client, server) = tokio::io::duplex(1024);
-        let (broker_tx, mut broker_rx) = mpsc::channel(8);
-        let (push_tx, push_rx) = mpsc::unbounded_channel();
-        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
-        let limits = ConnLimits {
-            decode: Limits::default(),
-            query_buffer_limit: 1 << 20,
-            password_required: Default::default(),
-        };
-        let conn = tokio::spawn(serve(
-            server,
-            Session { id: 7, ..Session::default() },
-            broker_tx,
-            (push_rx, ClientOutput::new()),
-            limits,
-            shutdown_rx,
-        ));
+        let Conn { client, mut broker_rx, push_tx, _shutdown_tx, conn } = start_conn();
         let (mut rd, mut wr) = tokio::io::split(client);
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();

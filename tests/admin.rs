@@ -10,17 +10,22 @@ fn client_id(c: &mut redis::Connection) -> i64 {
     redis::cmd("CLIENT").arg("ID").query(c).expect("client id")
 }
 
+/// `CLIENT ID` of a raw connection, as text.
+fn raw_client_id(raw: &mut Raw) -> String {
+    raw.send(b"CLIENT ID\r\n");
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        line.extend(raw.read_exact(1));
+    }
+    String::from_utf8_lossy(&line).trim_start_matches(':').trim_end().to_string()
+}
+
 #[test]
 fn client_kill_filters() -> TestResult {
     let srv = TestServer::start();
     let mut admin = srv.client();
     let mut victim = srv.raw();
-    victim.send(b"CLIENT ID\r\n");
-    let mut line = Vec::new();
-    while !line.ends_with(b"\r\n") {
-        line.extend(victim.read_exact(1));
-    }
-    let id = String::from_utf8(line)?.trim_start_matches(':').trim_end().to_string();
+    let id = raw_client_id(&mut victim);
     let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut admin)?;
     assert_eq!(n, 1);
     let mut rest = Vec::new();
@@ -66,12 +71,7 @@ fn client_kill_ends_a_client_waiting_in_a_blocking_pop() -> TestResult {
     let srv = TestServer::start();
     let mut admin = srv.client();
     let mut victim = srv.raw();
-    victim.send(b"CLIENT ID\r\n");
-    let mut line = Vec::new();
-    while !line.ends_with(b"\r\n") {
-        line.extend(victim.read_exact(1));
-    }
-    let id = String::from_utf8(line)?.trim_start_matches(':').trim_end().to_string();
+    let id = raw_client_id(&mut victim);
     victim.send(b"BLPOP q 0\r\n");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
