@@ -11,7 +11,9 @@ use super::args::parse_f64;
 /// rounded to 17 fractional digits: the same text as Redis wherever
 /// `long double` carries enough digits (`0.1 + 0.2` is `0.3`, `5e17 + 1` is
 /// `500000000000000001`); Redis shows binary rounding noise in the last
-/// digits of values needing more than about 19 significant digits.
+/// digits of values needing more than about 19 significant digits. Values
+/// are kept within the `double` range: a sum past it (`1e308 + 1e308`) is
+/// refused here, where Redis's `long double` still stores its 309 digits.
 pub fn add_floats(a_text: &[u8], a: f64, b_text: &[u8], b: f64) -> Option<String> {
     if !(a + b).is_finite() {
         return None;

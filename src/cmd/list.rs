@@ -309,6 +309,10 @@ fn pop_n(ctx: &mut Ctx, key: &Bytes, left: bool, count: usize) -> Vec<Bytes> {
 
 /// Notes that `items`, popped from `key`'s `left` or right end, were handed
 /// to the client, so they can be put back if the reply is not delivered.
+/// Only the elements go back: a list the pop emptied (and so deleted)
+/// returns without the time to live it had, so that elements given back are
+/// never expired away (nor is a list another client made meanwhile given a
+/// deadline).
 fn note_handed(ctx: &mut Ctx, key: &Bytes, left: bool, items: &[Bytes]) {
     let db = ctx.db();
     let items = items.iter().rev().cloned().collect();
