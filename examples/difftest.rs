@@ -98,6 +98,15 @@ use redis::Value;
 struct Rng(u64);
 
 impl Rng {
+    /// A generator for `seed`: every seed (0 too) gives its own sequence.
+    fn from_seed(seed: u64) -> Rng {
+        // splitmix64 of the seed; xorshift needs a non-zero state.
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)).max(1))
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -1632,7 +1641,6 @@ fn main() {
         }
         i += 2;
     }
-    let seed = seed | 1;
     let proto = if resp3 { "RESP3" } else { "RESP2" };
     println!("difftest: seed {seed}, {count} cases, {proto}");
 
@@ -1668,8 +1676,14 @@ fn main() {
         c.set_read_timeout(Some(Duration::from_secs(10))).expect("read timeout");
     }
 
-    let mut generator =
-        Gen { r: Rng(seed), family: None, ttl_counter: 0, now_secs: unix_secs(), queuing: false, plain: false };
+    let mut generator = Gen {
+        r: Rng::from_seed(seed),
+        family: None,
+        ttl_counter: 0,
+        now_secs: unix_secs(),
+        queuing: false,
+        plain: false,
+    };
     let mut history: Vec<String> = Vec::new();
     let mut mismatches = 0;
     let mut skipped = 0;
