@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod args;
 pub mod auth;
+pub mod bitmap;
 pub mod ctx;
 pub mod dispatch;
 pub mod float;
@@ -214,6 +215,7 @@ pub fn families() -> &'static [&'static [Command]] {
     static FAMILIES: &[&[Command]] = &[
         server::COMMANDS,
         string::COMMANDS,
+        bitmap::COMMANDS,
         keys::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,

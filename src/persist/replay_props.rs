@@ -233,6 +233,10 @@ const SCORE_BOUNDS: &[&str] = &["-inf", "+inf", "1", "(1", "0", "2.5", "(2.5", "
 const LEX_BOUNDS: &[&str] = &["-", "+", "[n", "(n", "[m", "(o", "[q", "(", "m"];
 const COUNTS: &[&str] = &["1", "2", "0", "3", "10", "-1", "x", "9223372036854775807"];
 const OFFSETS: &[&str] = &["0", "1", "3", "10", "-1", "536870912", "x", "100"];
+/// Bit offsets: ordinary ones first, then growth, refused and malformed ones.
+const BIT_OFFSETS: &[&str] = &["0", "7", "8", "13", "100", "-1", "4294967296", "x", "-0"];
+const BITS: &[&str] = &["1", "0", "1", "0", "2", "x"];
+const BITOPS: &[&str] = &["AND", "OR", "XOR", "NOT", "foo"];
 const DB_ARGS: &[&str] = &["1", "0", "2", "15", "16", "-1", "x"];
 const SECS: &[&str] =
     &["1", "2", "0", "-1", "10", "100", "9223372036854775807", "9223372036854776", "x", "1.5", "-9223372036854775808"];
@@ -265,6 +269,9 @@ const COMMANDS: &[&str] = &[
     "incrby",
     "decrby",
     "incrbyfloat",
+    // bitmaps
+    "setbit",
+    "bitop",
     // keys
     "del",
     "unlink",
@@ -368,7 +375,7 @@ fn home_keys(name: &str) -> &'static [&'static str] {
         n if n.starts_with('z') || n.starts_with("bz") => &["z", "y"],
         "sinterstore" | "sunionstore" | "sdiffstore" | "sadd" | "srem" | "spop" | "smove" | "smembers" => &["u", "v"],
         "set" | "setnx" | "setex" | "psetex" | "getset" | "getex" | "mset" | "msetnx" | "append" | "setrange"
-        | "get" | "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" => &["s", "t"],
+        | "get" | "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "setbit" | "bitop" => &["s", "t"],
         _ => KEYS,
     }
 }
@@ -474,6 +481,11 @@ fn build(index: usize, bytes: [u8; 16]) -> Vec<String> {
             }
         }
         "setrange" => push!(p.key(), p.of(OFFSETS), p.of(VALUES)),
+        "setbit" => push!(p.key(), p.of(BIT_OFFSETS), p.of(BITS)),
+        "bitop" => {
+            push!(p.of(BITOPS), p.key());
+            a.extend(p.keys(1, 3));
+        }
         "incrby" | "decrby" => push!(p.key(), p.of(INTS)),
         "incrbyfloat" => push!(p.key(), p.of(FLOATS)),
         "del" | "unlink" | "exists" => a.extend(p.keys(1, 3)),
