@@ -70,8 +70,9 @@
 //!   digits or beyond the `double` range: Redis 7.0 computes them in `long
 //!   double`. So `APPEND`/`SETRANGE` write letters only (digits would let
 //!   numbers grow long) and `INCRBY` overflow checks use a key of their own;
-//! - `SETRANGE` past a few bytes but below the 512 MB limit (it would
-//!   allocate that much on both servers);
+//! - `SETRANGE` past a few bytes but below the 512 MB limit, and `SETBIT`
+//!   past a few bytes but below 2^32 bits (they would allocate that much on
+//!   both servers);
 //! - requests past statebroker's stricter protocol limits;
 //! - collections of 128 members or more: lexicographical ranges over unequal
 //!   scores are unspecified, and statebroker follows what Redis does for its
@@ -299,6 +300,70 @@ impl Gen {
             _ => vec!["PX".into(), "9223372036854775807".into()],
         }
     }
+    /// A bit offset within the first few bytes (a string grows to hold it).
+    fn bit_offset(&mut self) -> String {
+        self.r.int(0, 60).to_string()
+    }
+    /// A `SETBIT` value or a `BITPOS` bit.
+    fn bit_value(&mut self) -> String {
+        self.r.pick(&["0", "1"]).to_string()
+    }
+    /// A `BITCOUNT`/`BITPOS` range end, in bytes or bits, now and then malformed.
+    fn bit_index(&mut self) -> String {
+        match self.r.below(12) {
+            0 => self.bad_number(),
+            1 => self.r.pick(&["9223372036854775807", "-9223372036854775808", "-0"]).to_string(),
+            2..=5 => self.r.int(-40, 40).to_string(),
+            _ => self.r.int(-6, 6).to_string(),
+        }
+    }
+    /// `BYTE` or `BIT` (any case), now and then neither.
+    fn bit_unit(&mut self) -> String {
+        self.r.pick(&["BYTE", "BIT", "bit", "Byte", "BITS", ""]).to_string()
+    }
+    /// One `BITFIELD` operation: `GET`, or (with `writes`) `SET`, `INCRBY`
+    /// or `OVERFLOW`; now and then a malformed one.
+    fn bitfield_op(&mut self, writes: bool) -> Vec<String> {
+        let ty = match self.r.below(24) {
+            0 => self.r.pick(&["u64", "i0", "I8", "x", "i65", "u", "i08", ""]).to_string(),
+            1..=6 => self.r.pick(&["i8", "u8", "i64", "u63", "i1", "u1", "i16", "u32"]).to_string(),
+            7..=15 => format!("i{}", self.r.int(1, 64)),
+            _ => format!("u{}", self.r.int(1, 63)),
+        };
+        let offset = match self.r.below(30) {
+            0 => self.r.pick(&["-1", "x", "#-1", "4294967296", "#", "#x", "-0"]).to_string(),
+            1..=6 => format!("#{}", self.r.int(0, 2)),
+            _ => self.r.int(0, 40).to_string(),
+        };
+        let value = |g: &mut Gen| match g.r.below(30) {
+            0 => g.bad_number(),
+            1..=6 => {
+                g.r.pick(&[
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "-9223372036854775681",
+                    "4294967296",
+                    "-2147483649",
+                    "127",
+                    "-128",
+                    "255",
+                    "256",
+                ])
+                .to_string()
+            }
+            _ => g.r.int(-300, 300).to_string(),
+        };
+        match if writes { self.r.below(7) } else { 0 } {
+            0 | 1 => vec!["GET".into(), ty, offset],
+            2 | 3 => vec!["SET".into(), ty, offset, value(self)],
+            4 | 5 => vec!["INCRBY".into(), ty, offset, value(self)],
+            _ => match self.r.below(8) {
+                0 => vec!["OVERFLOW".into(), self.r.pick(&["foo", ""]).into()],
+                1 => vec![self.r.pick(&["OVERFLOW", "GET", "SET", "INCRBY", "FOO"]).into()],
+                _ => vec!["OVERFLOW".into(), self.r.pick(&["WRAP", "SAT", "FAIL", "wrap", "Sat", "fail"]).into()],
+            },
+        }
+    }
     fn keys_n(&mut self, n: usize) -> Vec<String> {
         (0..n).map(|_| self.key()).collect()
     }
@@ -315,9 +380,9 @@ impl Gen {
     /// resynchronise the servers after it to `after`.
     fn command(&mut self, before: &mut Vec<Step>, after: &mut Vec<Vec<String>>) -> (Vec<String>, Cmp) {
         let mut cmp = Cmp::Exact;
-        let n = self.r.below(172);
+        let n = self.r.below(184);
         self.family = match n {
-            0..=24 => Some(0),
+            0..=24 | 172..=183 => Some(0),
             44..=56 => Some(1),
             57..=72 => Some(2),
             73..=87 => Some(3),
@@ -1064,6 +1129,11 @@ impl Gen {
                     "LCS k k2",
                     "RENAME k k2",
                     "EXISTS k k2 k",
+                    "BITOP AND d k k2",
+                    "BITCOUNT k 0 1",
+                    "SETBIT k 1 1",
+                    "BITFIELD k GET u8 0",
+                    "BITFIELD_RO k GET u8 0",
                 ];
                 let mut a = v(&["COMMAND", "GETKEYS"]);
                 a.extend(self.r.pick(&forms).split(' ').map(String::from));
@@ -1080,6 +1150,72 @@ impl Gen {
                 1 => vec!["FLUSHALL".into(), self.r.pick(&["FOO", "SYNCX", ""]).into()],
                 _ => vec!["SETRANGE".into(), k, self.r.pick(&["536870912", "-1"]).into(), "x".into()],
             },
+            // ---- bitmaps
+            172 | 173 => vec!["SETBIT".into(), k, self.bit_offset(), self.bit_value()],
+            174 => vec!["GETBIT".into(), k, self.bit_offset()],
+            175 => {
+                let mut a = vec!["BITCOUNT".into(), k];
+                match self.r.below(6) {
+                    0 => {}
+                    1 => a.push(self.bit_index()),
+                    2 => a.extend([self.bit_index(), self.bit_index()]),
+                    _ => a.extend([self.bit_index(), self.bit_index(), self.bit_unit()]),
+                }
+                if self.r.chance(20) {
+                    a.push(self.bit_unit());
+                }
+                a
+            }
+            176 => {
+                let bit = if self.r.chance(10) { self.r.pick(&["2", "-1", "x", ""]).into() } else { self.bit_value() };
+                let mut a = vec!["BITPOS".into(), k, bit];
+                match self.r.below(5) {
+                    0 => {}
+                    1 => a.push(self.bit_index()),
+                    2 => a.extend([self.bit_index(), self.bit_index()]),
+                    _ => a.extend([self.bit_index(), self.bit_index(), self.bit_unit()]),
+                }
+                if self.r.chance(20) {
+                    a.push(self.bit_unit());
+                }
+                a
+            }
+            177 | 178 => {
+                let op = self.r.pick(&["AND", "OR", "XOR", "NOT", "and", "Not", "xor", "FOO"]);
+                let n = if op.eq_ignore_ascii_case("not") && !self.r.chance(8) { 1 } else { self.r.below(3) + 1 };
+                let mut a = vec!["BITOP".into(), op.into(), k];
+                a.extend(self.keys_n(n));
+                a
+            }
+            179 => {
+                // Values and offsets that SETBIT and GETBIT refuse.
+                let offset = self.r.pick(&["-1", "4294967296", "9223372036854775808", "x", "-0", "01", ""]);
+                match self.r.below(3) {
+                    0 => vec!["SETBIT".into(), k, offset.into(), self.bit_value()],
+                    1 => vec!["GETBIT".into(), k, offset.into()],
+                    _ => vec![
+                        "SETBIT".into(),
+                        k,
+                        self.bit_offset(),
+                        self.r.pick(&["2", "-1", "x", "-0", "", "01"]).into(),
+                    ],
+                }
+            }
+            180..=182 => {
+                let mut a = vec!["BITFIELD".into(), k];
+                for _ in 0..self.r.below(4) + usize::from(!self.r.chance(10)) {
+                    a.extend(self.bitfield_op(true));
+                }
+                a
+            }
+            183 => {
+                let mut a = vec!["BITFIELD_RO".into(), k];
+                for _ in 0..self.r.below(3) + usize::from(!self.r.chance(10)) {
+                    let writes = self.r.chance(8);
+                    a.extend(self.bitfield_op(writes));
+                }
+                a
+            }
             _ => vec!["EXISTS".into(), k],
         };
         (argv, cmp)
@@ -1440,6 +1576,16 @@ impl Gen {
             &["ZPOPMAX", "k", "1", "2"],
             &["TTL", "k", "x"],
             &["EXPIRETIME"],
+            &["SETBIT", "k", "1"],
+            &["SETBIT", "k", "1", "1", "1"],
+            &["GETBIT", "k"],
+            &["GETBIT", "k", "1", "2"],
+            &["BITCOUNT"],
+            &["BITPOS", "k"],
+            &["BITOP", "AND", "k"],
+            &["BITOP", "NOT"],
+            &["BITFIELD"],
+            &["BITFIELD_RO"],
         ];
         let mut form = few[self.r.below(few.len())];
         // A rejected EXEC ends a transaction: not among the queued commands.

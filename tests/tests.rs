@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod bitmaps;
 mod common;
 #[path = "core.rs"]
 mod core_server;

@@ -1,5 +1,5 @@
 //! Bitmap commands on string values: `SETBIT`, `GETBIT`, `BITCOUNT`,
-//! `BITPOS`, `BITOP`.
+//! `BITPOS`, `BITOP`, `BITFIELD`, `BITFIELD_RO`.
 //!
 //! Bits are numbered from the most significant bit of the first byte, as in
 //! Redis. A string grows (zero-padded) only as far as a written bit needs;
@@ -8,7 +8,9 @@
 //! Effects: `SETBIT` records a one-byte `SetRange` (the byte holding the bit,
 //! at its offset): it is the smallest description of the change, it pads
 //! with zeros and creates the key when absent, and it keeps the key's time to
-//! live, all exactly as Redis's `SETBIT` does. `BITOP` records a `Put` of the
+//! live, all exactly as Redis's `SETBIT` does. `BITFIELD` records one
+//! `SetRange` of the bytes from the first to the last one its writes touch
+//! (growth included), for the same reasons. `BITOP` records a `Put` of the
 //! whole result (clearing the destination's time to live) or a `Del` when
 //! every source is empty.
 
@@ -76,6 +78,28 @@ pub static COMMANDS: &[super::Command] = &[
         "bitmap",
         "BITOP AND|OR|XOR|NOT destkey key [key ...] — store a bitwise operation between strings",
         bitop
+    ),
+    command!(
+        "bitfield",
+        -2,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        "bitmap",
+        "BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ... — read and write integers of any width in a string",
+        bitfield
+    ),
+    command!(
+        "bitfield_ro",
+        -2,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "bitmap",
+        "BITFIELD_RO key [GET type offset ...] — read integers of any width from a string",
+        bitfield_ro
     ),
 ];
 
@@ -358,6 +382,272 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Frame::Integer(len))
 }
 
+/// What `BITFIELD` does on overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    Wrap,
+    Sat,
+    Fail,
+}
+
+/// One `BITFIELD` operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldOp {
+    Get,
+    Set(i64),
+    IncrBy(i64),
+}
+
+/// A parsed `BITFIELD` operation on one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    op: FieldOp,
+    signed: bool,
+    bits: u32,
+    offset: u64,
+    overflow: Overflow,
+}
+
+/// `ERR Invalid bitfield type...`.
+const BAD_TYPE: Frame =
+    Frame::error("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
+
+/// Parses a field type (`i1`..`i64`, `u1`..`u63`, lower-case sign letter).
+fn field_type(arg: &[u8]) -> Result<(bool, u32), Frame> {
+    let signed = match arg.first() {
+        Some(b'i') => true,
+        Some(b'u') => false,
+        _ => return Err(BAD_TYPE),
+    };
+    let bits = strict_i64(&arg[1..]).map_err(|_| BAD_TYPE)?;
+    if bits < 1 || bits > if signed { 64 } else { 63 } {
+        return Err(BAD_TYPE);
+    }
+    Ok((signed, bits as u32))
+}
+
+/// Parses a field offset: a bit offset, or `#N` for N times the field's width.
+fn field_offset(arg: &[u8], bits: u32, max_bytes: usize) -> Result<u64, Frame> {
+    let Some(n) = arg.strip_prefix(b"#") else { return bit_offset(arg, max_bytes) };
+    // Redis multiplies in C's signed arithmetic (wrapping in practice), then checks.
+    let offset = strict_i64(n).map_err(|_| BAD_OFFSET)?.wrapping_mul(i64::from(bits));
+    if offset < 0 || (offset >> 3) as u64 >= max_bytes as u64 {
+        return Err(BAD_OFFSET);
+    }
+    Ok(offset as u64)
+}
+
+/// Parses `BITFIELD`'s operations, with Redis's errors in Redis's order.
+fn parse_fields(args: &[Bytes], max_bytes: usize) -> Result<Vec<Field>, Frame> {
+    let mut fields = Vec::new();
+    let mut overflow = Overflow::Wrap;
+    let mut i = 0;
+    while i < args.len() {
+        let sub = &args[i];
+        let remaining = args.len() - i - 1;
+        let is = |k: &str| sub.eq_ignore_ascii_case(k.as_bytes());
+        let kind = if is("get") && remaining >= 2 {
+            0
+        } else if is("set") && remaining >= 3 {
+            1
+        } else if is("incrby") && remaining >= 3 {
+            2
+        } else if is("overflow") && remaining >= 1 {
+            let name = &args[i + 1];
+            overflow = [("wrap", Overflow::Wrap), ("sat", Overflow::Sat), ("fail", Overflow::Fail)]
+                .into_iter()
+                .find(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
+                .map(|(_, o)| o)
+                .ok_or(Frame::error("ERR Invalid OVERFLOW type specified"))?;
+            i += 2;
+            continue;
+        } else {
+            return Err(SYNTAX);
+        };
+        let (signed, bits) = field_type(&args[i + 1])?;
+        let offset = field_offset(&args[i + 2], bits, max_bytes)?;
+        let op = match kind {
+            0 => FieldOp::Get,
+            1 => FieldOp::Set(strict_i64(&args[i + 3])?),
+            _ => FieldOp::IncrBy(strict_i64(&args[i + 3])?),
+        };
+        fields.push(Field { op, signed, bits, offset, overflow });
+        i += if kind == 0 { 3 } else { 4 };
+    }
+    Ok(fields)
+}
+
+/// Reads the `bits`-wide unsigned field at bit `offset` through `byte_at`.
+fn read_field(byte_at: impl Fn(usize) -> u8, offset: u64, bits: u32) -> u64 {
+    let mut v = 0u64;
+    for pos in offset..offset + u64::from(bits) {
+        let bit = (byte_at((pos >> 3) as usize) >> (7 - (pos & 7))) & 1;
+        v = (v << 1) | u64::from(bit);
+    }
+    v
+}
+
+/// Writes the low `bits` bits of `value` at bit `offset` of `buf`, whose
+/// first byte is byte `base` of the string.
+fn write_field(buf: &mut [u8], base: usize, offset: u64, bits: u32, value: u64) {
+    for (j, pos) in (offset..offset + u64::from(bits)).enumerate() {
+        let bit = (value >> (u64::from(bits) - 1 - j as u64)) & 1;
+        let byte = &mut buf[(pos >> 3) as usize - base];
+        let mask = 1u8 << (7 - (pos & 7));
+        if bit == 1 {
+            *byte |= mask;
+        } else {
+            *byte &= !mask;
+        }
+    }
+}
+
+/// Sign-extends a `bits`-wide field.
+fn sign_extend(v: u64, bits: u32) -> i64 {
+    if bits < 64 && v & (1 << (bits - 1)) != 0 { (v | (u64::MAX << bits)) as i64 } else { v as i64 }
+}
+
+/// Redis's `checkSignedBitfieldOverflow`, ported with its exact
+/// arithmetic (C's wrapping included): 0, or ±1 with the value to store
+/// (`None` for `FAIL`).
+fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i32, Option<i64>) {
+    let max: i64 = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+    let min = -max - 1;
+    let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
+    let minincr = min.wrapping_sub(value);
+    let wrap = || {
+        let c = (value as u64).wrapping_add(incr as u64);
+        Some(sign_extend(if bits < 64 { c & !(u64::MAX << bits) } else { c }, bits))
+    };
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
+        let limit = match ow {
+            Overflow::Wrap => wrap(),
+            Overflow::Sat => Some(max),
+            Overflow::Fail => None,
+        };
+        (1, limit)
+    } else if value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr) {
+        let limit = match ow {
+            Overflow::Wrap => wrap(),
+            Overflow::Sat => Some(min),
+            Overflow::Fail => None,
+        };
+        (-1, limit)
+    } else {
+        (0, None)
+    }
+}
+
+/// Redis's `checkUnsignedBitfieldOverflow`, ported the same way.
+fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> (i32, Option<u64>) {
+    let max: u64 = (1u64 << bits) - 1;
+    let maxincr = max.wrapping_sub(value) as i64;
+    let minincr = (value as i64).wrapping_neg();
+    let limit = |sat: u64| match ow {
+        Overflow::Wrap => Some(value.wrapping_add(incr as u64) & !(u64::MAX << bits)),
+        Overflow::Sat => Some(sat),
+        Overflow::Fail => None,
+    };
+    if value > max || (incr > 0 && incr > maxincr) {
+        (1, limit(max))
+    } else if incr < 0 && incr < minincr {
+        (-1, limit(0))
+    } else {
+        (0, None)
+    }
+}
+
+/// Runs one operation on the field's current raw value: the reply and
+/// the raw value to store (`None` for `GET` and for an overflow under `FAIL`).
+fn field_write(f: &Field, raw: u64) -> (Frame, Option<u64>) {
+    // `SET` checks its value as an increment of 0 and answers the old value;
+    // `INCRBY` checks the sum and answers the new one.
+    let (value, incr, answer_old) = match f.op {
+        FieldOp::Get => {
+            let v = if f.signed { sign_extend(raw, f.bits) } else { raw as i64 };
+            return (Frame::Integer(v), None);
+        }
+        FieldOp::Set(v) => (v, 0, true),
+        FieldOp::IncrBy(by) => (if f.signed { sign_extend(raw, f.bits) } else { raw as i64 }, by, false),
+    };
+    let mask = if f.bits == 64 { u64::MAX } else { !(u64::MAX << f.bits) };
+    let (old, new) = if f.signed {
+        let old = sign_extend(raw, f.bits);
+        let new = match signed_overflow(value, incr, f.bits, f.overflow) {
+            (0, _) => Some(value.wrapping_add(incr)),
+            (_, limit) => limit,
+        };
+        (old, new)
+    } else {
+        let new = match unsigned_overflow(value as u64, incr, f.bits, f.overflow) {
+            (0, _) => Some((value as u64).wrapping_add(incr as u64) as i64),
+            (_, limit) => limit.map(|v| v as i64),
+        };
+        (raw as i64, new)
+    };
+    match new {
+        Some(n) => (Frame::Integer(if answer_old { old } else { n }), Some(n as u64 & mask)),
+        None => (Frame::Null, None),
+    }
+}
+
+/// `BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ...`
+fn bitfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bitfield_generic(ctx, args, false)
+}
+
+/// `BITFIELD_RO key [GET type offset ...]`
+fn bitfield_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bitfield_generic(ctx, args, true)
+}
+
+/// The body of `BITFIELD` and `BITFIELD_RO`.
+fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
+    let key = args.next_bytes()?.clone();
+    let fields = parse_fields(args.rest(), ctx.server.config.proto_max_bulk_len)?;
+    let writes = fields.iter().filter(|f| f.op != FieldOp::Get);
+    // The bytes every write touches: `lo..hi`.
+    let lo = writes.clone().map(|f| (f.offset >> 3) as usize).min();
+    let hi = writes.map(|f| ((f.offset + u64::from(f.bits) - 1) >> 3) as usize + 1).max();
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        let s = read_str(ctx, &key)?.unwrap_or_default();
+        let at = |i: usize| s.get(i).copied().unwrap_or(0);
+        let replies = fields.iter().map(|f| field_write(f, read_field(at, f.offset, f.bits)).0).collect::<Vec<_>>();
+        return Ok(Frame::Array(replies));
+    };
+    if read_only {
+        return Err(Frame::error("ERR BITFIELD_RO only supports the GET subcommand"));
+    }
+    let old = match ctx.lookup(&key).map(|e| &e.value) {
+        None => Bytes::new(),
+        Some(Value::Str(s)) => s.clone(),
+        Some(_) => return Err(WRONGTYPE),
+    };
+    // The written window, zero-padded past the string's end.
+    let mut window = vec![0u8; hi - lo];
+    if lo < old.len() {
+        let end = old.len().min(hi);
+        window[..end - lo].copy_from_slice(&old[lo..end]);
+    }
+    let mut replies = Vec::with_capacity(fields.len());
+    for f in &fields {
+        let raw = {
+            let w = &window;
+            let at = |i: usize| if (lo..hi).contains(&i) { w[i - lo] } else { old.get(i).copied().unwrap_or(0) };
+            read_field(at, f.offset, f.bits)
+        };
+        let (reply, store) = field_write(f, raw);
+        if let Some(v) = store {
+            write_field(&mut window, lo, f.offset, f.bits, v);
+        }
+        replies.push(reply);
+    }
+    let db = ctx.db();
+    ctx.apply(Effect::SetRange { db, key: key.clone(), offset: lo, data: Bytes::from(window) });
+    ctx.notify('$', "setbit", &key);
+    Ok(Frame::Array(replies))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +680,8 @@ mod tests {
             ("bitcount", -2, READONLY, 1, 1, 1),
             ("bitpos", -3, READONLY, 1, 1, 1),
             ("bitop", -4, WRITE | DENYOOM, 2, -1, 1),
+            ("bitfield", -2, WRITE | DENYOOM, 1, 1, 1),
+            ("bitfield_ro", -2, READONLY | FAST, 1, 1, 1),
         ];
         assert_eq!(COMMANDS.len(), want.len());
         for &(name, arity, flags, first, last, step) in want {
@@ -613,6 +905,198 @@ mod tests {
         assert_eq!(text(&bitop_compute(BitOp::And, &[])), "");
     }
 
+    fn ints(h: &mut Harness, line: &str) -> Vec<Option<i64>> {
+        match h.run(line) {
+            Frame::Array(items) => items
+                .into_iter()
+                .map(|f| match f {
+                    Frame::Integer(n) => Some(n),
+                    Frame::Null => None,
+                    other => panic!("{line}: {other:?}"),
+                })
+                .collect(),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bitfield_matches_redis() {
+        // Every expected reply below is what redis-server 7.0 answers.
+        let mut h = Harness::new();
+        assert_eq!(
+            ints(&mut h, "bitfield q set i8 0 -100 get i8 0 get u8 0 incrby i8 0 -100 get i8 0"),
+            [Some(0), Some(-100), Some(156), Some(56), Some(56)]
+        );
+        assert_eq!(
+            ints(
+                &mut h,
+                "bitfield q overflow sat incrby i8 0 -100 overflow fail incrby i8 0 -100 overflow wrap incrby u4 0 17"
+            ),
+            [Some(-44), None, Some(14)]
+        );
+        assert_eq!(h.run("get q"), Frame::bulk(b"\xe4"));
+        assert_eq!(
+            ints(&mut h, "bitfield q set u63 #1 9223372036854775807 get u63 63 get i64 63 incrby i64 63 1"),
+            [Some(0), Some(i64::MAX), Some(-2), Some(-1)]
+        );
+        // Redis's overflow check wraps in C arithmetic: values just above
+        // i64::MIN saturate to the maximum of a narrow signed field.
+        assert_eq!(
+            ints(
+                &mut h,
+                "bitfield q overflow sat set i8 0 -9223372036854775808 get i8 0 set i8 0 -9223372036854775680 get i8 0"
+            ),
+            [Some(-28), Some(127), Some(127), Some(-128)]
+        );
+        assert_eq!(
+            ints(
+                &mut h,
+                "bitfield q overflow sat set u8 0 -1 get u8 0 overflow wrap set u8 0 -1 get u8 0 set u8 0 257 get u8 0"
+            ),
+            [Some(128), Some(255), Some(255), Some(255), Some(255), Some(1)]
+        );
+        assert_eq!(
+            ints(
+                &mut h,
+                "bitfield q overflow sat incrby u8 0 -300 incrby i64 0 -9223372036854775808 incrby i64 0 -9223372036854775808"
+            ),
+            [Some(0), Some(-9223372036854775807), Some(i64::MIN)]
+        );
+        assert_eq!(h.run("strlen q"), int(16));
+        // A failed write still grows the string (and raises `setbit`).
+        h.take_events();
+        assert_eq!(ints(&mut h, "bitfield b overflow fail incrby u2 100 5"), [None]);
+        assert_eq!(h.run("get b"), Frame::bulk(&[0u8; 13]));
+        assert_eq!(h.take_event_names(), ["setbit"]);
+        assert_eq!(
+            ints(&mut h, "bitfield b get u8 0 set u8 0 65 get u8 0 get u1 1"),
+            [Some(0), Some(0), Some(65), Some(1)]
+        );
+        assert_eq!(h.run("getrange b 0 0"), Frame::bulk(b"A"));
+        h.take_events();
+        // Reads only: nothing written, nothing raised, a missing key reads zeros.
+        assert_eq!(ints(&mut h, "bitfield nokey get i64 0 get u63 #3"), [Some(0), Some(0)]);
+        assert_eq!(ints(&mut h, "bitfield_ro b get i8 0 get u4 #1"), [Some(65), Some(1)]);
+        assert_eq!(h.run("exists nokey"), int(0));
+        assert!(h.take_events().is_empty());
+        assert_eq!(h.run("bitfield b"), Frame::Array(vec![]));
+        h.check_replay();
+    }
+
+    #[test]
+    fn bitfield_keeps_the_ttl_and_records_one_range() {
+        let mut h = Harness::new();
+        h.run("set k abcdef px 5000");
+        let before = h.effects.len();
+        assert_eq!(
+            ints(&mut h, "bitfield k set u8 16 0 get u8 8 set u4 #3 15 overflow fail incrby u8 0 1000"),
+            [Some(i64::from(b'c')), Some(i64::from(b'b')), Some(2), None]
+        );
+        assert_eq!(
+            h.effects[before..],
+            [Effect::SetRange { db: 0, key: b("k"), offset: 0, data: Bytes::from_static(b"ao\x00") }]
+        );
+        assert_eq!(h.run("get k"), Frame::bulk(b"ao\x00def"));
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, Some(1_005_000));
+        h.check_replay();
+    }
+
+    #[test]
+    fn bitfield_errors_follow_redis() {
+        const BAD_TYPE_TEXT: &str =
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+        let mut h = with_list();
+        for (line, want) in [
+            ("bitfield q get u64 0", BAD_TYPE_TEXT),
+            ("bitfield q get I8 0", BAD_TYPE_TEXT),
+            ("bitfield q get i0 0", BAD_TYPE_TEXT),
+            ("bitfield q get i65 0", BAD_TYPE_TEXT),
+            ("bitfield q get i08 0", BAD_TYPE_TEXT),
+            ("bitfield q get u 0", BAD_TYPE_TEXT),
+            ("bitfield q get i8 #x", "ERR bit offset is not an integer or out of range"),
+            ("bitfield q get i8 #-1", "ERR bit offset is not an integer or out of range"),
+            ("bitfield q get i64 #67108864", "ERR bit offset is not an integer or out of range"),
+            ("bitfield q get i64 #144115188075855872", "ERR bit offset is not an integer or out of range"),
+            ("bitfield q get i8 +1", "ERR bit offset is not an integer or out of range"),
+            ("bitfield q get u8", "ERR syntax error"),
+            ("bitfield q set u8 0", "ERR syntax error"),
+            ("bitfield q foo", "ERR syntax error"),
+            ("bitfield q overflow", "ERR syntax error"),
+            ("bitfield q overflow foo", "ERR Invalid OVERFLOW type specified"),
+            ("bitfield q incrby u8 0 x", "ERR value is not an integer or out of range"),
+            ("bitfield_ro q set i8 0 1", "ERR BITFIELD_RO only supports the GET subcommand"),
+            ("bitfield_ro l set i8 0 1", "ERR BITFIELD_RO only supports the GET subcommand"),
+            ("bitfield_ro q get u64 0", BAD_TYPE_TEXT),
+            ("bitfield l", "WRONGTYPE Operation against a key holding the wrong kind of value"),
+            ("bitfield l get u8 0", "WRONGTYPE Operation against a key holding the wrong kind of value"),
+            ("bitfield l set u8 0 1", "WRONGTYPE Operation against a key holding the wrong kind of value"),
+            ("bitfield_ro l get u8 0", "WRONGTYPE Operation against a key holding the wrong kind of value"),
+        ] {
+            assert_eq!(h.run(line), Frame::error_owned(want.to_string()), "{line}");
+        }
+        assert_eq!(ints(&mut h, "bitfield q get i64 #67108863"), [Some(0)]);
+        assert_eq!(h.run("exists q"), int(0));
+    }
+
+    #[test]
+    fn bitfield_overflow_checks_match_a_wide_computation() {
+        // Away from Redis's C-wrapping corner, the checks mean "the exact
+        // result leaves the field's range".
+        for bits in [1u32, 2, 7, 8, 13, 32, 63, 64] {
+            let (min, max) = (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1);
+            for value in [min, min + 1, 0, max - 1, max] {
+                for incr in [i64::MIN, -300, -1, 0, 1, 300, i64::MAX] {
+                    let sum = value + i128::from(incr);
+                    let want = if sum > max {
+                        1
+                    } else if sum < min {
+                        -1
+                    } else {
+                        0
+                    };
+                    let (got, sat) = signed_overflow(value as i64, incr, bits, Overflow::Sat);
+                    assert_eq!(got, want, "i{bits} {value} + {incr}");
+                    if want != 0 {
+                        assert_eq!(sat, Some(if want > 0 { max as i64 } else { min as i64 }));
+                        let wrapped = signed_overflow(value as i64, incr, bits, Overflow::Wrap).1.unwrap();
+                        assert_eq!(i128::from(wrapped).rem_euclid(1i128 << bits), sum.rem_euclid(1i128 << bits));
+                    }
+                }
+            }
+        }
+        for bits in [1u32, 8, 33, 63] {
+            let max = (1i128 << bits) - 1;
+            for value in [0, 1, max - 1, max] {
+                for incr in [i64::MIN, -300, -1, 0, 1, 300, i64::MAX] {
+                    let sum = value + i128::from(incr);
+                    let want = if sum > max {
+                        1
+                    } else if sum < 0 {
+                        -1
+                    } else {
+                        0
+                    };
+                    let (got, _) = unsigned_overflow(value as u64, incr, bits, Overflow::Fail);
+                    assert_eq!(got, want, "u{bits} {value} + {incr}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bitfield_fields_read_and_write_across_bytes() {
+        let mut buf = [0u8; 3];
+        write_field(&mut buf, 0, 5, 11, 0b101_1100_1111);
+        assert_eq!(buf, [0b0000_0101, 0b1100_1111, 0]);
+        assert_eq!(read_field(|i| buf.get(i).copied().unwrap_or(0), 5, 11), 0b101_1100_1111);
+        assert_eq!(sign_extend(0b100, 3), -4);
+        assert_eq!(sign_extend(u64::MAX, 64), -1);
+        assert_eq!(field_type(b"i64"), Ok((true, 64)));
+        assert_eq!(field_type(b"u63"), Ok((false, 63)));
+        assert_eq!(field_offset(b"#2", 16, 512), Ok(32));
+        assert_eq!(field_offset(b"7", 16, 512), Ok(7));
+    }
+
     #[test]
     fn replies_in_both_protocols() {
         let mut h = Harness::new();
@@ -622,5 +1106,8 @@ mod tests {
         assert_eq!(h.resp2(&["bitcount", "k"]), ":1\r\n");
         assert_eq!(h.resp3(&["bitop", "not", "d", "k"]), ":1\r\n");
         assert_eq!(h.resp3(&["setbit", "k", "x", "1"]), "-ERR bit offset is not an integer or out of range\r\n");
+        let cmd = ["bitfield", "k", "overflow", "fail", "incrby", "u1", "1", "1", "get", "u2", "0"];
+        assert_eq!(h.resp2(&cmd), "*2\r\n$-1\r\n:1\r\n");
+        assert_eq!(h.resp3(&cmd), "*2\r\n_\r\n:1\r\n");
     }
 }

@@ -237,6 +237,10 @@ const OFFSETS: &[&str] = &["0", "1", "3", "10", "-1", "536870912", "x", "100"];
 const BIT_OFFSETS: &[&str] = &["0", "7", "8", "13", "100", "-1", "4294967296", "x", "-0"];
 const BITS: &[&str] = &["1", "0", "1", "0", "2", "x"];
 const BITOPS: &[&str] = &["AND", "OR", "XOR", "NOT", "foo"];
+const FIELD_TYPES: &[&str] = &["u8", "i8", "i64", "u63", "u1", "i13", "u64", "x"];
+const FIELD_OFFSETS: &[&str] = &["0", "5", "#1", "#3", "100", "-1", "4294967296", "x"];
+const FIELD_VALUES: &[&str] = &["1", "-1", "200", "-300", "9223372036854775807", "-9223372036854775808", "x"];
+const OVERFLOWS: &[&str] = &["WRAP", "SAT", "FAIL", "foo"];
 const DB_ARGS: &[&str] = &["1", "0", "2", "15", "16", "-1", "x"];
 const SECS: &[&str] =
     &["1", "2", "0", "-1", "10", "100", "9223372036854775807", "9223372036854776", "x", "1.5", "-9223372036854775808"];
@@ -272,6 +276,7 @@ const COMMANDS: &[&str] = &[
     // bitmaps
     "setbit",
     "bitop",
+    "bitfield",
     // keys
     "del",
     "unlink",
@@ -375,7 +380,9 @@ fn home_keys(name: &str) -> &'static [&'static str] {
         n if n.starts_with('z') || n.starts_with("bz") => &["z", "y"],
         "sinterstore" | "sunionstore" | "sdiffstore" | "sadd" | "srem" | "spop" | "smove" | "smembers" => &["u", "v"],
         "set" | "setnx" | "setex" | "psetex" | "getset" | "getex" | "mset" | "msetnx" | "append" | "setrange"
-        | "get" | "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "setbit" | "bitop" => &["s", "t"],
+        | "get" | "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "setbit" | "bitop" | "bitfield" => {
+            &["s", "t"]
+        }
         _ => KEYS,
     }
 }
@@ -485,6 +492,17 @@ fn build(index: usize, bytes: [u8; 16]) -> Vec<String> {
         "bitop" => {
             push!(p.of(BITOPS), p.key());
             a.extend(p.keys(1, 3));
+        }
+        "bitfield" => {
+            push!(p.key());
+            for _ in 0..p.num(0, 3) {
+                match p.num(0, 3) {
+                    0 => push!("GET", p.of(FIELD_TYPES), p.of(FIELD_OFFSETS)),
+                    1 => push!("SET", p.of(FIELD_TYPES), p.of(FIELD_OFFSETS), p.of(FIELD_VALUES)),
+                    2 => push!("INCRBY", p.of(FIELD_TYPES), p.of(FIELD_OFFSETS), p.of(FIELD_VALUES)),
+                    _ => push!("OVERFLOW", p.of(OVERFLOWS)),
+                }
+            }
         }
         "incrby" | "decrby" => push!(p.key(), p.of(INTS)),
         "incrbyfloat" => push!(p.key(), p.of(FLOATS)),
