@@ -327,7 +327,10 @@ impl Gen {
         let ty = match self.r.below(24) {
             0 => self.r.pick(&["u64", "i0", "I8", "x", "i65", "u", "i08", ""]).to_string(),
             1..=6 => self.r.pick(&["i8", "u8", "i64", "u63", "i1", "u1", "i16", "u32"]).to_string(),
-            7..=15 => format!("i{}", self.r.int(1, 64)),
+            // Narrow fields overflow often (WRAP, SAT and FAIL all matter).
+            7..=10 => format!("i{}", self.r.int(1, 8)),
+            11..=14 => format!("u{}", self.r.int(1, 8)),
+            15..=19 => format!("i{}", self.r.int(1, 64)),
             _ => format!("u{}", self.r.int(1, 63)),
         };
         let offset = match self.r.below(30) {
@@ -1203,6 +1206,9 @@ impl Gen {
             }
             180..=182 => {
                 let mut a = vec!["BITFIELD".into(), k];
+                if self.r.chance(2) {
+                    a.extend(v(&["OVERFLOW", self.r.pick(&["WRAP", "SAT", "FAIL"])]));
+                }
                 for _ in 0..self.r.below(4) + usize::from(!self.r.chance(10)) {
                     a.extend(self.bitfield_op(true));
                 }
