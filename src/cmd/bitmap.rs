@@ -119,12 +119,6 @@ pub(crate) fn bit_offset(arg: &[u8], max_bytes: usize) -> Result<u64, Frame> {
     Ok(offset as u64)
 }
 
-/// The string at `key` for a read: `Ok(None)` if absent, `WRONGTYPE` if the
-/// key holds another type.
-fn read_str(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
-    ctx.get_str(key)
-}
-
 /// The bit at `offset` of `s` (0 past its end).
 fn bit_at(s: &[u8], offset: u64) -> u8 {
     let byte = (offset >> 3) as usize;
@@ -163,7 +157,7 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn getbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let offset = bit_offset(args.next_bytes()?, ctx.server.config.proto_max_bulk_len)?;
-    let s = read_str(ctx, key)?;
+    let s = ctx.get_str(key)?;
     Ok(Frame::Integer(i64::from(bit_at(s.as_deref().unwrap_or(&[]), offset))))
 }
 
@@ -205,8 +199,9 @@ fn count_bits(s: &[u8], first: u64, last: u64) -> u64 {
 /// `BITCOUNT key [start end [BYTE|BIT]]`
 fn bitcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    // Redis looks the key up first: a missing key counts 0 whatever follows.
-    let Some(s) = read_str(ctx, key)? else { return Ok(Frame::Integer(0)) };
+    // Redis 7.0 looks the key up first: a missing key counts 0 whatever
+    // follows, malformed arguments included.
+    let Some(s) = ctx.get_str(key)? else { return Ok(Frame::Integer(0)) };
     let rest = args.rest();
     let len = s.len() as i64;
     let (first, last) = match rest.len() {
@@ -266,8 +261,9 @@ fn bitpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         b @ (0 | 1) => b as u8,
         _ => return Err(Frame::error("ERR The bit argument must be 1 or 0.")),
     };
-    // A missing key is an endless run of clear bits.
-    let Some(s) = read_str(ctx, key)? else { return Ok(Frame::Integer(if bit == 1 { -1 } else { 0 })) };
+    // A missing key is an endless run of clear bits (Redis 7.0 answers
+    // before reading the range arguments).
+    let Some(s) = ctx.get_str(key)? else { return Ok(Frame::Integer(if bit == 1 { -1 } else { 0 })) };
     let rest = args.rest();
     let len = s.len() as i64;
     let (range, end_given) = match rest.len() {
@@ -610,7 +606,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
     let lo = writes.clone().map(|f| (f.offset >> 3) as usize).min();
     let hi = writes.map(|f| ((f.offset + u64::from(f.bits) - 1) >> 3) as usize + 1).max();
     let (Some(lo), Some(hi)) = (lo, hi) else {
-        let s = read_str(ctx, &key)?.unwrap_or_default();
+        let s = ctx.get_str(&key)?.unwrap_or_default();
         let at = |i: usize| s.get(i).copied().unwrap_or(0);
         let replies = fields.iter().map(|f| field_write(f, read_field(at, f.offset, f.bits)).0).collect::<Vec<_>>();
         return Ok(Frame::Array(replies));
