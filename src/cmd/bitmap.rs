@@ -13,6 +13,11 @@
 //! (growth included), for the same reasons. `BITOP` records a `Put` of the
 //! whole result (clearing the destination's time to live) or a `Del` when
 //! every source is empty.
+//!
+//! One known difference: when every write of a `BITFIELD` is refused by
+//! `OVERFLOW FAIL` but the string had to be created or extended, Redis keeps
+//! the grown string without signalling the key (a `WATCH` on it survives);
+//! here the growth is an effect like any other and touches the watch.
 
 use bytes::Bytes;
 
@@ -614,9 +619,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
     if read_only {
         return Err(Frame::error("ERR BITFIELD_RO only supports the GET subcommand"));
     }
-    let old = match ctx.lookup(&key).map(|e| &e.value) {
-        None => Bytes::new(),
-        Some(Value::Str(s)) => s.clone(),
+    let (old, exists) = match ctx.lookup(&key).map(|e| &e.value) {
+        None => (Bytes::new(), false),
+        Some(Value::Str(s)) => (s.clone(), true),
         Some(_) => return Err(WRONGTYPE),
     };
     // The written window, zero-padded past the string's end.
@@ -625,6 +630,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
         let end = old.len().min(hi);
         window[..end - lo].copy_from_slice(&old[lo..end]);
     }
+    // Redis creates or extends the string before running the operations.
+    let grows = hi > old.len() || !exists;
+    let mut changed = false;
     let mut replies = Vec::with_capacity(fields.len());
     for f in &fields {
         let raw = {
@@ -635,12 +643,19 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
         let (reply, store) = field_write(f, raw);
         if let Some(v) = store {
             write_field(&mut window, lo, f.offset, f.bits, v);
+            changed |= grows || v != raw;
         }
         replies.push(reply);
     }
-    let db = ctx.db();
-    ctx.apply(Effect::SetRange { db, key: key.clone(), offset: lo, data: Bytes::from(window) });
-    ctx.notify('$', "setbit", &key);
+    // As Redis: a write that changed nothing (same value, or refused by
+    // `OVERFLOW FAIL`) signals nothing; the growth is kept regardless.
+    if changed || grows {
+        let db = ctx.db();
+        ctx.apply(Effect::SetRange { db, key: key.clone(), offset: lo, data: Bytes::from(window) });
+    }
+    if changed {
+        ctx.notify('$', "setbit", &key);
+    }
     Ok(Frame::Array(replies))
 }
 
@@ -959,11 +974,28 @@ mod tests {
             [Some(0), Some(-9223372036854775807), Some(i64::MIN)]
         );
         assert_eq!(h.run("strlen q"), int(16));
-        // A failed write still grows the string (and raises `setbit`).
+        // A refused write still creates the string, but raises nothing (as
+        // Redis, which does not signal the key either).
         h.take_events();
         assert_eq!(ints(&mut h, "bitfield b overflow fail incrby u2 100 5"), [None]);
         assert_eq!(h.run("get b"), Frame::bulk(&[0u8; 13]));
+        assert!(h.take_events().is_empty());
+        // Writing the value already there changes nothing: no effect, no event.
+        let before = h.effects.len();
+        assert_eq!(
+            ints(&mut h, "bitfield b set u8 8 0 incrby i5 3 0 overflow fail incrby u1 0 1 incrby u1 0 1"),
+            [Some(0), Some(0), Some(1), None]
+        );
         assert_eq!(h.take_event_names(), ["setbit"]);
+        assert_eq!(h.effects.len(), before + 1);
+        assert_eq!(
+            ints(&mut h, "bitfield b set u8 8 0 incrby i5 3 0 overflow fail incrby u1 0 1"),
+            [Some(0), Some(0), None]
+        );
+        assert_eq!(h.effects.len(), before + 1);
+        assert!(h.take_events().is_empty());
+        assert_eq!(h.run("setbit b 0 0"), int(1));
+        h.take_events();
         assert_eq!(
             ints(&mut h, "bitfield b get u8 0 set u8 0 65 get u8 0 get u1 1"),
             [Some(0), Some(0), Some(65), Some(1)]
