@@ -329,6 +329,21 @@ impl Gen {
     fn bit_unit(&mut self) -> String {
         self.r.pick(&["BYTE", "BIT", "bit", "Byte", "BITS", ""]).to_string()
     }
+    /// The optional `[start [end [BYTE|BIT]]]` of `BITCOUNT`/`BITPOS`: none,
+    /// a start, a range, or a range with its unit (picked from `forms`
+    /// ways, the last ones all meaning "with its unit"), now and then one
+    /// argument too many.
+    fn push_bit_range(&mut self, a: &mut Vec<String>, forms: usize) {
+        match self.r.below(forms) {
+            0 => {}
+            1 => a.push(self.bit_index()),
+            2 => a.extend([self.bit_index(), self.bit_index()]),
+            _ => a.extend([self.bit_index(), self.bit_index(), self.bit_unit()]),
+        }
+        if self.r.chance(20) {
+            a.push(self.bit_unit());
+        }
+    }
     /// One `BITFIELD` operation: `GET`, or (with `writes`) `SET`, `INCRBY`
     /// or `OVERFLOW`; now and then a malformed one.
     fn bitfield_op(&mut self, writes: bool) -> Vec<String> {
@@ -1169,29 +1184,13 @@ impl Gen {
             174 => vec!["GETBIT".into(), k, self.bit_offset()],
             175 => {
                 let mut a = vec!["BITCOUNT".into(), k];
-                match self.r.below(6) {
-                    0 => {}
-                    1 => a.push(self.bit_index()),
-                    2 => a.extend([self.bit_index(), self.bit_index()]),
-                    _ => a.extend([self.bit_index(), self.bit_index(), self.bit_unit()]),
-                }
-                if self.r.chance(20) {
-                    a.push(self.bit_unit());
-                }
+                self.push_bit_range(&mut a, 6);
                 a
             }
             176 => {
                 let bit = if self.r.chance(10) { self.r.pick(&["2", "-1", "x", ""]).into() } else { self.bit_value() };
                 let mut a = vec!["BITPOS".into(), k, bit];
-                match self.r.below(5) {
-                    0 => {}
-                    1 => a.push(self.bit_index()),
-                    2 => a.extend([self.bit_index(), self.bit_index()]),
-                    _ => a.extend([self.bit_index(), self.bit_index(), self.bit_unit()]),
-                }
-                if self.r.chance(20) {
-                    a.push(self.bit_unit());
-                }
+                self.push_bit_range(&mut a, 5);
                 a
             }
             177 | 178 => {
