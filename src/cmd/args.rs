@@ -135,6 +135,19 @@ pub fn parse_timeout(s: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
     Ok(if ms == 0 { None } else { Some(ms) })
 }
 
+/// Which of two keywords `arg` is (any case): `Ok(true)` for `yes`,
+/// `Ok(false)` for `no`, Redis's syntax error for anything else
+/// (`LEFT|RIGHT`, `BEFORE|AFTER`, `BYTE|BIT`, `MIN|MAX`).
+pub fn one_of(arg: &[u8], yes: &str, no: &str) -> Result<bool, Frame> {
+    if arg.eq_ignore_ascii_case(yes.as_bytes()) {
+        Ok(true)
+    } else if arg.eq_ignore_ascii_case(no.as_bytes()) {
+        Ok(false)
+    } else {
+        Err(SYNTAX)
+    }
+}
+
 /// A result with Redis's syntax error.
 pub fn syntax<T>() -> Result<T, Frame> {
     Err(SYNTAX)

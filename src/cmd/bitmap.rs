@@ -168,13 +168,7 @@ fn getbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Whether a `BYTE|BIT` argument says `BIT` (`ERR syntax error` if it is neither).
 fn is_bit_unit(arg: &[u8]) -> Result<bool, Frame> {
-    if arg.eq_ignore_ascii_case(b"bit") {
-        Ok(true)
-    } else if arg.eq_ignore_ascii_case(b"byte") {
-        Ok(false)
-    } else {
-        Err(SYNTAX)
-    }
+    super::args::one_of(arg, "bit", "byte")
 }
 
 /// Resolves `start..=end` (negative from the end) over `total` units the way

@@ -244,13 +244,7 @@ fn waitable_len(ctx: &mut Ctx, key: &[u8]) -> Result<Option<usize>, Frame> {
 
 /// `LEFT` (true) or `RIGHT` (false).
 fn side(arg: &[u8]) -> Result<bool, Frame> {
-    if arg.eq_ignore_ascii_case(b"left") {
-        Ok(true)
-    } else if arg.eq_ignore_ascii_case(b"right") {
-        Ok(false)
-    } else {
-        Err(SYNTAX)
-    }
+    super::args::one_of(arg, "left", "right")
 }
 
 /// A possibly negative index into a list of `len` elements.
@@ -461,14 +455,7 @@ fn ltrim(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `LINSERT key BEFORE|AFTER pivot element`
 fn linsert(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
-    let where_ = args.next_bytes()?;
-    let after = if where_.eq_ignore_ascii_case(b"after") {
-        true
-    } else if where_.eq_ignore_ascii_case(b"before") {
-        false
-    } else {
-        return Err(SYNTAX);
-    };
+    let after = super::args::one_of(args.next_bytes()?, "after", "before")?;
     let pivot = args.next_bytes()?;
     let value = args.next_bytes()?.clone();
     let Some(l) = list(ctx, &key)? else { return int(0) };

@@ -1219,13 +1219,7 @@ fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<(&'a [Bytes], bool, usize), Fra
     let keys = &rest[..numkeys as usize];
     // A cursor over what follows the keys (`Args` skips its first item).
     let mut args = Args::new(&rest[numkeys as usize - 1..]);
-    let max = if args.eat("min") {
-        false
-    } else if args.eat("max") {
-        true
-    } else {
-        return Err(SYNTAX);
-    };
+    let max = super::args::one_of(args.next_bytes()?, "max", "min")?;
     let mut count = None;
     while !args.is_empty() {
         if count.is_none() && args.remaining() >= 2 && args.eat("count") {
