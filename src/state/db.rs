@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
-use super::value::Value;
+use super::value::{Value, stored};
 
 /// A key's value and its absolute expiry time (Unix milliseconds).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +71,38 @@ pub fn key_hash(key: &[u8]) -> u64 {
     seed().hash_one(key)
 }
 
+/// A key given to [`Db::insert`] (kept as it is) or to
+/// [`Db::insert_copied`] (copied if it is stored).
+enum NewKey<'a> {
+    Owned(Bytes),
+    Copied(&'a Bytes),
+}
+
+impl NewKey<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            NewKey::Owned(b) => b,
+            NewKey::Copied(b) => b,
+        }
+    }
+
+    /// The key as the database keeps it.
+    fn into_stored(self) -> Bytes {
+        match self {
+            NewKey::Owned(b) => b,
+            NewKey::Copied(b) => stored(b),
+        }
+    }
+
+    /// A handle on the key for a lookup (not kept).
+    fn shared(&self) -> Bytes {
+        match self {
+            NewKey::Owned(b) => b.clone(),
+            NewKey::Copied(b) => Bytes::clone(b),
+        }
+    }
+}
+
 /// One numbered database.
 #[derive(Debug, Default)]
 pub struct Db {
@@ -108,9 +140,20 @@ impl Db {
 
     /// Stores `value` under `key` with the given expiry, replacing any entry.
     pub fn insert(&mut self, key: Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
+        self.insert_key(NewKey::Owned(key), value, expire_at)
+    }
+
+    /// [`Db::insert`] for a key the caller keeps (an effect's): the key is
+    /// copied with [`stored`] only if the entry is new.
+    pub fn insert_copied(&mut self, key: &Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
+        self.insert_key(NewKey::Copied(key), value, expire_at)
+    }
+
+    fn insert_key(&mut self, key: NewKey<'_>, value: Value, expire_at: Option<u64>) -> Option<Entry> {
         let entry = Entry { value, expire_at };
-        let h = key_hash(&key);
+        let h = key_hash(key.bytes());
         let Some(slot) = self.map.get_mut(&h) else {
+            let key = key.into_stored();
             if let Some(at) = expire_at {
                 self.expires.insert((at, key.clone()));
             }
@@ -119,18 +162,19 @@ impl Db {
             return None;
         };
         // An existing key is replaced where it stands (no tree surgery).
-        if let Some(current) = slot.find_mut(&key) {
+        if let Some(current) = slot.find_mut(key.bytes()) {
             let old = std::mem::replace(current, entry);
             if old.expire_at != expire_at {
                 if let Some(at) = old.expire_at {
-                    self.expires.remove(&(at, key.clone()));
+                    self.expires.remove(&(at, key.shared()));
                 }
                 if let Some(at) = expire_at {
-                    self.expires.insert((at, key));
+                    self.expires.insert((at, key.into_stored()));
                 }
             }
             return Some(old);
         }
+        let key = key.into_stored();
         if let Some(at) = expire_at {
             self.expires.insert((at, key.clone()));
         }

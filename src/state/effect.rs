@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::Keyspace;
 use super::hashing::HashSet;
-use super::value::Value;
+use super::value::{Value, stored};
 use super::zset::ZSet;
 
 /// What happens to a key's expiry when a string is written.
@@ -142,12 +142,12 @@ impl Keyspace {
             Effect::Rename { db, from, to } => {
                 let d = &mut self.dbs[*db as usize];
                 if let Some(e) = d.remove(from) {
-                    d.insert(to.clone(), e.value, e.expire_at);
+                    d.insert_copied(to, e.value, e.expire_at);
                 }
             }
             Effect::Move { db, key, to_db } => {
                 if let Some(e) = self.dbs[*db as usize].remove(key) {
-                    self.dbs[*to_db as usize].insert(key.clone(), e.value, e.expire_at);
+                    self.dbs[*to_db as usize].insert_copied(key, e.value, e.expire_at);
                 }
             }
             Effect::SwapDb { a, b } => self.dbs.swap(*a as usize, *b as usize),
@@ -160,7 +160,7 @@ impl Keyspace {
                     ExpireChange::Keep => d.get(key).and_then(|e| e.expire_at),
                     ExpireChange::At(t) => Some(*t),
                 };
-                d.insert(key.clone(), value.clone(), at);
+                d.insert_copied(key, value.to_stored(), at);
             }
             Effect::Append { db, key, data } => {
                 let d = &mut self.dbs[*db as usize];
@@ -172,7 +172,7 @@ impl Keyspace {
                     }
                     Some(_) => {}
                     None => {
-                        d.insert(key.clone(), Value::Str(data.clone()), None);
+                        d.insert_copied(key, Value::Str(stored(data)), None);
                     }
                 }
             }
@@ -182,7 +182,7 @@ impl Keyspace {
                     Some(Value::Str(s)) => std::mem::take(s),
                     Some(_) => return,
                     None => {
-                        d.insert(key.clone(), Value::Str(Bytes::new()), None);
+                        d.insert_copied(key, Value::Str(Bytes::new()), None);
                         Bytes::new()
                     }
                 };
@@ -199,14 +199,14 @@ impl Keyspace {
             Effect::ListPush { db, key, left, items } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert(key.clone(), Value::List(VecDeque::new()), None);
+                    d.insert_copied(key, Value::List(VecDeque::new()), None);
                 }
                 if let Some(Value::List(l)) = d.value_mut(key) {
                     for item in items {
                         if *left {
-                            l.push_front(item.clone());
+                            l.push_front(stored(item));
                         } else {
-                            l.push_back(item.clone());
+                            l.push_back(stored(item));
                         }
                     }
                 }
@@ -227,14 +227,14 @@ impl Keyspace {
                 if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
                     && let Some(slot) = l.get_mut(*index)
                 {
-                    *slot = value.clone();
+                    *slot = stored(value);
                 }
             }
             Effect::ListInsert { db, key, index, value } => {
                 if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
                     && *index <= l.len()
                 {
-                    l.insert(*index, value.clone());
+                    l.insert(*index, stored(value));
                 }
             }
             Effect::ListRemoveAt { db, key, indexes } => {
@@ -259,11 +259,16 @@ impl Keyspace {
             Effect::HashSet { db, key, pairs } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert(key.clone(), Value::Hash(Box::default()), None);
+                    d.insert_copied(key, Value::Hash(Box::default()), None);
                 }
                 if let Some(Value::Hash(h)) = d.value_mut(key) {
                     for (f, v) in pairs {
-                        h.insert(f.clone(), v.clone());
+                        match h.get_mut(f) {
+                            Some(slot) => *slot = stored(v),
+                            None => {
+                                h.insert(stored(f), stored(v));
+                            }
+                        }
                     }
                 }
             }
@@ -279,11 +284,13 @@ impl Keyspace {
             Effect::SetAdd { db, key, members } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert(key.clone(), Value::Set(Box::<HashSet<Bytes>>::default()), None);
+                    d.insert_copied(key, Value::Set(Box::<HashSet<Bytes>>::default()), None);
                 }
                 if let Some(Value::Set(s)) = d.value_mut(key) {
                     for m in members {
-                        s.insert(m.clone());
+                        if !s.contains(m) {
+                            s.insert(stored(m));
+                        }
                     }
                 }
             }
@@ -299,7 +306,7 @@ impl Keyspace {
             Effect::ZAdd { db, key, pairs } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert(key.clone(), Value::ZSet(Box::<ZSet>::default()), None);
+                    d.insert_copied(key, Value::ZSet(Box::<ZSet>::default()), None);
                 }
                 if let Some(Value::ZSet(z)) = d.value_mut(key) {
                     for (score, m) in pairs {
@@ -375,6 +382,39 @@ mod tests {
         assert_eq!(&after[..3], b"Xbc");
         ks.apply(&Effect::Append { db: 0, key: b("s"), data: b("d") });
         assert_eq!(after.len(), 1002);
+    }
+
+    #[test]
+    fn short_data_is_stored_unshared_so_no_header_outlives_the_effect() {
+        let mut ks = Keyspace::new(1);
+        let long = Bytes::from(vec![b'x'; 1000]);
+        let effects = [
+            Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v")), expire: ExpireChange::Clear },
+            Effect::Put { db: 0, key: b("big"), value: Value::Str(long.clone()), expire: ExpireChange::Clear },
+            Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a")] },
+            Effect::HashSet { db: 0, key: b("h"), pairs: vec![(b("f"), b("v"))] },
+            Effect::SetAdd { db: 0, key: b("t"), members: vec![b("m")] },
+        ];
+        for e in &effects {
+            ks.apply(e);
+        }
+        // The effects are still alive (as they are until persisted), yet
+        // what the keyspace holds shares nothing with them.
+        for (k, e) in ks.dbs[0].iter() {
+            assert!(k.is_unique(), "key {k:?} is shared");
+            let unique = match &e.value {
+                Value::Str(v) if v.len() > super::super::value::COPY_LIMIT => !v.is_unique(),
+                Value::Str(v) => v.is_unique(),
+                Value::List(l) => l.iter().all(Bytes::is_unique),
+                Value::Hash(h) => h.iter().all(|(f, v)| f.is_unique() && v.is_unique()),
+                Value::Set(s) => s.iter().all(Bytes::is_unique),
+                Value::ZSet(_) => true,
+            };
+            assert!(unique, "value of {k:?}");
+        }
+        drop(effects);
+        let Some(Value::Str(v)) = ks.dbs[0].get(b"big").map(|e| &e.value) else { panic!() };
+        assert_eq!(v, &long, "long data is shared, not copied");
     }
 
     #[test]

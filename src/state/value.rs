@@ -21,7 +21,34 @@ pub enum Value {
     ZSet(Box<ZSet>),
 }
 
+/// Bytes up to this long are copied into the keyspace rather than shared
+/// with the effect that carried them (see [`stored`]).
+pub(super) const COPY_LIMIT: usize = 256;
+
+/// `b` as the keyspace keeps it. A clone of `Bytes` made from a `Vec` turns
+/// it into a shared buffer with a separate, reference-counted header that
+/// lives as long as the stored copy: 24 bytes more for every key, value and
+/// element a write puts in the keyspace. Short data is copied instead (one
+/// exact allocation, nothing shared); longer data is shared, where the
+/// header is small next to the data and a copy would cost more.
+pub fn stored(b: &Bytes) -> Bytes {
+    if b.len() <= COPY_LIMIT { Bytes::copy_from_slice(b) } else { b.clone() }
+}
+
 impl Value {
+    /// A copy of this value for the keyspace, its strings and elements made
+    /// with [`stored`] (a sorted set shares its members between its index and
+    /// its order anyway, so it is cloned as it is).
+    pub fn to_stored(&self) -> Value {
+        match self {
+            Value::Str(b) => Value::Str(stored(b)),
+            Value::List(l) => Value::List(l.iter().map(stored).collect()),
+            Value::Hash(h) => Value::Hash(Box::new(h.iter().map(|(f, v)| (stored(f), stored(v))).collect())),
+            Value::Set(s) => Value::Set(Box::new(s.iter().map(stored).collect())),
+            Value::ZSet(z) => Value::ZSet(z.clone()),
+        }
+    }
+
     /// The name `TYPE` reports.
     pub fn type_name(&self) -> &'static str {
         match self {
