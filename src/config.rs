@@ -101,6 +101,9 @@ pub struct Config {
     /// The password of the `default` user (`requirepass`); empty: none, every
     /// connection is authenticated.
     pub requirepass: Secret,
+    /// The process's memory allocator, as `INFO memory` names it
+    /// (`mem_allocator`); the binary sets it, the default is the system's.
+    pub allocator: &'static str,
 }
 
 impl Default for Config {
@@ -128,6 +131,7 @@ impl Default for Config {
             slowlog_max_len: 128,
             pubsub_output_limit: crate::broker::pubsub::OutputLimit::PUBSUB_DEFAULT,
             requirepass: Secret::default(),
+            allocator: "libc",
         }
     }
 }

@@ -125,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         appendfsync,
         snapshot_min_log_bytes: cli.snapshot_min_log_bytes,
         requirepass: Secret(cli.requirepass.unwrap_or_default().into_bytes()),
+        allocator: "mimalloc",
         ..Config::default()
     };
     let rt = statebroker::server::runtime(&config).context("building the runtime")?;

@@ -1076,7 +1076,7 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             v.push(("maxmemory", "0".into()));
             v.push(("maxmemory_human", "0B".into()));
             v.push(("maxmemory_policy", "noeviction".into()));
-            v.push(("mem_allocator", "libc".into()));
+            v.push(("mem_allocator", s.config.allocator.into()));
         }
         "persistence" => {
             let body = s.info_persistence.trim_end();
