@@ -560,8 +560,10 @@ fn encoding(v: &Value) -> &'static str {
                 "hashtable"
             }
         }
+        // The set's own form, which follows Redis's limits and, like
+        // Redis, never goes back once a set has grown past them.
         Value::ZSet(z) => {
-            if small(z.len(), z.iter().map(|(m, _)| m.len())) {
+            if z.is_compact() {
                 "listpack"
             } else {
                 "skiplist"

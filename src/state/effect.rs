@@ -310,7 +310,7 @@ impl Keyspace {
                 }
                 if let Some(Value::ZSet(z)) = d.value_mut(key) {
                     for (score, m) in pairs {
-                        z.insert(m.clone(), *score);
+                        z.insert(stored(m), *score);
                     }
                 }
             }
