@@ -206,6 +206,19 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 fn read_length_line(buf: &[u8], pos: &mut usize, prefix: u8) -> Result<Option<i64>, ProtocolError> {
     let rest = &buf[*pos..];
     debug_assert_eq!(rest.first(), Some(&prefix));
+    // The common case in one pass: 1 to 18 digits (no sign, no leading
+    // zero, no overflow possible), then CRLF. Anything else takes the
+    // general path below.
+    let mut i = 1;
+    let mut n: i64 = 0;
+    while let Some(&d) = rest.get(i).filter(|d| d.is_ascii_digit() && i <= 18) {
+        n = n * 10 + i64::from(d - b'0');
+        i += 1;
+    }
+    if i > 1 && (rest[1] != b'0' || i == 2) && rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n') {
+        *pos += i + 2;
+        return Ok(Some(n));
+    }
     let Some(cr) = memchr(b'\r', rest) else {
         if rest.len() > MAX_LENGTH_LINE {
             return err(if prefix == b'*' { "too big mbulk count string" } else { "too big bulk count string" });
@@ -353,6 +366,30 @@ fn hex(c: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_lines_read_as_the_strict_integer_parser_reads_them() {
+        let digits = ["0", "1", "7", "01", "00", "10", "-1", "-0", "+1", "1a", "", "123456789012345678"];
+        let long = ["1234567890123456789", "9223372036854775807", "9223372036854775808", "99999999999999999999"];
+        for body in digits.iter().chain(long.iter()) {
+            for tail in ["\r\n", "\r", "", "\rx", "x\r\n"] {
+                let line = format!("${body}{tail}");
+                let mut pos = 0;
+                let got = read_length_line(line.as_bytes(), &mut pos, b'$');
+                // The reference: find CR, demand LF, parse strictly.
+                let want: Result<Option<i64>, ()> = match line.find('\r') {
+                    None => Ok(None),
+                    Some(cr) if cr + 1 >= line.len() => Ok(None),
+                    Some(cr) if line.as_bytes()[cr + 1] != b'\n' => Err(()),
+                    Some(cr) => parse_i64(&line.as_bytes()[1..cr]).map(Some).ok_or(()),
+                };
+                assert_eq!(got.as_ref().map_err(|_| ()).cloned(), want, "{line:?}");
+                if let Ok(Some(_)) = got {
+                    assert_eq!(pos, line.len(), "{line:?}");
+                }
+            }
+        }
+    }
 
     fn all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
         let mut d = Decoder::default();
