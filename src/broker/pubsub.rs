@@ -217,8 +217,9 @@ pub struct Hub {
     pub slowlog: VecDeque<SlowEntry>,
     /// Next slow-log id.
     pub slowlog_next_id: u64,
-    /// `INFO commandstats` counters by command name.
-    pub cmdstats: BTreeMap<&'static str, CmdStat>,
+    /// `INFO commandstats` counters by command name (a hash map: every
+    /// command counts itself here, and `INFO` sorts the names).
+    pub cmdstats: HashMap<&'static str, CmdStat>,
     /// `INFO errorstats` counters by error code.
     pub errorstats: BTreeMap<String, u64>,
     /// `CLIENT PAUSE`: (deadline in Unix ms, writes only).
@@ -243,7 +244,7 @@ impl Default for Hub {
             notify: 0,
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
-            cmdstats: BTreeMap::new(),
+            cmdstats: HashMap::default(),
             errorstats: BTreeMap::new(),
             pause: None,
             refused: HashSet::default(),

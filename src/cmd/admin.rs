@@ -570,7 +570,9 @@ pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// The body of `INFO commandstats` (`cmdstat_<name>:calls=...` lines, CRLF-terminated).
 pub fn info_commandstats(server: &ServerState) -> String {
     let mut s = String::new();
-    for (name, st) in &server.hub.cmdstats {
+    let mut stats: Vec<_> = server.hub.cmdstats.iter().collect();
+    stats.sort_unstable_by_key(|(name, _)| **name);
+    for (name, st) in stats {
         let per_call = if st.calls > 0 { st.usec as f64 / st.calls as f64 } else { 0.0 };
         s.push_str(&format!(
             "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",

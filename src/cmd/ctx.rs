@@ -288,6 +288,10 @@ impl Ctx<'_> {
     /// Removes `key` from the selected database if its deadline has passed
     /// (recording the removal); true if it did.
     pub fn expire_if_due(&mut self, db: u32, key: &[u8]) -> bool {
+        if self.ks.dbs[db as usize].volatile_len() == 0 {
+            // No key of this database has a deadline.
+            return false;
+        }
         let due =
             matches!(self.ks.dbs[db as usize].get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= self.now_ms);
         if due {

@@ -231,9 +231,9 @@ pub fn families() -> &'static [&'static [Command]] {
 }
 
 /// Every command, by lower-case name.
-pub fn table() -> &'static HashMap<&'static str, &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
-    TABLE.get_or_init(|| families().iter().flat_map(|f| f.iter()).map(|c| (c.name, c)).collect())
+pub fn table() -> &'static HashMap<&'static [u8], &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| families().iter().flat_map(|f| f.iter()).map(|c| (c.name.as_bytes(), c)).collect())
 }
 
 /// The command table as a Markdown table (command, syntax and summary,
@@ -267,7 +267,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    table().get(std::str::from_utf8(lower).ok()?).copied()
+    table().get(&*lower).copied()
 }
 
 /// The reply to an unknown command, as Redis words it.
