@@ -12,7 +12,7 @@ use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
-use crate::state::{Effect, HashMap, HashSet, Value};
+use crate::state::{Effect, Hash, HashSet, Value};
 
 /// The hash command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -136,7 +136,7 @@ pub static COMMANDS: &[super::Command] = &[
 
 /// The hash at `key`: `Ok(None)` if absent, `WRONGTYPE` if not a hash.
 /// `read` counts a keyspace hit or miss (read commands).
-fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c HashMap<Bytes, Bytes>>, Frame> {
+fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c Hash>, Frame> {
     let entry = if read { ctx.lookup_read(key) } else { ctx.lookup(key) };
     match entry.map(|e| &e.value) {
         None => Ok(None),
@@ -334,7 +334,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let r = ctx.server.random();
         let Some(h) = hash_at(ctx, &key, true)? else { return Ok(Frame::Null) };
         let i = (r % h.len() as u64) as usize;
-        return Ok(Frame::bulk_or_null(h.keys().nth(i).cloned()));
+        return Ok(Frame::bulk_or_null(h.iter().nth(i).map(|(f, _)| f.clone())));
     }
     let count = parse_random_count(args.next_bytes()?)?;
     let with_values = args.eat("WITHVALUES");

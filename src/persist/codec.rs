@@ -10,7 +10,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 
 use crate::state::zset::ZSet;
-use crate::state::{Effect, ExpireChange, HashMap, HashSet, Value};
+use crate::state::{Effect, ExpireChange, HashSet, Value};
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +200,7 @@ pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
     Ok(match r.u8()? {
         1 => Value::Str(r.bytes()?),
         2 => Value::List(VecDeque::from(r.list()?)),
-        3 => Value::Hash(Box::new(r.pairs()?.into_iter().collect::<HashMap<_, _>>())),
+        3 => Value::Hash(r.pairs()?.into_iter().collect()),
         4 => Value::Set(Box::new(r.list()?.into_iter().collect::<HashSet<_>>())),
         5 => {
             let n = r.count()?;
@@ -469,7 +469,7 @@ mod tests {
             Effect::Put {
                 db: 0,
                 key: b("h"),
-                value: Value::Hash(Box::new([(b("f"), b("v"))].into_iter().collect())),
+                value: Value::Hash([(b("f"), b("v"))].into_iter().collect()),
                 expire: ExpireChange::Clear,
             },
             Effect::Put {

@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 
 use super::Keyspace;
+use super::hash::Hash;
 use super::hashing::HashSet;
 use super::value::{Value, stored};
 use super::zset::ZSet;
@@ -259,15 +260,12 @@ impl Keyspace {
             Effect::HashSet { db, key, pairs } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::Hash(Box::default()), None);
+                    d.insert_copied(key, Value::Hash(Hash::new()), None);
                 }
                 if let Some(Value::Hash(h)) = d.value_mut(key) {
                     for (f, v) in pairs {
-                        match h.get_mut(f) {
-                            Some(slot) => *slot = stored(v),
-                            None => {
-                                h.insert(stored(f), stored(v));
-                            }
+                        if let Err(v) = h.replace(f, stored(v)) {
+                            h.insert(stored(f), v);
                         }
                     }
                 }

@@ -9,12 +9,14 @@
 pub mod db;
 pub mod effect;
 pub mod glob;
+pub mod hash;
 pub mod hashing;
 pub mod value;
 pub mod zset;
 
 pub use db::{Db, Entry};
 pub use effect::{Effect, ExpireChange};
+pub use hash::Hash;
 pub use hashing::{HashMap, HashSet};
 pub use value::Value;
 

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use std::collections::VecDeque;
 
-use super::hashing::{HashMap, HashSet};
+use super::hash::Hash;
+use super::hashing::HashSet;
 use super::zset::ZSet;
 
 /// A stored value.
@@ -13,8 +14,8 @@ pub enum Value {
     Str(Bytes),
     /// A list: O(1) push and pop at both ends.
     List(VecDeque<Bytes>),
-    /// A hash of fields to values.
-    Hash(Box<HashMap<Bytes, Bytes>>),
+    /// A hash of fields to values (compact while small).
+    Hash(Hash),
     /// A set of members.
     Set(Box<HashSet<Bytes>>),
     /// A sorted set of members ordered by score.
@@ -38,12 +39,13 @@ pub fn stored(b: &Bytes) -> Bytes {
 impl Value {
     /// A copy of this value for the keyspace, its strings and elements made
     /// with [`stored`] (a sorted set shares its members between its index and
-    /// its order anyway, so it is cloned as it is).
+    /// its order anyway, so it is cloned as it is). A hash keeps its
+    /// representation.
     pub fn to_stored(&self) -> Value {
         match self {
             Value::Str(b) => Value::Str(stored(b)),
             Value::List(l) => Value::List(l.iter().map(stored).collect()),
-            Value::Hash(h) => Value::Hash(Box::new(h.iter().map(|(f, v)| (stored(f), stored(v))).collect())),
+            Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
             Value::Set(s) => Value::Set(Box::new(s.iter().map(stored).collect())),
             Value::ZSet(z) => Value::ZSet(z.clone()),
         }
