@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::Keyspace;
 use super::hash::Hash;
-use super::hashing::HashSet;
+use super::set::Set;
 use super::value::{Value, stored};
 use super::zset::ZSet;
 
@@ -282,13 +282,11 @@ impl Keyspace {
             Effect::SetAdd { db, key, members } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::Set(Box::<HashSet<Bytes>>::default()), None);
+                    d.insert_copied(key, Value::Set(Set::new()), None);
                 }
                 if let Some(Value::Set(s)) = d.value_mut(key) {
                     for m in members {
-                        if !s.contains(m) {
-                            s.insert(stored(m));
-                        }
+                        s.insert_with(m, |_| stored(m));
                     }
                 }
             }

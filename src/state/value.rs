@@ -4,7 +4,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 
 use super::hash::Hash;
-use super::hashing::HashSet;
+use super::set::Set;
 use super::zset::ZSet;
 
 /// A stored value.
@@ -16,8 +16,8 @@ pub enum Value {
     List(VecDeque<Bytes>),
     /// A hash of fields to values (compact while small).
     Hash(Hash),
-    /// A set of members.
-    Set(Box<HashSet<Bytes>>),
+    /// A set of members (compact while small).
+    Set(Set),
     /// A sorted set of members ordered by score.
     ZSet(Box<ZSet>),
 }
@@ -40,13 +40,14 @@ impl Value {
     /// A copy of this value for the keyspace, its strings and elements made
     /// with [`stored`] (a sorted set shares its members between its index and
     /// its order anyway, so it is cloned as it is). A hash keeps its
-    /// representation.
+    /// representation (which `OBJECT ENCODING` reports); a set's is internal
+    /// and chosen afresh from its size.
     pub fn to_stored(&self) -> Value {
         match self {
             Value::Str(b) => Value::Str(stored(b)),
             Value::List(l) => Value::List(l.iter().map(stored).collect()),
             Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
-            Value::Set(s) => Value::Set(Box::new(s.iter().map(stored).collect())),
+            Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
             Value::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
