@@ -2,7 +2,8 @@
 //!
 //! As with hashes (see [`super::hash`]), a small set is a plain vector of
 //! members searched linearly, without a hash table's slack and control
-//! bytes. It turns into a [`HashSet`] as soon as it holds more than
+//! bytes, each member with a 32-bit fingerprint that spares the search a
+//! pointer chase for every other member. It turns into a [`HashSet`] as soon as it holds more than
 //! [`COMPACT_MAX_MEMBERS`] members or a member longer than
 //! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
 //!
@@ -13,7 +14,7 @@
 use bytes::Bytes;
 use std::fmt;
 
-use super::hash::{COMPACT_MAX_BYTES, reserve_one, trim_spare};
+use super::hash::{COMPACT_MAX_BYTES, reserve_one, tag, trim_spare};
 use super::hashing::HashSet;
 
 /// Most members a compact set holds (a lookup scans at most this many).
@@ -30,9 +31,24 @@ pub struct Set(Repr);
 enum Repr {
     /// At most [`COMPACT_MAX_MEMBERS`] members, each at most
     /// [`COMPACT_MAX_BYTES`] long, in no particular order.
-    Small(Vec<Bytes>),
+    Small(Vec<Member>),
     /// Any size.
     Large(Box<HashSet<Bytes>>),
+}
+
+/// One member of a compact set, with its [`tag`].
+#[derive(Clone)]
+struct Member {
+    /// `tag(&bytes)`.
+    tag: u32,
+    /// The member.
+    bytes: Bytes,
+}
+
+/// The position of `member` in a compact set.
+fn find(v: &[Member], member: &[u8]) -> Option<usize> {
+    let t = tag(member);
+    v.iter().position(|m| m.tag == t && m.bytes[..] == *member)
 }
 
 impl Default for Set {
@@ -68,7 +84,7 @@ impl Set {
     /// Whether `member` is present.
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.0 {
-            Repr::Small(v) => v.iter().any(|m| m[..] == *member),
+            Repr::Small(v) => find(v, member).is_some(),
             Repr::Large(s) => s.contains(member),
         }
     }
@@ -103,7 +119,7 @@ impl Set {
         match &mut self.0 {
             Repr::Small(v) => {
                 reserve_one(v);
-                v.push(member);
+                v.push(Member { tag: tag(&member), bytes: member });
             }
             Repr::Large(s) => {
                 s.insert(member);
@@ -115,7 +131,7 @@ impl Set {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.0 {
             Repr::Small(v) => {
-                let Some(i) = v.iter().position(|m| m[..] == *member) else { return false };
+                let Some(i) = find(v, member) else { return false };
                 v.swap_remove(i);
                 trim_spare(v);
                 true
@@ -137,7 +153,7 @@ impl Set {
     fn make_large_with(&mut self, extra: usize) {
         if let Repr::Small(v) = &mut self.0 {
             let mut s = HashSet::with_capacity_and_hasher(v.len() + extra, Default::default());
-            s.extend(std::mem::take(v));
+            s.extend(std::mem::take(v).into_iter().map(|m| m.bytes));
             self.0 = Repr::Large(Box::new(s));
         }
     }
@@ -154,7 +170,7 @@ pub struct Iter<'a>(IterRepr<'a>);
 /// The representation-specific iterator inside [`Iter`].
 enum IterRepr<'a> {
     /// Over the compact vector.
-    Small(std::slice::Iter<'a, Bytes>),
+    Small(std::slice::Iter<'a, Member>),
     /// Over the hash set.
     Large(std::collections::hash_set::Iter<'a, Bytes>),
 }
@@ -164,7 +180,7 @@ impl<'a> Iterator for Iter<'a> {
 
     fn next(&mut self) -> Option<&'a Bytes> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.next(),
+            IterRepr::Small(it) => it.next().map(|m| &m.bytes),
             IterRepr::Large(it) => it.next(),
         }
     }
@@ -179,7 +195,7 @@ impl<'a> Iterator for Iter<'a> {
     /// O(1) on the compact form (so picking a random member is cheap).
     fn nth(&mut self, n: usize) -> Option<&'a Bytes> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.nth(n),
+            IterRepr::Small(it) => it.nth(n).map(|m| &m.bytes),
             IterRepr::Large(it) => it.nth(n),
         }
     }
