@@ -9,18 +9,26 @@
 //! without it, a search through ten pairs costs ten likely cache misses.
 //! It turns into a [`HashMap`] as soon as it holds more than
 //! [`COMPACT_MAX_ENTRIES`] fields or a field or value longer than
-//! [`COMPACT_MAX_BYTES`] bytes (Redis's default `hash-max-listpack-entries`
-//! and `hash-max-listpack-value`), and never turns back, as in Redis.
+//! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
+//!
+//! Redis's own limits are 512 fields ([`LISTPACK_MAX_ENTRIES`], its default
+//! `hash-max-listpack-entries`) and 64 bytes (`hash-max-listpack-value`);
+//! it too never turns back. A linear search through 512 pairs costs a third
+//! of the throughput of `HGET`/`HSET`, so the compact form stops at 128 and
+//! a large hash remembers whether Redis would still hold it in a listpack,
+//! for `OBJECT ENCODING` ([`Hash::is_listpack`]).
 
 use bytes::Bytes;
 use std::fmt;
 
 use super::hashing::HashMap;
 
-/// Most fields a compact hash holds: Redis's default
-/// `hash-max-listpack-entries` (512; it is `zset-max-listpack-entries`
-/// that is 128).
-pub const COMPACT_MAX_ENTRIES: usize = 512;
+/// Most fields a compact hash holds (a search scans at most this many).
+pub const COMPACT_MAX_ENTRIES: usize = 128;
+
+/// Most fields of a hash that Redis 7.0 keeps in a listpack: its default
+/// `hash-max-listpack-entries` (512; `zset-max-listpack-entries` is 128).
+pub const LISTPACK_MAX_ENTRIES: usize = 512;
 
 /// Longest field, value or set member (in bytes) a compact collection
 /// holds: Redis's default `hash-max-listpack-value`.
@@ -76,7 +84,27 @@ enum Repr {
     /// [`COMPACT_MAX_BYTES`] long, in insertion order.
     Small(Vec<Entry>),
     /// Any size.
-    Large(Box<HashMap<Bytes, Bytes>>),
+    Large(Box<Large>),
+}
+
+/// A hash past the compact limits.
+#[derive(Clone)]
+struct Large {
+    /// The pairs.
+    map: HashMap<Bytes, Bytes>,
+    /// Whether Redis would still hold this hash in a listpack: it grew past
+    /// [`COMPACT_MAX_ENTRIES`] but never past [`LISTPACK_MAX_ENTRIES`] fields
+    /// nor stored a field or value past [`COMPACT_MAX_BYTES`].
+    listpack: bool,
+}
+
+impl Large {
+    /// Notes that a field or value of `len` bytes was stored.
+    fn stored(&mut self, len: usize) {
+        if !fits(len) || self.map.len() > LISTPACK_MAX_ENTRIES {
+            self.listpack = false;
+        }
+    }
 }
 
 /// One pair of a compact hash, with its field's [`tag`].
@@ -108,17 +136,29 @@ impl Hash {
         Hash::default()
     }
 
-    /// Whether the hash uses its compact representation (what Redis reports
-    /// as the `listpack` encoding).
+    /// Whether the hash uses its compact representation.
     pub fn is_compact(&self) -> bool {
         matches!(self.0, Repr::Small(_))
+    }
+
+    /// Whether Redis 7.0 (default limits) would hold this hash in a
+    /// listpack, given the same history: `OBJECT ENCODING` reports
+    /// `listpack` if so, `hashtable` if not. True while compact; once
+    /// large, until it holds more than [`LISTPACK_MAX_ENTRIES`] fields or
+    /// stores a field or value longer than [`COMPACT_MAX_BYTES`], then never
+    /// again.
+    pub fn is_listpack(&self) -> bool {
+        match &self.0 {
+            Repr::Small(_) => true,
+            Repr::Large(l) => l.listpack,
+        }
     }
 
     /// The number of fields.
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Small(v) => v.len(),
-            Repr::Large(m) => m.len(),
+            Repr::Large(l) => l.map.len(),
         }
     }
 
@@ -131,7 +171,7 @@ impl Hash {
     pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
         match &self.0 {
             Repr::Small(v) => find(v, field).map(|i| &v[i].value),
-            Repr::Large(m) => m.get(field),
+            Repr::Large(l) => l.map.get(field),
         }
     }
 
@@ -193,7 +233,13 @@ impl Hash {
             self.make_large();
         }
         match &mut self.0 {
-            Repr::Large(m) => m.get_mut(field),
+            Repr::Large(l) => {
+                let slot = l.map.get_mut(field)?;
+                if !fits(value_len) {
+                    l.listpack = false;
+                }
+                Some(slot)
+            }
             Repr::Small(_) => None,
         }
     }
@@ -210,8 +256,10 @@ impl Hash {
                 reserve_one(v);
                 v.push(Entry { tag: tag(&field), field, value });
             }
-            Repr::Large(m) => {
-                m.insert(field, value);
+            Repr::Large(l) => {
+                let len = field.len().max(value.len());
+                l.map.insert(field, value);
+                l.stored(len);
             }
         }
     }
@@ -226,7 +274,7 @@ impl Hash {
                 trim_spare(v);
                 Some(old)
             }
-            Repr::Large(m) => m.remove(field),
+            Repr::Large(l) => l.map.remove(field),
         }
     }
 
@@ -235,7 +283,7 @@ impl Hash {
     pub fn iter(&self) -> Iter<'_> {
         Iter(match &self.0 {
             Repr::Small(v) => IterRepr::Small(v.iter()),
-            Repr::Large(m) => IterRepr::Large(m.iter()),
+            Repr::Large(l) => IterRepr::Large(l.map.iter()),
         })
     }
 
@@ -250,8 +298,9 @@ impl Hash {
     }
 
     /// A copy with every field and value passed through `f`, in the same
-    /// representation (a hash that grew large stays large, as Redis's
-    /// copy of a hash keeps its encoding).
+    /// representation (a hash that grew large stays large, and its
+    /// [`Hash::is_listpack`] stays the same, as Redis's copy of a hash keeps
+    /// its encoding).
     pub fn map_bytes(&self, mut f: impl FnMut(&Bytes) -> Bytes) -> Hash {
         Hash(match &self.0 {
             Repr::Small(v) => {
@@ -259,10 +308,10 @@ impl Hash {
                 out.extend(v.iter().map(|e| Entry { tag: e.tag, field: f(&e.field), value: f(&e.value) }));
                 Repr::Small(out)
             }
-            Repr::Large(m) => {
-                let mut out = HashMap::with_capacity_and_hasher(m.len(), Default::default());
-                out.extend(m.iter().map(|(k, x)| (f(k), f(x))));
-                Repr::Large(Box::new(out))
+            Repr::Large(l) => {
+                let mut map = HashMap::with_capacity_and_hasher(l.map.len(), Default::default());
+                map.extend(l.map.iter().map(|(k, x)| (f(k), f(x))));
+                Repr::Large(Box::new(Large { map, listpack: l.listpack }))
             }
         })
     }
@@ -272,7 +321,9 @@ impl Hash {
         if let Repr::Small(v) = &mut self.0 {
             let mut m = HashMap::with_capacity_and_hasher(v.len() + 1, Default::default());
             m.extend(std::mem::take(v).into_iter().map(|e| (e.field, e.value)));
-            self.0 = Repr::Large(Box::new(m));
+            // Every pair fits so far; `stored` clears this if the pair
+            // that made the hash large does not.
+            self.0 = Repr::Large(Box::new(Large { map: m, listpack: true }));
         }
     }
 }
@@ -368,24 +419,50 @@ mod tests {
     }
 
     #[test]
-    fn switches_to_large_past_512_fields_and_stays_large() {
+    fn switches_to_large_past_128_fields_and_stays_large() {
         let mut h = Hash::new();
         for i in 0..COMPACT_MAX_ENTRIES {
             assert_eq!(h.insert(b(&format!("f{i}")), b("v")), None);
         }
-        assert!(h.is_compact());
+        assert!(h.is_compact() && h.is_listpack());
         assert_eq!(h.insert(b("f0"), b("w")), Some(b("v")), "replacing keeps it compact");
         assert!(h.is_compact());
-        assert_eq!(h.len(), 512);
+        assert_eq!(h.len(), 128);
         h.insert(b("one-more"), b("v"));
         assert!(!h.is_compact());
-        assert_eq!(h.len(), 513);
+        assert!(h.is_listpack(), "Redis keeps up to 512 fields in a listpack");
+        assert_eq!(h.len(), 129);
         assert_eq!(h.get(b"f0"), Some(&b("w")));
         for i in 0..COMPACT_MAX_ENTRIES {
             h.remove(format!("f{i}").as_bytes());
         }
         assert_eq!(h.len(), 1);
         assert!(!h.is_compact(), "a large hash never turns compact again");
+        assert!(h.is_listpack());
+    }
+
+    #[test]
+    fn stops_being_a_listpack_past_512_fields_for_good() {
+        let mut h: Hash = (0..LISTPACK_MAX_ENTRIES).map(|i| (b(&format!("f{i}")), b("v"))).collect();
+        assert!(h.is_listpack());
+        h.insert(b("f0"), b("w"));
+        assert!(h.is_listpack(), "replacing a value adds no field");
+        h.insert(b("f512"), b("v"));
+        assert!(!h.is_listpack());
+        h.remove(b"f512");
+        assert!(!h.is_listpack(), "never back, as in Redis");
+        assert!(!h.map_bytes(Bytes::clone).is_listpack(), "a copy keeps it");
+        let mut h: Hash = (0..200).map(|i| (b(&format!("f{i}")), b("v"))).collect();
+        assert!(h.is_listpack() && h.map_bytes(Bytes::clone).is_listpack());
+        assert_eq!(h.replace(b"f1", Bytes::from(vec![b'x'; 64])), Ok(b("v")));
+        assert!(h.is_listpack());
+        assert_eq!(h.replace(b"nope", Bytes::from(vec![b'x'; 65])), Err(Bytes::from(vec![b'x'; 65])));
+        assert!(h.is_listpack(), "nothing stored");
+        assert_eq!(h.replace(b"f1", Bytes::from(vec![b'x'; 65])), Ok(Bytes::from(vec![b'x'; 64])));
+        assert!(!h.is_listpack());
+        let mut h: Hash = (0..200).map(|i| (b(&format!("f{i}")), b("v"))).collect();
+        h.insert(Bytes::from(vec![b'x'; 65]), b("v"));
+        assert!(!h.is_listpack(), "long field");
     }
 
     #[test]
@@ -396,17 +473,17 @@ mod tests {
         h.insert(at_limit.clone(), at_limit.clone());
         assert!(h.is_compact());
         h.insert(b("f"), over.clone());
-        assert!(!h.is_compact(), "long value");
+        assert!(!h.is_compact() && !h.is_listpack(), "long value");
 
         let mut h = Hash::new();
         h.insert(b("f"), b("v"));
         h.insert(over.clone(), b("v"));
-        assert!(!h.is_compact(), "long field");
+        assert!(!h.is_compact() && !h.is_listpack(), "long field");
 
         let mut h = Hash::new();
         h.insert(b("f"), b("v"));
         assert_eq!(h.replace(b"f", over.clone()), Ok(b("v")));
-        assert!(!h.is_compact(), "an existing field given a long value");
+        assert!(!h.is_compact() && !h.is_listpack(), "an existing field given a long value");
         assert_eq!(h.get(b"f"), Some(&over));
 
         let mut h = Hash::new();
@@ -462,7 +539,7 @@ mod tests {
     enum Op {
         /// Set field `.0` to a value of `.1` bytes.
         Insert(u16, usize),
-        /// Set fields `.0..(.0 + .1)` to short values (to cross 512 fields).
+        /// Set fields `.0..(.0 + .1)` to short values (to cross 128 and 512 fields).
         Fill(u16, u16),
         Remove(u16),
         Get(u16),
@@ -470,7 +547,7 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         // Value lengths straddle the 64-byte limit; fields from 700 on are
-        // long. Both are rare enough that many runs cross 512 fields first.
+        // long. Both are rare enough that many runs cross 128, even 512, fields first.
         prop_oneof![
             6 => (0u16..703, prop_oneof![30 => 0usize..8, 1 => 60usize..70]).prop_map(|(f, n)| Op::Insert(f, n)),
             2 => (0u16..700, 0u16..200).prop_map(|(f, n)| Op::Fill(f, n.min(700 - f))),
@@ -490,7 +567,7 @@ mod tests {
         fn behaves_like_a_hash_map(ops in proptest::collection::vec(op(), 0..150)) {
             let mut h = Hash::new();
             let mut model: StdMap<Bytes, Bytes> = StdMap::new();
-            let mut was_large = false;
+            let (mut was_large, mut was_hashtable) = (false, false);
             for op in ops {
                 match op {
                     Op::Insert(f, n) => {
@@ -520,6 +597,11 @@ mod tests {
                     || model.iter().any(|(f, v)| f.len() > COMPACT_MAX_BYTES || v.len() > COMPACT_MAX_BYTES);
                 prop_assert_eq!(h.is_compact(), !should_be_large);
                 was_large = !h.is_compact();
+                let should_be_hashtable = was_hashtable
+                    || model.len() > LISTPACK_MAX_ENTRIES
+                    || model.iter().any(|(f, v)| f.len() > COMPACT_MAX_BYTES || v.len() > COMPACT_MAX_BYTES);
+                prop_assert_eq!(h.is_listpack(), !should_be_hashtable);
+                was_hashtable = !h.is_listpack();
                 let seen: StdMap<Bytes, Bytes> = h.iter().map(|(f, v)| (f.clone(), v.clone())).collect();
                 prop_assert_eq!(&seen, &model);
                 prop_assert_eq!(h.iter().len(), model.len());
