@@ -74,3 +74,17 @@ impl Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_collections_keep_the_value_small() {
+        // Hashes and sets are held inline (a vector, or a box once large):
+        // no box of their own while small, and no bigger than a string.
+        assert!(std::mem::size_of::<Hash>() <= std::mem::size_of::<Bytes>());
+        assert!(std::mem::size_of::<Set>() <= std::mem::size_of::<Bytes>());
+        assert_eq!(std::mem::size_of::<Value>(), 40);
+    }
+}
