@@ -12,6 +12,7 @@ use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
+use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Set, Value};
 
 /// The set command family.
@@ -199,9 +200,9 @@ fn sets_at<'c>(ctx: &'c mut Ctx, keys: &[Bytes], read: bool) -> Result<Vec<Optio
         .collect()
 }
 
-/// Members as bulk strings.
+/// Members as bulk strings (see [`detached`]).
 fn bulks<'a>(members: impl IntoIterator<Item = &'a Bytes>) -> Vec<Frame> {
-    members.into_iter().map(|m| Frame::Bulk(m.clone())).collect()
+    members.into_iter().map(|m| Frame::Bulk(detached(m))).collect()
 }
 
 /// `SADD key member [member ...]`
@@ -341,7 +342,7 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     match count {
         None => {
             let i = ctx.server.below(s.len());
-            Ok(Frame::bulk_or_null(s.iter().nth(i).cloned()))
+            Ok(Frame::bulk_or_null(s.iter().nth(i).map(detached)))
         }
         Some(c) => {
             let picks = sample_indices(ctx.server, s.len(), c)?;
@@ -392,7 +393,7 @@ fn intersect(sets: &[Option<&Set>], limit: usize) -> Vec<Bytes> {
     let mut out = Vec::new();
     for m in smallest.iter() {
         if others.iter().all(|o| o.contains(m)) {
-            out.push(m.clone());
+            out.push(detached(m));
             if out.len() == limit {
                 break;
             }
@@ -405,7 +406,9 @@ fn intersect(sets: &[Option<&Set>], limit: usize) -> Vec<Bytes> {
 fn union(sets: &[Option<&Set>]) -> Set {
     let mut out = Set::new();
     for s in sets.iter().flatten() {
-        out.extend(s.iter().cloned());
+        for m in s.iter() {
+            out.insert_with(m, |_| detached(m));
+        }
     }
     out
 }
@@ -413,7 +416,7 @@ fn union(sets: &[Option<&Set>]) -> Set {
 /// The members of the first set that are in none of the others.
 fn difference(sets: &[Option<&Set>]) -> Vec<Bytes> {
     let Some((Some(first), others)) = sets.split_first() else { return Vec::new() };
-    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(m))).cloned().collect()
+    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(m))).map(detached).collect()
 }
 
 /// Stores `result` at `dst` (replacing it, expiry cleared), or deletes
@@ -675,6 +678,34 @@ mod tests {
         assert_eq!(f.take_event_names(), ["set", "sunionstore", "sinterstore", "sdiffstore", "del"]);
         assert_eq!(f.run("SUNIONSTORE a a"), Frame::Integer(4));
         f.check_replay();
+    }
+
+    #[test]
+    fn reads_leave_stored_bytes_unshared() {
+        let mut f = Harness::at(1);
+        f.run("SADD s a b c");
+        f.run("SADD t b c d");
+        f.run("SADD u x");
+        for cmd in [
+            "SMEMBERS s",
+            "SRANDMEMBER s",
+            "SRANDMEMBER s 2",
+            "SRANDMEMBER s -5",
+            "SINTER s t",
+            "SUNION s t",
+            "SDIFF s t",
+            "SINTERSTORE u s t",
+            "SUNIONSTORE u s t",
+            "SDIFFSTORE u s t",
+            "SSCAN s 0",
+        ] {
+            let reply = f.run(cmd);
+            for k in ["s", "t", "u"] {
+                let Some(Value::Set(s)) = f.ks.dbs[0].get(k.as_bytes()).map(|e| &e.value) else { panic!() };
+                assert!(s.iter().all(Bytes::is_unique), "{cmd}: {k}");
+            }
+            drop(reply);
+        }
     }
 
     #[test]
