@@ -297,6 +297,70 @@ fn hscan_options() -> TestResult {
     Ok(())
 }
 
+/// `OBJECT ENCODING` of a hash follows Redis 7.0 (default limits: 512
+/// fields, 64 bytes): compact while within the limits, `hashtable` once past
+/// them, and still `hashtable` after shrinking back (also when copied or
+/// renamed). A compact hash lists its fields in insertion order, as a
+/// listpack does. (Checked against redis-server 7.0.)
+#[test]
+fn encoding_follows_redis_history() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let enc = |c: &mut redis::Connection, k: &str| val(c, &["OBJECT", "ENCODING", k]);
+    let mut args = vec!["HSET".to_string(), "h".to_string()];
+    for i in 0..512 {
+        args.push(format!("f{i}"));
+        args.push("v".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(val(&mut c, &args), Value::Int(512));
+    assert_eq!(enc(&mut c, "h"), bulk("listpack"));
+    assert_eq!(val(&mut c, &["HSET", "h", "f0", "w"]), Value::Int(0));
+    assert_eq!(enc(&mut c, "h"), bulk("listpack"));
+    assert_eq!(val(&mut c, &["HSET", "h", "f512", "v"]), Value::Int(1));
+    assert_eq!(enc(&mut c, "h"), bulk("hashtable"));
+    let mut del = vec!["HDEL", "h"];
+    del.extend(&args[4..]);
+    assert_eq!(val(&mut c, &del), Value::Int(511));
+    assert_eq!(sorted(norm(val(&mut c, &["HGETALL", "h"])), true), N::Arr(vec![s("f0"), s("w"), s("f512"), s("v")]));
+    assert_eq!(enc(&mut c, "h"), bulk("hashtable"));
+    assert_eq!(val(&mut c, &["COPY", "h", "h2"]), Value::Int(1));
+    assert_eq!(enc(&mut c, "h2"), bulk("hashtable"));
+    assert_eq!(val(&mut c, &["RENAME", "h", "h3"]), Value::Okay);
+    assert_eq!(enc(&mut c, "h3"), bulk("hashtable"));
+    assert_eq!(val(&mut c, &["DEL", "h3"]), Value::Int(1));
+    assert_eq!(val(&mut c, &["HSET", "h3", "a", "1"]), Value::Int(1));
+    assert_eq!(enc(&mut c, "h3"), bulk("listpack"));
+
+    let (v64, v65) = ("x".repeat(64), "x".repeat(65));
+    assert_eq!(val(&mut c, &["HSET", "l", &v64, &v64]), Value::Int(1));
+    assert_eq!(enc(&mut c, "l"), bulk("listpack"));
+    assert_eq!(val(&mut c, &["HSET", "l", "f", &v65]), Value::Int(1));
+    assert_eq!(enc(&mut c, "l"), bulk("hashtable"));
+    for (cmd, key) in [
+        (&["HSET", "a", "f", "v", &v65, "v"][..], "a"),
+        (&["HSETNX", "b", &v65, "v"], "b"),
+        (&["HINCRBY", "c", &v65, "1"], "c"),
+        (&["HINCRBYFLOAT", "d", &v65, "1.5"], "d"),
+    ] {
+        let _ = val(&mut c, cmd);
+        assert_eq!(enc(&mut c, key), bulk("hashtable"), "{cmd:?}");
+    }
+    // Nothing stored: the hash stays compact.
+    assert_eq!(val(&mut c, &["HSETNX", "l2", "f", "v"]), Value::Int(1));
+    assert_eq!(val(&mut c, &["HSETNX", "l2", "f", &v65]), Value::Int(0));
+    assert_eq!(enc(&mut c, "l2"), bulk("listpack"));
+
+    assert_eq!(val(&mut c, &["HSET", "o", "a", "1", "b", "2", "c", "3"]), Value::Int(3));
+    assert_eq!(val(&mut c, &["HDEL", "o", "b"]), Value::Int(1));
+    assert_eq!(val(&mut c, &["HSET", "o", "b", "9", "a", "0"]), Value::Int(1));
+    assert_eq!(
+        val(&mut c, &["HGETALL", "o"]),
+        Value::Array(["a", "0", "c", "3", "b", "9"].into_iter().map(bulk).collect())
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Model-based property test.
 

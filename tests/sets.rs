@@ -263,6 +263,56 @@ fn sscan_returns_every_member_once() -> TestResult {
     Ok(())
 }
 
+/// Sets on both sides of the compact limit (128 members, 64 bytes) behave
+/// the same, and `OBJECT ENCODING` still answers what Redis 7.0 does
+/// (`intset` for up to 512 integers, `hashtable` otherwise).
+#[test]
+fn sets_across_the_compact_limit() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let all = |n: usize, p: &str| -> BTreeSet<String> { (0..n).map(|i| format!("{p}{i}")).collect() };
+    let as_n = |set: &BTreeSet<String>| N::Arr(set.iter().map(|m| s(m)).collect());
+    for (key, n) in [("small", 100), ("edge", 128), ("big", 129), ("bigger", 300)] {
+        let mut args = vec!["SADD".to_string(), key.to_string()];
+        args.extend(all(n, "m"));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(val(&mut c, &refs), Value::Int(n as i64));
+        assert_eq!(val(&mut c, &["SCARD", key]), Value::Int(n as i64));
+        assert_eq!(q(&mut c, &["SMEMBERS", key]), as_n(&all(n, "m")));
+        assert_eq!(q(&mut c, &["SRANDMEMBER", key, "1000"]), as_n(&all(n, "m")));
+        let Value::Array(scan) = val(&mut c, &["SSCAN", key, "0", "COUNT", "1000"]) else { panic!() };
+        assert_eq!(sorted(norm(scan[1].clone()), false), as_n(&all(n, "m")));
+        assert_eq!(val(&mut c, &["SISMEMBER", key, &format!("m{}", n - 1)]), Value::Int(1));
+        assert_eq!(val(&mut c, &["OBJECT", "ENCODING", key]), bulk("hashtable"));
+        // Half popped: the popped and the remaining members make up the set.
+        let N::Arr(popped) = norm(val(&mut c, &["SPOP", key, &(n / 2).to_string()])) else { panic!() };
+        let N::Arr(rest) = q(&mut c, &["SMEMBERS", key]) else { panic!() };
+        assert_eq!(popped.len() + rest.len(), n);
+        let mut both: Vec<N> = popped.into_iter().chain(rest).collect();
+        both.sort();
+        assert_eq!(N::Arr(both), as_n(&all(n, "m")));
+    }
+    let long = "x".repeat(65);
+    assert_eq!(val(&mut c, &["SADD", "small", &long, "extra"]), Value::Int(2));
+    assert_eq!(val(&mut c, &["SISMEMBER", "small", &long]), Value::Int(1));
+    assert_eq!(val(&mut c, &["SREM", "small", &long]), Value::Int(1));
+    assert_eq!(val(&mut c, &["SISMEMBER", "small", &long]), Value::Int(0));
+    assert_eq!(val(&mut c, &["SCARD", "small"]), Value::Int(51));
+
+    let mut args = vec!["SADD".to_string(), "ints".to_string()];
+    args.extend((0..512).map(|i| i.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(val(&mut c, &refs), Value::Int(512));
+    assert_eq!(val(&mut c, &["OBJECT", "ENCODING", "ints"]), bulk("intset"));
+    assert_eq!(val(&mut c, &["SINTERSTORE", "dst", "ints", "ints"]), Value::Int(512));
+    assert_eq!(val(&mut c, &["OBJECT", "ENCODING", "dst"]), bulk("intset"));
+    assert_eq!(val(&mut c, &["SADD", "ints", "512"]), Value::Int(1));
+    assert_eq!(val(&mut c, &["OBJECT", "ENCODING", "ints"]), bulk("hashtable"));
+    assert_eq!(val(&mut c, &["SDIFFSTORE", "dst", "ints", "dst"]), Value::Int(1));
+    assert_eq!(val(&mut c, &["SMEMBERS", "dst"]), Value::Array(vec![bulk("512")]));
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Model-based property test.
 

@@ -12,7 +12,8 @@ use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
-use crate::state::{Effect, HashMap, HashSet, Value};
+use crate::state::value::detached;
+use crate::state::{Effect, Hash, HashSet, Value};
 
 /// The hash command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -136,7 +137,7 @@ pub static COMMANDS: &[super::Command] = &[
 
 /// The hash at `key`: `Ok(None)` if absent, `WRONGTYPE` if not a hash.
 /// `read` counts a keyspace hit or miss (read commands).
-fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c HashMap<Bytes, Bytes>>, Frame> {
+fn hash_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c Hash>, Frame> {
     let entry = if read { ctx.lookup_read(key) } else { ctx.lookup(key) };
     match entry.map(|e| &e.value) {
         None => Ok(None),
@@ -205,7 +206,7 @@ fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
-    Ok(Frame::bulk_or_null(hash_at(ctx, key, true)?.and_then(|h| h.get(field).cloned())))
+    Ok(Frame::bulk_or_null(hash_at(ctx, key, true)?.and_then(|h| h.get(field)).map(detached)))
 }
 
 /// `HMGET key field [field ...]`
@@ -213,7 +214,7 @@ fn hmget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let fields = args.rest();
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(fields.iter().map(|f| Frame::bulk_or_null(h.and_then(|h| h.get(f).cloned()))).collect()))
+    Ok(Frame::Array(fields.iter().map(|f| Frame::bulk_or_null(h.and_then(|h| h.get(f)).map(detached))).collect()))
 }
 
 /// `HDEL key field [field ...]`
@@ -255,23 +256,23 @@ fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().cloned().map(Frame::Bulk).collect())))
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().map(|f| Frame::Bulk(detached(f))).collect())))
 }
 
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().cloned().map(Frame::Bulk).collect())))
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().map(|v| Frame::Bulk(detached(v))).collect())))
 }
 
 /// `HGETALL key` (a map in RESP3, a flat array in RESP2)
 fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Map(
-        h.map_or_else(Vec::new, |h| h.iter().map(|(f, v)| (Frame::Bulk(f.clone()), Frame::Bulk(v.clone()))).collect()),
-    ))
+    Ok(Frame::Map(h.map_or_else(Vec::new, |h| {
+        h.iter().map(|(f, v)| (Frame::Bulk(detached(f)), Frame::Bulk(detached(v)))).collect()
+    })))
 }
 
 /// `HINCRBY key field increment`
@@ -334,7 +335,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let r = ctx.server.random();
         let Some(h) = hash_at(ctx, &key, true)? else { return Ok(Frame::Null) };
         let i = (r % h.len() as u64) as usize;
-        return Ok(Frame::bulk_or_null(h.keys().nth(i).cloned()));
+        return Ok(Frame::bulk_or_null(h.iter().nth(i).map(|(f, _)| detached(f))));
     }
     let count = parse_random_count(args.next_bytes()?)?;
     let with_values = args.eat("WITHVALUES");
@@ -351,11 +352,14 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let picks = sample_indices(ctx.server, h.len(), count)?;
     let chosen = pick(h.iter(), &picks);
     let out = if !with_values {
-        chosen.into_iter().map(|(f, _)| Frame::Bulk(f.clone())).collect()
+        chosen.into_iter().map(|(f, _)| Frame::Bulk(detached(f))).collect()
     } else if resp3 {
-        chosen.into_iter().map(|(f, v)| Frame::Array(vec![Frame::Bulk(f.clone()), Frame::Bulk(v.clone())])).collect()
+        chosen
+            .into_iter()
+            .map(|(f, v)| Frame::Array(vec![Frame::Bulk(detached(f)), Frame::Bulk(detached(v))]))
+            .collect()
     } else {
-        chosen.into_iter().flat_map(|(f, v)| [Frame::Bulk(f.clone()), Frame::Bulk(v.clone())]).collect()
+        chosen.into_iter().flat_map(|(f, v)| [Frame::Bulk(detached(f)), Frame::Bulk(detached(v))]).collect()
     };
     Ok(Frame::Array(out))
 }
@@ -372,8 +376,8 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     for (f, v) in h.iter() {
         if pattern.is_none_or(|p| glob_match(p, f)) {
-            out.push(Frame::Bulk(f.clone()));
-            out.push(Frame::Bulk(v.clone()));
+            out.push(Frame::Bulk(detached(f)));
+            out.push(Frame::Bulk(detached(v)));
         }
     }
     Ok(scan_reply(out))
@@ -660,6 +664,28 @@ mod tests {
         assert_eq!(f.run("HSCAN h 0 MATCH"), SYNTAX);
         assert_eq!(f.run("HSCAN h 0 TYPE string"), SYNTAX);
         assert_eq!(f.run("HSCAN h x"), Frame::error("ERR invalid cursor"));
+    }
+
+    #[test]
+    fn reads_leave_stored_bytes_unshared() {
+        let mut f = Harness::at(1);
+        f.run("HSET h a 1 b 2 c 3");
+        for cmd in [
+            "HGET h a",
+            "HMGET h a b",
+            "HKEYS h",
+            "HVALS h",
+            "HGETALL h",
+            "HRANDFIELD h",
+            "HRANDFIELD h 3 WITHVALUES",
+            "HRANDFIELD h -5",
+            "HSCAN h 0",
+        ] {
+            let reply = f.run(cmd);
+            let Some(Value::Hash(h)) = f.ks.dbs[0].get(b"h").map(|e| &e.value) else { panic!() };
+            assert!(h.iter().all(|(f, v)| f.is_unique() && v.is_unique()), "{cmd}");
+            drop(reply);
+        }
     }
 
     #[test]

@@ -536,7 +536,8 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// The encoding Redis 7.0 would report for `v` with its default
 /// thresholds, judged from the content (Redis's choice also depends on the
-/// value's history, e.g. `APPEND` always leaves a `raw` string).
+/// value's history, e.g. `APPEND` always leaves a `raw` string). A hash
+/// knows its history: it stays `hashtable` once past Redis's limits.
 fn encoding(v: &Value) -> &'static str {
     fn small(n: usize, mut lens: impl Iterator<Item = usize>) -> bool {
         n <= 128 && lens.all(|l| l <= 64)
@@ -546,13 +547,9 @@ fn encoding(v: &Value) -> &'static str {
         Value::Str(s) if s.len() <= 44 => "embstr",
         Value::Str(_) => "raw",
         Value::List(_) => "quicklist",
-        Value::Hash(h) => {
-            if small(h.len(), h.iter().map(|(f, v)| f.len().max(v.len()))) {
-                "listpack"
-            } else {
-                "hashtable"
-            }
-        }
+        // A hash that grew large stays "hashtable" even once it shrinks.
+        Value::Hash(h) if h.is_listpack() => "listpack",
+        Value::Hash(_) => "hashtable",
         Value::Set(m) => {
             if m.len() <= 512 && m.iter().all(|x| crate::resp::decode::parse_i64(x).is_some()) {
                 "intset"

@@ -12,7 +12,8 @@ use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
-use crate::state::{Effect, ExpireChange, HashSet, Value};
+use crate::state::value::detached;
+use crate::state::{Effect, ExpireChange, Set, Value};
 
 /// The set command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -170,7 +171,7 @@ const NOT_POSITIVE: Frame = Frame::error("ERR value is out of range, must be pos
 
 /// The set at `key`: `Ok(None)` if absent, `WRONGTYPE` if not a set.
 /// `read` counts a keyspace hit or miss (read commands).
-fn set_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c HashSet<Bytes>>, Frame> {
+fn set_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c Set>, Frame> {
     let entry = if read { ctx.lookup_read(key) } else { ctx.lookup(key) };
     match entry.map(|e| &e.value) {
         None => Ok(None),
@@ -181,7 +182,7 @@ fn set_at<'c>(ctx: &'c mut Ctx, key: &[u8], read: bool) -> Result<Option<&'c Has
 
 /// Every set named by `keys` (`None` for a missing key), or `WRONGTYPE` if
 /// any key holds another type.
-fn sets_at<'c>(ctx: &'c mut Ctx, keys: &[Bytes], read: bool) -> Result<Vec<Option<&'c HashSet<Bytes>>>, Frame> {
+fn sets_at<'c>(ctx: &'c mut Ctx, keys: &[Bytes], read: bool) -> Result<Vec<Option<&'c Set>>, Frame> {
     for k in keys {
         if read {
             ctx.lookup_read(k);
@@ -193,15 +194,15 @@ fn sets_at<'c>(ctx: &'c mut Ctx, keys: &[Bytes], read: bool) -> Result<Vec<Optio
     keys.iter()
         .map(|k| match db.get(k).map(|e| &e.value) {
             None => Ok(None),
-            Some(Value::Set(s)) => Ok(Some(&**s)),
+            Some(Value::Set(s)) => Ok(Some(s)),
             Some(_) => Err(WRONGTYPE),
         })
         .collect()
 }
 
-/// Members as bulk strings.
+/// Members as bulk strings (see [`detached`]).
 fn bulks<'a>(members: impl IntoIterator<Item = &'a Bytes>) -> Vec<Frame> {
-    members.into_iter().map(|m| Frame::Bulk(m.clone())).collect()
+    members.into_iter().map(|m| Frame::Bulk(detached(m))).collect()
 }
 
 /// `SADD key member [member ...]`
@@ -341,7 +342,7 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     match count {
         None => {
             let i = ctx.server.below(s.len());
-            Ok(Frame::bulk_or_null(s.iter().nth(i).cloned()))
+            Ok(Frame::bulk_or_null(s.iter().nth(i).map(detached)))
         }
         Some(c) => {
             let picks = sample_indices(ctx.server, s.len(), c)?;
@@ -385,14 +386,14 @@ fn smove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// The members common to every set, at most `limit` of them (0: no limit).
 /// A missing key is an empty set. Walks the smallest set.
-fn intersect(sets: &[Option<&HashSet<Bytes>>], limit: usize) -> Vec<Bytes> {
-    let Some(mut all) = sets.iter().copied().collect::<Option<Vec<&HashSet<Bytes>>>>() else { return Vec::new() };
+fn intersect(sets: &[Option<&Set>], limit: usize) -> Vec<Bytes> {
+    let Some(mut all) = sets.iter().copied().collect::<Option<Vec<&Set>>>() else { return Vec::new() };
     all.sort_by_key(|s| s.len());
     let Some((smallest, others)) = all.split_first() else { return Vec::new() };
     let mut out = Vec::new();
     for m in smallest.iter() {
         if others.iter().all(|o| o.contains(m)) {
-            out.push(m.clone());
+            out.push(detached(m));
             if out.len() == limit {
                 break;
             }
@@ -402,23 +403,25 @@ fn intersect(sets: &[Option<&HashSet<Bytes>>], limit: usize) -> Vec<Bytes> {
 }
 
 /// The members of any of the sets.
-fn union(sets: &[Option<&HashSet<Bytes>>]) -> HashSet<Bytes> {
-    let mut out = HashSet::default();
+fn union(sets: &[Option<&Set>]) -> Set {
+    let mut out = Set::new();
     for s in sets.iter().flatten() {
-        out.extend(s.iter().cloned());
+        for m in s.iter() {
+            out.insert_with(m, |_| detached(m));
+        }
     }
     out
 }
 
 /// The members of the first set that are in none of the others.
-fn difference(sets: &[Option<&HashSet<Bytes>>]) -> Vec<Bytes> {
+fn difference(sets: &[Option<&Set>]) -> Vec<Bytes> {
     let Some((Some(first), others)) = sets.split_first() else { return Vec::new() };
-    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(*m))).cloned().collect()
+    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(m))).map(detached).collect()
 }
 
 /// Stores `result` at `dst` (replacing it, expiry cleared), or deletes
 /// `dst` when the result is empty; replies with the result's size.
-fn store(ctx: &mut Ctx, dst: &Bytes, result: HashSet<Bytes>, event: &'static str) -> CmdResult {
+fn store(ctx: &mut Ctx, dst: &Bytes, result: Set, event: &'static str) -> CmdResult {
     let db = ctx.db();
     if result.is_empty() {
         if ctx.lookup(dst).is_some() {
@@ -428,7 +431,7 @@ fn store(ctx: &mut Ctx, dst: &Bytes, result: HashSet<Bytes>, event: &'static str
         return Ok(Frame::Integer(0));
     }
     let n = result.len() as i64;
-    ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::Set(Box::new(result)), expire: ExpireChange::Clear });
+    ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::Set(result), expire: ExpireChange::Clear });
     ctx.notify('s', event, dst);
     Ok(Frame::Integer(n))
 }
@@ -675,6 +678,34 @@ mod tests {
         assert_eq!(f.take_event_names(), ["set", "sunionstore", "sinterstore", "sdiffstore", "del"]);
         assert_eq!(f.run("SUNIONSTORE a a"), Frame::Integer(4));
         f.check_replay();
+    }
+
+    #[test]
+    fn reads_leave_stored_bytes_unshared() {
+        let mut f = Harness::at(1);
+        f.run("SADD s a b c");
+        f.run("SADD t b c d");
+        f.run("SADD u x");
+        for cmd in [
+            "SMEMBERS s",
+            "SRANDMEMBER s",
+            "SRANDMEMBER s 2",
+            "SRANDMEMBER s -5",
+            "SINTER s t",
+            "SUNION s t",
+            "SDIFF s t",
+            "SINTERSTORE u s t",
+            "SUNIONSTORE u s t",
+            "SDIFFSTORE u s t",
+            "SSCAN s 0",
+        ] {
+            let reply = f.run(cmd);
+            for k in ["s", "t", "u"] {
+                let Some(Value::Set(s)) = f.ks.dbs[0].get(k.as_bytes()).map(|e| &e.value) else { panic!() };
+                assert!(s.iter().all(Bytes::is_unique), "{cmd}: {k}");
+            }
+            drop(reply);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
 use crate::state::zset::ZSet;
-use crate::state::{Effect, ExpireChange, HashMap, HashSet, Value};
+use crate::state::{Effect, ExpireChange, HashMap, HashSet, Set, Value};
 
 /// The sorted-set command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -1370,7 +1370,7 @@ impl Aggregate {
 enum Src<'a> {
     Missing,
     Z(&'a ZSet),
-    S(&'a HashSet<Bytes>),
+    S(&'a Set),
 }
 
 impl Src<'_> {

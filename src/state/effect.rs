@@ -10,7 +10,8 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 
 use super::Keyspace;
-use super::hashing::HashSet;
+use super::hash::Hash;
+use super::set::Set;
 use super::value::{Value, stored};
 use super::zset::ZSet;
 
@@ -259,15 +260,12 @@ impl Keyspace {
             Effect::HashSet { db, key, pairs } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::Hash(Box::default()), None);
+                    d.insert_copied(key, Value::Hash(Hash::new()), None);
                 }
                 if let Some(Value::Hash(h)) = d.value_mut(key) {
                     for (f, v) in pairs {
-                        match h.get_mut(f) {
-                            Some(slot) => *slot = stored(v),
-                            None => {
-                                h.insert(stored(f), stored(v));
-                            }
+                        if let Err(v) = h.replace(f, stored(v)) {
+                            h.insert(stored(f), v);
                         }
                     }
                 }
@@ -284,13 +282,11 @@ impl Keyspace {
             Effect::SetAdd { db, key, members } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::Set(Box::<HashSet<Bytes>>::default()), None);
+                    d.insert_copied(key, Value::Set(Set::new()), None);
                 }
                 if let Some(Value::Set(s)) = d.value_mut(key) {
                     for m in members {
-                        if !s.contains(m) {
-                            s.insert(stored(m));
-                        }
+                        s.insert_with(m, |_| stored(m));
                     }
                 }
             }

@@ -9,13 +9,17 @@
 pub mod db;
 pub mod effect;
 pub mod glob;
+pub mod hash;
 pub mod hashing;
+pub mod set;
 pub mod value;
 pub mod zset;
 
 pub use db::{Db, Entry};
 pub use effect::{Effect, ExpireChange};
+pub use hash::Hash;
 pub use hashing::{HashMap, HashSet};
+pub use set::Set;
 pub use value::Value;
 
 /// Sees every effect just before [`Keyspace::apply`] performs it.
