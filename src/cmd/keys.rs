@@ -536,12 +536,10 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// The encoding Redis 7.0 would report for `v` with its default
 /// thresholds, judged from the content (Redis's choice also depends on the
-/// value's history, e.g. `APPEND` always leaves a `raw` string). A hash
-/// knows its history: it stays `hashtable` once past Redis's limits.
+/// value's history, e.g. `APPEND` always leaves a `raw` string). Hashes
+/// and sorted sets know their history: past Redis's limits once, they stay
+/// `hashtable` / `skiplist`.
 fn encoding(v: &Value) -> &'static str {
-    fn small(n: usize, mut lens: impl Iterator<Item = usize>) -> bool {
-        n <= 128 && lens.all(|l| l <= 64)
-    }
     match v {
         Value::Str(s) if s.len() <= 20 && crate::resp::decode::parse_i64(s).is_some() => "int",
         Value::Str(s) if s.len() <= 44 => "embstr",
