@@ -25,6 +25,7 @@ use super::string::strict_i64;
 use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, flags::*};
 use crate::command;
 use crate::resp::Frame;
+use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Value};
 
 /// The bitmap command family.
@@ -140,7 +141,7 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     let cur = match ctx.lookup(&key).map(|e| &e.value) {
         None => None,
-        Some(Value::Str(s)) => Some(s.clone()),
+        Some(Value::Str(s)) => Some(detached(s)),
         Some(_) => return Err(WRONGTYPE),
     };
     let byte = (offset >> 3) as usize;
@@ -352,7 +353,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut srcs = Vec::with_capacity(keys.len());
     for k in keys {
         srcs.push(ctx.lookup_read(k).map_or(Ok(Bytes::new()), |e| match &e.value {
-            Value::Str(s) => Ok(s.clone()),
+            Value::Str(s) => Ok(detached(s)),
             _ => Err(WRONGTYPE),
         })?);
     }
@@ -615,7 +616,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
     }
     let (old, exists) = match ctx.lookup(&key).map(|e| &e.value) {
         None => (Bytes::new(), false),
-        Some(Value::Str(s)) => (s.clone(), true),
+        Some(Value::Str(s)) => (detached(s), true),
         Some(_) => return Err(WRONGTYPE),
     };
     // The written window, zero-padded past the string's end.

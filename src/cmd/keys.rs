@@ -9,6 +9,7 @@ use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
 use crate::state::glob::glob_match;
+use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Value};
 
 /// The generic key command family.
@@ -238,7 +239,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let out = db
         .iter()
         .filter(|(k, e)| e.expire_at.is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
-        .map(|(k, _)| Frame::Bulk(k.clone()))
+        .map(|(k, _)| Frame::Bulk(detached(k)))
         .collect();
     Ok(Frame::Array(out))
 }
@@ -299,7 +300,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
             return;
         }
-        found.push(Frame::Bulk(k.clone()));
+        found.push(Frame::Bulk(detached(k)));
     });
     for k in expired {
         ctx.expire_if_due(db, &k);
@@ -312,7 +313,7 @@ fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let db = ctx.db();
     loop {
         let r = ctx.server.random();
-        let Some(key) = ctx.ks.dbs[db as usize].random_key(r).cloned() else { return Ok(Frame::Null) };
+        let Some(key) = ctx.ks.dbs[db as usize].random_key(r).map(detached) else { return Ok(Frame::Null) };
         // Each expired pick is deleted, so this ends.
         if !ctx.expire_if_due(db, &key) {
             return Ok(Frame::Bulk(key));
@@ -372,7 +373,8 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(Frame::error("ERR source and destination objects are the same"));
     }
     let Some(entry) = ctx.lookup_read(&src) else { return Ok(Frame::Integer(0)) };
-    let value = entry.value.clone();
+    // A copy (short data copied), not a clone sharing the source's bytes.
+    let value = entry.value.to_stored();
     let expire = entry.expire_at.map_or(ExpireChange::Clear, ExpireChange::At);
     if ctx.lookup_in(dst_db, &dst).is_some() && !replace {
         return Ok(Frame::Integer(0));

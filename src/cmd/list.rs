@@ -14,6 +14,7 @@ use super::{Block, CmdResult, Ctx, NO_SUCH_KEY, NOT_INT, SYNTAX, WRONGTYPE, flag
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
+use crate::state::value::detached;
 use crate::state::{Effect, Value};
 
 const NOT_POSITIVE: Frame = Frame::error("ERR value is out of range, must be positive");
@@ -400,7 +401,7 @@ fn lindex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let index = args.next_bytes()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Null) };
     let i = parse_i64(index).ok_or(NOT_INT)?;
-    Ok(Frame::bulk_or_null(norm_index(l.len(), i).map(|i| l[i].clone())))
+    Ok(Frame::bulk_or_null(norm_index(l.len(), i).map(|i| detached(&l[i]))))
 }
 
 /// `LSET key index element`
@@ -424,7 +425,7 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let stop = args.next_i64()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Array(Vec::new())) };
     let items = match range(l.len(), start, stop) {
-        Some((s, e)) => l.range(s..e).cloned().map(Frame::Bulk).collect(),
+        Some((s, e)) => l.range(s..e).map(|v| Frame::Bulk(detached(v))).collect(),
         None => Vec::new(),
     };
     Ok(Frame::Array(items))

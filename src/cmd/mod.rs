@@ -354,6 +354,108 @@ macro_rules! command {
 mod tests {
     use super::*;
 
+    /// Every stored `Bytes` of every key: the key, a string, list items,
+    /// hash fields and values, set and (compact) sorted-set members.
+    fn shared_stored_bytes(ks: &crate::state::Keyspace) -> Vec<String> {
+        use crate::state::Value;
+        let mut shared = Vec::new();
+        let mut check = |what: &str, b: &Bytes| {
+            if !b.is_unique() {
+                shared.push(format!("{what} {}", String::from_utf8_lossy(b)));
+            }
+        };
+        for (k, e) in ks.dbs[0].iter() {
+            check("key", k);
+            match &e.value {
+                Value::Str(v) => check("string", v),
+                Value::List(l) => l.iter().for_each(|v| check("item", v)),
+                Value::Hash(h) => h.iter().for_each(|(f, v)| {
+                    check("field", f);
+                    check("value", v)
+                }),
+                Value::Set(s) => s.iter().for_each(|m| check("member", m)),
+                Value::ZSet(z) => z.iter().for_each(|(m, _)| check("zmember", m)),
+            }
+        }
+        shared
+    }
+
+    #[test]
+    fn reads_and_copies_leave_stored_bytes_unshared() {
+        // A clone of a stored short `Bytes` gives it a shared header for
+        // good (24+ bytes per key or element, never given back); what a
+        // command hands out or copies elsewhere must be a copy.
+        let mut h = testkit::Harness::at(1);
+        for setup in [
+            "SET s hello",
+            "SET s2 help",
+            "RPUSH l a b c",
+            "HSET h f v g w",
+            "SADD t x y z",
+            "SADD t2 y q",
+            "ZADD z 1 m 2 n 3 o",
+            "ZADD z2 1 n 5 p",
+        ] {
+            h.run(setup);
+        }
+        assert_eq!(shared_stored_bytes(&h.ks), Vec::<String>::new(), "after the writes");
+        let mut failures = Vec::new();
+        for cmd in [
+            "GET s",
+            "MGET s s2 l",
+            "GETRANGE s 0 -1",
+            "SUBSTR s 0 -1",
+            "GETEX s",
+            "LCS s s2",
+            "LRANGE l 0 -1",
+            "LINDEX l 1",
+            "HGETALL h",
+            "SMEMBERS t",
+            "SUNION t t2",
+            "SINTER t t2",
+            "SDIFF t t2",
+            "SRANDMEMBER t 3",
+            "ZRANGE z 0 -1 WITHSCORES",
+            "ZRANGE z 0 -1 REV",
+            "ZRANGEBYSCORE z -inf +inf",
+            "ZREVRANGEBYSCORE z +inf -inf",
+            "ZRANGEBYLEX z - +",
+            "ZREVRANGEBYLEX z + -",
+            "ZREVRANGE z 0 -1",
+            "ZRANDMEMBER z 3 WITHSCORES",
+            "ZSCAN z 0",
+            "ZUNION 2 z z2 WITHSCORES",
+            "ZINTER 2 z z2",
+            "ZDIFF 2 z z2",
+            "KEYS *",
+            "SCAN 0",
+            "RANDOMKEY",
+            "COPY s s3",
+            "COPY l l3",
+            "COPY h h3",
+            "COPY t t3",
+            "COPY z z3",
+            "SUNIONSTORE t4 t t2",
+            "SINTERSTORE t5 t t2",
+            "SDIFFSTORE t6 t t2",
+            "ZUNIONSTORE z4 2 z z2",
+            "ZINTERSTORE z5 2 z z2",
+            "ZDIFFSTORE z6 2 z z2",
+            "ZRANGESTORE z7 z 0 -1",
+            "LMOVE l l4 LEFT RIGHT",
+            "BITOP OR b s s2",
+        ] {
+            let reply = h.run(cmd);
+            let effects = std::mem::take(&mut h.effects);
+            let shared = shared_stored_bytes(&h.ks);
+            if !shared.is_empty() {
+                failures.push(format!("{cmd}: {shared:?}"));
+            }
+            drop((reply, effects));
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
     #[test]
     fn table_is_consistent() {
         let mut seen = HashSet::default();

@@ -7,6 +7,7 @@ use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYP
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
+use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Value};
 
 /// The string command family.
@@ -220,7 +221,7 @@ fn check_len(ctx: &Ctx, size: usize, append: usize) -> Result<(), Frame> {
 fn str_for_write(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
     match ctx.lookup(key).map(|e| &e.value) {
         None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.clone())),
+        Some(Value::Str(s)) => Ok(Some(detached(s))),
         Some(_) => Err(WRONGTYPE),
     }
 }
@@ -438,7 +439,7 @@ fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .rest()
         .iter()
         .map(|k| match ctx.lookup_read(k).map(|e| &e.value) {
-            Some(Value::Str(s)) => Frame::Bulk(s.clone()),
+            Some(Value::Str(s)) => Frame::Bulk(detached(s)),
             _ => Frame::Null,
         })
         .collect();
@@ -680,7 +681,7 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     for (slot, key) in strings.iter_mut().zip([k1, k2]) {
         match ctx.lookup_read(key).map(|e| &e.value) {
             None => {}
-            Some(Value::Str(s)) => *slot = s.clone(),
+            Some(Value::Str(s)) => *slot = detached(s),
             Some(_) => return Err(Frame::error("ERR The specified keys must contain string values")),
         }
     }

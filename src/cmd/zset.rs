@@ -13,6 +13,7 @@ use crate::command;
 use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
+use crate::state::value::detached;
 use crate::state::zset::ZSet;
 use crate::state::{Effect, ExpireChange, HashMap, HashSet, Set, Value};
 
@@ -681,7 +682,7 @@ fn peek_zset<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c ZSet> {
 }
 
 fn owned<'a>(it: impl Iterator<Item = (&'a Bytes, f64)>) -> Vec<(Bytes, f64)> {
-    it.map(|(m, s)| (m.clone(), s)).collect()
+    it.map(|(m, s)| (detached(m), s)).collect()
 }
 
 /// Members, optionally with scores: flat in RESP2, `[member, score]` pairs
@@ -1274,7 +1275,7 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.is_empty() {
         let Some(n) = read_zset(ctx, key)?.map(ZSet::len) else { return Ok(Frame::Null) };
         let r = ctx.server.random_below(n);
-        let member = peek_zset(ctx, key).and_then(|z| z.get_by_rank(r)).map(|(m, _)| m.clone());
+        let member = peek_zset(ctx, key).and_then(|z| z.get_by_rank(r)).map(|(m, _)| detached(m));
         return Ok(Frame::bulk_or_null(member));
     }
     let l = args.next_i64()?;
@@ -1330,7 +1331,7 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     };
     let Some(z) = peek_zset(ctx, key) else { return Ok(Frame::Array(Vec::new())) };
-    let items = ranks.into_iter().filter_map(|r| z.get_by_rank(r).map(|(m, s)| (m.clone(), s))).collect();
+    let items = ranks.into_iter().filter_map(|r| z.get_by_rank(r).map(|(m, s)| (detached(m), s))).collect();
     Ok(members_reply(proto, items, withscores))
 }
 
@@ -1539,7 +1540,7 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                     match result.get_mut(m) {
                         Some(acc) => aggregate.apply(acc, v),
                         None => {
-                            result.insert(m.clone(), v);
+                            result.insert(detached(m), v);
                         }
                     }
                 });
@@ -1560,13 +1561,13 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                         None => return,
                     }
                 }
-                result.insert(m.clone(), acc);
+                result.insert(detached(m), acc);
             });
         }
         SetOp::Diff => {
             srcs[0].0.for_each(|m, s| {
                 if srcs[1..].iter().all(|(o, _)| o.score(m).is_none()) {
-                    result.insert(m.clone(), s);
+                    result.insert(detached(m), s);
                 }
             });
         }
@@ -1628,7 +1629,7 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     for (m, s) in z.iter() {
         if pattern.is_none_or(|p| glob_match(p, m)) {
-            out.push(Frame::Bulk(m.clone()));
+            out.push(Frame::Bulk(detached(m)));
             out.push(Frame::Bulk(Bytes::from(format_double(s))));
         }
     }

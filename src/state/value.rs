@@ -48,8 +48,7 @@ pub fn detached(b: &Bytes) -> Bytes {
 
 impl Value {
     /// A copy of this value for the keyspace, its strings and elements made
-    /// with [`stored`] (a sorted set shares its members between its index and
-    /// its order anyway, so it is cloned as it is). A hash keeps its
+    /// with [`stored`], in the same form (compact or not). A hash keeps its
     /// representation (which `OBJECT ENCODING` reports); a set's is internal
     /// and chosen afresh from its size.
     pub fn to_stored(&self) -> Value {
@@ -58,7 +57,7 @@ impl Value {
             Value::List(l) => Value::List(l.iter().map(stored).collect()),
             Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
             Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
-            Value::ZSet(z) => Value::ZSet(z.clone()),
+            Value::ZSet(z) => Value::ZSet(Box::new(z.copied(stored))),
         }
     }
 

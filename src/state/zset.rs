@@ -527,6 +527,21 @@ impl ZSet {
         }
     }
 
+    /// A copy in the same form whose members are made with `copy` (see
+    /// `state::value::stored`), so that it shares no buffer with this one.
+    pub fn copied(&self, copy: impl Fn(&Bytes) -> Bytes) -> ZSet {
+        match &self.repr {
+            Repr::Compact(v) => ZSet { repr: Repr::Compact(v.iter().map(|(m, s)| (copy(m), *s)).collect()) },
+            Repr::Tree(t) => {
+                let mut n = Treap::with_capacity(t.len());
+                for (m, s) in t.range(0, t.len()) {
+                    n.insert(copy(m), s);
+                }
+                ZSet { repr: Repr::Tree(Box::new(n)) }
+            }
+        }
+    }
+
     /// Removes `member`; returns whether it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
