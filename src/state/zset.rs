@@ -506,11 +506,7 @@ impl ZSet {
             None => true,
         };
         let i = v.partition_point(|(m, s)| key_cmp(*s, m, score, &member) == Ordering::Less);
-        if v.len() == v.capacity() {
-            // Grow by a quarter, not double: small sets are many, and
-            // their slack is most of what they would waste.
-            v.reserve_exact((v.len() / 4).max(2));
-        }
+        super::hash::reserve_one(v);
         v.insert(i, (member, score));
         new
     }
@@ -548,6 +544,7 @@ impl ZSet {
             Repr::Compact(v) => match v.iter().position(|(m, _)| m.as_ref() == member) {
                 Some(i) => {
                     v.remove(i);
+                    super::hash::trim_spare(v);
                     true
                 }
                 None => false,
