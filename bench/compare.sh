@@ -19,19 +19,8 @@ PIPES=${PIPES:-"1 16"}
 
 cd "$(dirname "$0")/.."
 
-need=()
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v redis-benchmark >/dev/null || need+=(redis-tools)
-command -v redis-cli >/dev/null || need+=(redis-tools)
-if ((${#need[@]})); then
-    echo "installing ${need[*]}" >&2
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq "${need[@]}"
-fi
-
-cargo build --release --quiet
-BIN=target/release/statebroker
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-bench.XXXXXX")
 SB_SOCK=$WORK/sb.sock
