@@ -29,12 +29,12 @@ fn put(k: String, v: &'static str) -> Effect {
     }
 }
 
-fn commit_wait(p: &mut Persister<Done>, ks: &mut Keyspace, effects: Vec<Effect>) {
+fn commit_wait(p: &mut Persister<Done>, ks: &mut Keyspace, mut effects: Vec<Effect>) {
     for e in &effects {
         ks.apply(e);
     }
     let (tx, rx) = mpsc::channel();
-    p.commit(effects, vec![Done(tx)]);
+    p.commit(&mut effects, vec![Done(tx)]);
     rx.recv().expect("released");
 }
 

@@ -39,12 +39,12 @@ fn put(db: u32, k: &str, v: &str) -> Effect {
 }
 
 /// Commits `effects` (applying them to `ks` first) and waits until durable.
-fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, effects: Vec<Effect>) -> Option<String> {
+fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, mut effects: Vec<Effect>) -> Option<String> {
     for e in &effects {
         ks.apply(e);
     }
     let (tx, rx) = mpsc::channel();
-    p.commit(effects, vec![Probe(0, tx)]);
+    p.commit(&mut effects, vec![Probe(0, tx)]);
     rx.recv().expect("released").1
 }
 

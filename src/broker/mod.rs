@@ -583,8 +583,7 @@ impl Broker {
         if std::mem::take(&mut self.server.save_requested) {
             // The snapshot must follow every effect applied so far, and the
             // SAVE reply must wait for it: commit the effects alone first.
-            let effects = std::mem::take(&mut self.effects);
-            self.persister.commit(effects, Vec::new());
+            self.persister.commit(&mut self.effects, Vec::new());
             match self.persister.save(&mut self.ks) {
                 Ok(()) => {
                     if let Some(t) = self.persister.last_save() {
@@ -615,10 +614,9 @@ impl Broker {
             self.effects.clear();
             return;
         }
-        let effects = std::mem::take(&mut self.effects);
         let replies = std::mem::take(&mut self.outbox);
         let group = (!replies.is_empty()).then(|| Durable { replies, home: self.durable_tx.clone() });
-        self.persister.commit(effects, group.into_iter().collect());
+        self.persister.commit(&mut self.effects, group.into_iter().collect());
     }
 }
 

@@ -330,8 +330,12 @@ impl<R: Release> Persister<R> {
     }
 
     /// Hands over a group of effects and the replies that wait for them.
-    pub fn commit(&mut self, effects: Vec<Effect>, releases: Vec<R>) {
+    /// `effects` is left empty, its capacity kept for the next round (a
+    /// vector grown from nothing every round cost ~130 instructions per
+    /// pipelined command in copies).
+    pub fn commit(&mut self, effects: &mut Vec<Effect>, releases: Vec<R>) {
         let Some(a) = &mut self.inner else {
+            effects.clear();
             for r in releases {
                 r.release(None);
             }
@@ -348,7 +352,11 @@ impl<R: Release> Persister<R> {
             a.next_seq += 1;
         }
         let records = effects.len() as u64;
-        drop(effects);
+        // Freed here, on the thread that allocated them.
+        effects.clear();
+        if effects.capacity() > 4096 {
+            effects.shrink_to(4096);
+        }
         let msg = Msg::Commit { bytes, records, releases, more };
         if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(msg) {
             // The thread is gone (it panicked): nothing can be made durable.
