@@ -156,6 +156,12 @@ fn resp3_push_frames_and_ordinary_commands() {
     s.expect(b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nother\r\n");
     s.send(b"UNSUBSCRIBE\r\nUNSUBSCRIBE\r\nRESET\r\nGET x\r\n");
     s.expect(b">3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n>3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n+RESET\r\n$-1\r\n");
+    // After RESET the client speaks RESP2 again, also in what others send it.
+    s.send(b"SUBSCRIBE b\r\n");
+    s.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:1\r\n");
+    p.send(b"PUBLISH b again\r\n");
+    p.expect(b":1\r\n");
+    s.expect(b"*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$5\r\nagain\r\n");
 }
 
 #[test]

@@ -198,6 +198,9 @@ impl Encoded<'_> {
 #[derive(Debug)]
 pub struct Hub {
     clients: HashMap<u64, Client>,
+    /// Whether any client ever set a `CLIENT REPLY` mode other than `ON`:
+    /// until then a reply is written without looking its client up.
+    reply_modes_used: bool,
     /// Subscribers per channel / pattern / shard channel, in subscription order.
     subs: [HashMap<Bytes, Vec<u64>>; 3],
     watches: HashMap<(u32, Bytes), Vec<u64>>,
@@ -245,6 +248,7 @@ impl Default for Hub {
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             cmdstats: HashMap::default(),
+            reply_modes_used: false,
             errorstats: BTreeMap::new(),
             pause: None,
             refused: HashSet::default(),
@@ -571,8 +575,11 @@ impl Hub {
             f.encode(session.proto, out);
             n += 1;
         }
+        if !self.reply_modes_used {
+            reply.encode(session.proto, out);
+            return n + 1;
+        }
         if let Some(c) = self.clients.get_mut(&session.id) {
-            c.proto = session.proto;
             if c.skip > 0 {
                 c.skip -= 1;
                 return n;
@@ -585,8 +592,17 @@ impl Hub {
         n + 1
     }
 
+    /// Records the protocol `id` switched to (`HELLO`, `RESET`): what
+    /// reaches it from other clients is encoded in it.
+    pub fn set_protocol(&mut self, id: u64, proto: Protocol) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.proto = proto;
+        }
+    }
+
     /// Sets the `CLIENT REPLY` mode of `id`.
     pub fn set_reply_mode(&mut self, id: u64, mode: ReplyMode) {
+        self.reply_modes_used |= mode != ReplyMode::On;
         if let Some(c) = self.clients.get_mut(&id) {
             c.reply = if mode == ReplyMode::Skip { ReplyMode::On } else { mode };
             c.skip = if mode == ReplyMode::Skip { 2 } else { 0 };

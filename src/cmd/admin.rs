@@ -269,6 +269,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     hub.set_no_evict(id, false);
     ctx.session.db = 0;
     ctx.session.proto = Protocol::Resp2;
+    hub.set_protocol(id, Protocol::Resp2);
     ctx.session.name = None;
     super::auth::reset(ctx.session, ctx.server);
     Ok(Frame::simple("RESET"))

@@ -366,6 +366,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     if let Some(p) = proto {
         ctx.session.proto = p;
+        ctx.server.hub.set_protocol(ctx.session.id, p);
     }
     Ok(Frame::Map(vec![
         (Frame::bulk_static("server"), Frame::bulk_static(SERVER_NAME)),
