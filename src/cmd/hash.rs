@@ -667,28 +667,6 @@ mod tests {
     }
 
     #[test]
-    fn reads_leave_stored_bytes_unshared() {
-        let mut f = Harness::at(1);
-        f.run("HSET h a 1 b 2 c 3");
-        for cmd in [
-            "HGET h a",
-            "HMGET h a b",
-            "HKEYS h",
-            "HVALS h",
-            "HGETALL h",
-            "HRANDFIELD h",
-            "HRANDFIELD h 3 WITHVALUES",
-            "HRANDFIELD h -5",
-            "HSCAN h 0",
-        ] {
-            let reply = f.run(cmd);
-            let Some(Value::Hash(h)) = f.ks.dbs[0].get(b"h").map(|e| &e.value) else { panic!() };
-            assert!(h.iter().all(|(f, v)| f.is_unique() && v.is_unique()), "{cmd}");
-            drop(reply);
-        }
-    }
-
-    #[test]
     fn scan_cursor_follows_strtoul() {
         assert_eq!(parse_scan_cursor(b"0"), Ok(0));
         assert_eq!(parse_scan_cursor(b"+5"), Ok(5));

@@ -681,34 +681,6 @@ mod tests {
     }
 
     #[test]
-    fn reads_leave_stored_bytes_unshared() {
-        let mut f = Harness::at(1);
-        f.run("SADD s a b c");
-        f.run("SADD t b c d");
-        f.run("SADD u x");
-        for cmd in [
-            "SMEMBERS s",
-            "SRANDMEMBER s",
-            "SRANDMEMBER s 2",
-            "SRANDMEMBER s -5",
-            "SINTER s t",
-            "SUNION s t",
-            "SDIFF s t",
-            "SINTERSTORE u s t",
-            "SUNIONSTORE u s t",
-            "SDIFFSTORE u s t",
-            "SSCAN s 0",
-        ] {
-            let reply = f.run(cmd);
-            for k in ["s", "t", "u"] {
-                let Some(Value::Set(s)) = f.ks.dbs[0].get(k.as_bytes()).map(|e| &e.value) else { panic!() };
-                assert!(s.iter().all(Bytes::is_unique), "{cmd}: {k}");
-            }
-            drop(reply);
-        }
-    }
-
-    #[test]
     fn sscan_filters() {
         let mut f = Harness::at(1);
         f.run("SADD s a1 a2 b");
