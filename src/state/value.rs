@@ -57,7 +57,7 @@ impl Value {
             Value::List(l) => Value::List(l.iter().map(stored).collect()),
             Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
             Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
-            Value::ZSet(z) => Value::ZSet(Box::new(z.copied(stored))),
+            Value::ZSet(z) => Value::ZSet(Box::new(z.to_stored())),
         }
     }
 

@@ -523,15 +523,16 @@ impl ZSet {
         }
     }
 
-    /// A copy in the same form whose members are made with `copy` (see
-    /// `state::value::stored`), so that it shares no buffer with this one.
-    pub fn copied(&self, copy: impl Fn(&Bytes) -> Bytes) -> ZSet {
+    /// A copy in the same form whose members are made with
+    /// [`stored`](super::value::stored), sharing no buffer with this one.
+    pub fn to_stored(&self) -> ZSet {
+        use super::value::stored;
         match &self.repr {
-            Repr::Compact(v) => ZSet { repr: Repr::Compact(v.iter().map(|(m, s)| (copy(m), *s)).collect()) },
+            Repr::Compact(v) => ZSet { repr: Repr::Compact(v.iter().map(|(m, s)| (stored(m), *s)).collect()) },
             Repr::Tree(t) => {
                 let mut n = Treap::with_capacity(t.len());
                 for (m, s) in t.range(0, t.len()) {
-                    n.insert(copy(m), s);
+                    n.insert(stored(m), s);
                 }
                 ZSet { repr: Repr::Tree(Box::new(n)) }
             }
