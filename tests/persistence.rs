@@ -286,14 +286,14 @@ fn expired_keys_are_dropped_on_load_and_the_drop_is_logged() {
     p.shutdown();
     let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
     assert!(ks.dbs[0].get(b"old").is_none());
-    assert_eq!(ks.dbs[0].get(b"new").unwrap().expire_at, Some(future));
+    assert_eq!(ks.dbs[0].get(b"new").unwrap().expire_at(), Some(future));
     // A push to the same name now creates a fresh list with no expiry,
     // also after another restart (the drop was logged before it).
     commit_wait(&mut p, &mut ks, vec![Effect::ListPush { db: 0, key: b("old"), left: false, items: vec![b("x")] }]);
     p.shutdown();
     let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
     let e = ks.dbs[0].get(b"old").expect("the new list survives");
-    assert_eq!(e.expire_at, None);
+    assert_eq!(e.expire_at(), None);
     assert_eq!(e.value, Value::List(VecDeque::from(vec![b("x")])));
     p.shutdown();
 }

@@ -758,7 +758,7 @@ mod tests {
             h.effects[before..],
             [Effect::SetRange { db: 0, key: b("k"), offset: 1, data: Bytes::from_static(b"\x80") }]
         );
-        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, Some(1_005_000));
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), Some(1_005_000));
         h.take_events();
         // Same bit, no growth: nothing written, nothing raised.
         assert_eq!(h.run("setbit k 8 1"), int(1));
@@ -782,7 +782,7 @@ mod tests {
         h.now_ms += 10;
         assert_eq!(h.run("setbit k 0 0"), int(0));
         assert_eq!(h.run("get k"), Frame::bulk(b"\x00"));
-        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, None);
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), None);
         h.check_replay();
     }
 
@@ -881,7 +881,7 @@ mod tests {
         h.take_events();
         assert_eq!(h.run("bitop and d a b"), int(6));
         assert_eq!(h.run("get d"), Frame::bulk(b"`bc`ab"));
-        assert_eq!(h.ks.dbs[0].get(b"d").unwrap().expire_at, None);
+        assert_eq!(h.ks.dbs[0].get(b"d").unwrap().expire_at(), None);
         assert_eq!(h.take_event_names(), ["set"]);
         assert_eq!(h.run("bitop OR d a b"), int(6));
         assert_eq!(h.run("get d"), Frame::bulk(b"goofev"));
@@ -1020,7 +1020,7 @@ mod tests {
             [Effect::SetRange { db: 0, key: b("k"), offset: 0, data: Bytes::from_static(b"ao\x00") }]
         );
         assert_eq!(h.run("get k"), Frame::bulk(b"ao\x00def"));
-        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, Some(1_005_000));
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), Some(1_005_000));
         h.check_replay();
     }
 

@@ -293,8 +293,7 @@ impl Ctx<'_> {
             // No key of this database has a deadline.
             return false;
         }
-        let due =
-            matches!(self.ks.dbs[db as usize].get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= self.now_ms);
+        let due = self.ks.dbs[db as usize].get(key).and_then(Entry::expire_at).is_some_and(|t| t <= self.now_ms);
         if due {
             let key = Bytes::copy_from_slice(key);
             if self.server.notifications {

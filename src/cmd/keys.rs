@@ -238,7 +238,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let db = &ctx.ks.dbs[ctx.session.db as usize];
     let out = db
         .iter()
-        .filter(|(k, e)| e.expire_at.is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
+        .filter(|(k, e)| e.expire_at().is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
         .map(|(k, _)| Frame::Bulk(detached(k)))
         .collect();
     Ok(Frame::Array(out))
@@ -293,7 +293,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if pattern.is_some_and(|p| !glob_match(p, k)) {
             return;
         }
-        if e.expire_at.is_some_and(|t| t <= now) {
+        if e.expire_at().is_some_and(|t| t <= now) {
             expired.push(k.clone());
             return;
         }
@@ -375,7 +375,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let Some(entry) = ctx.lookup_read(&src) else { return Ok(Frame::Integer(0)) };
     // A copy (short data copied), not a clone sharing the source's bytes.
     let value = entry.value.to_stored();
-    let expire = entry.expire_at.map_or(ExpireChange::Clear, ExpireChange::At);
+    let expire = entry.expire_at().map_or(ExpireChange::Clear, ExpireChange::At);
     if ctx.lookup_in(dst_db, &dst).is_some() && !replace {
         return Ok(Frame::Integer(0));
     }
@@ -457,7 +457,7 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, name: &str, seconds: bool, rel
         when = when.checked_add(ctx.now_ms as i64).ok_or_else(|| invalid_expire(name))?;
     }
     let Some(entry) = ctx.lookup(&key) else { return Ok(Frame::Integer(0)) };
-    let current = entry.expire_at.map(|t| t as i64);
+    let current = entry.expire_at().map(|t| t as i64);
     if !expire_allowed(cond, current, when) {
         return Ok(Frame::Integer(0));
     }
@@ -497,7 +497,7 @@ fn ttl_generic(ctx: &mut Ctx, args: &mut Args, ms: bool, absolute: bool) -> CmdR
     let key = args.next_bytes()?;
     let now = ctx.now_ms;
     let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Integer(-2)) };
-    let Some(at) = entry.expire_at else { return Ok(Frame::Integer(-1)) };
+    let Some(at) = entry.expire_at() else { return Ok(Frame::Integer(-1)) };
     let t = if absolute { at } else { at.saturating_sub(now) } as i64;
     // Rounded to seconds in a wider type: a deadline near `i64::MAX`
     // (`PEXPIREAT key 9223372036854775807`) must not overflow.
@@ -527,7 +527,7 @@ fn pexpiretime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `PERSIST key`
 fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
-    if ctx.lookup(&key).is_none_or(|e| e.expire_at.is_none()) {
+    if ctx.lookup(&key).is_none_or(|e| e.expire_at().is_none()) {
         return Ok(Frame::Integer(0));
     }
     let db = ctx.db();
@@ -689,14 +689,14 @@ mod tests {
             assert_eq!(h.ks.dbs[0].get(k.as_bytes()), h.ks.dbs[0].get(format!("{k}2").as_bytes()), "{k}");
             assert_eq!(h.run(&format!("copy {k} {k} db 3")), Frame::Integer(1), "{k}");
         }
-        assert_eq!(h.ks.dbs[3].get(b"l").unwrap().expire_at, Some(1_005_000));
+        assert_eq!(h.ks.dbs[3].get(b"l").unwrap().expire_at(), Some(1_005_000));
         // The copies are independent of the source.
         h.run("del l2");
         assert!(matches!(h.ks.dbs[0].get(b"l").map(|e| &e.value), Some(Value::List(l)) if l.len() == 2));
         assert_eq!(h.run("copy s l"), Frame::Integer(0));
         assert_eq!(h.run("copy s l replace"), Frame::Integer(1));
         assert_eq!(h.run("type l"), Frame::simple("string"));
-        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, None);
+        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at(), None);
         assert_eq!(h.run("move z 3"), Frame::Integer(0));
         assert_eq!(h.run("move z 4"), Frame::Integer(1));
         assert!(matches!(h.ks.dbs[4].get(b"z").map(|e| &e.value), Some(Value::ZSet(_))));

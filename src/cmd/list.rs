@@ -879,11 +879,11 @@ mod tests {
         let before = h.effects.len();
         assert_eq!(h.wire(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
         assert_eq!(h.effects.len(), before);
-        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, Some(9_999_999));
+        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at(), Some(9_999_999));
         h.wire(&["RPUSH", "l", "b"]);
         assert_eq!(h.wire(&["LMOVE", "l", "l", "LEFT", "RIGHT"]), "$1\r\na\r\n");
         assert_eq!(h.wire(&["LRANGE", "l", "0", "-1"]), "*2\r\n$1\r\nb\r\n$1\r\na\r\n");
-        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at, Some(9_999_999));
+        assert_eq!(h.ks.dbs[0].get(b"l").unwrap().expire_at(), Some(9_999_999));
     }
 
     #[test]

@@ -667,7 +667,7 @@ mod tests {
         f.run("SET d str");
         f.apply(Effect::SetExpire { db: 0, key: Bytes::from("d"), at: Some(100_000) });
         assert_eq!(f.run("SUNIONSTORE d a b"), Frame::Integer(5));
-        assert_eq!(f.ks.dbs[0].get(b"d").map(|e| e.expire_at), Some(None));
+        assert_eq!(f.ks.dbs[0].get(b"d").map(|e| e.expire_at()), Some(None));
         assert_eq!(sorted_bulks(&f.run("SMEMBERS d")), members("1 2 3 4 5"));
         assert_eq!(f.run("SINTERSTORE d a b"), Frame::Integer(2));
         assert_eq!(f.run("SDIFFSTORE d a b c"), Frame::Integer(2));

@@ -424,7 +424,7 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             ctx.apply(Effect::SetExpire { db, key: key.clone(), at: Some(t) });
             ctx.notify('g', "expire", &key);
         }
-        None if opts.persist && ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) => {
+        None if opts.persist && ctx.lookup(&key).is_some_and(|e| e.expire_at().is_some()) => {
             ctx.apply(Effect::SetExpire { db, key: key.clone(), at: None });
             ctx.notify('g', "persist", &key);
         }
@@ -809,7 +809,7 @@ mod tests {
             h.effects.last(),
             Some(&Effect::Put { db: 0, key: b("k"), value: Value::Str(b("10.6")), expire: ExpireChange::Keep })
         );
-        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at, Some(1_100_000));
+        assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), Some(1_100_000));
         h.run("getex k px 5");
         assert_eq!(h.effects.last(), Some(&Effect::SetExpire { db: 0, key: b("k"), at: Some(1_000_005) }));
         h.run("getex k exat 1");
@@ -861,7 +861,7 @@ mod tests {
         h.run("set n 5 px 10");
         h.now_ms += 10;
         assert_eq!(h.run("incr n"), Frame::Integer(1));
-        assert_eq!(h.ks.dbs[0].get(b"n").unwrap().expire_at, None);
+        assert_eq!(h.ks.dbs[0].get(b"n").unwrap().expire_at(), None);
     }
 
     fn argv(s: &str) -> Vec<Bytes> {

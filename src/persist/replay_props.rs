@@ -926,7 +926,7 @@ fn check_invariants(ks: &Keyspace) {
         for (k, e) in d.iter() {
             n += 1;
             assert!(!e.value.is_empty_collection(), "db {i} key {k:?} holds an empty {}", e.value.type_name());
-            if let Some(at) = e.expire_at {
+            if let Some(at) = e.expire_at() {
                 volatile.push((at, k.clone()));
             }
         }
@@ -935,7 +935,7 @@ fn check_invariants(ks: &Keyspace) {
         let mut indexed: Vec<(u64, Bytes)> = d
             .expired_keys(u64::MAX, usize::MAX)
             .into_iter()
-            .map(|k| (d.get(&k).and_then(|e| e.expire_at).unwrap_or(0), k))
+            .map(|k| (d.get(&k).and_then(|e| e.expire_at()).unwrap_or(0), k))
             .collect();
         indexed.sort();
         assert_eq!(indexed, volatile, "db {i}: the deadline index differs from the keys' deadlines");

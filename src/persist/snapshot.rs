@@ -44,7 +44,7 @@ impl SnapWalk {
     fn emit(&mut self, db: u32, key: &[u8], e: &crate::state::Entry) {
         let at = format::begin_frame(&mut self.buf);
         self.buf.push(format::SNAP_ENTRY);
-        codec::put_entry(&mut self.buf, db, key, e.expire_at, &e.value);
+        codec::put_entry(&mut self.buf, db, key, e.expire_at(), &e.value);
         format::end_frame(&mut self.buf, at);
         self.count += 1;
     }
@@ -85,7 +85,7 @@ impl SnapWalk {
                 }
                 let at = format::begin_frame(&mut out);
                 out.push(format::SNAP_ENTRY);
-                codec::put_entry(&mut out, db, k, e.expire_at, &e.value);
+                codec::put_entry(&mut out, db, k, e.expire_at(), &e.value);
                 format::end_frame(&mut out, at);
                 count += 1;
             });

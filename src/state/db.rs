@@ -13,6 +13,7 @@ use bytes::Bytes;
 use foldhash::quality::RandomState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
+use std::num::NonZeroU64;
 use std::sync::OnceLock;
 
 use super::value::{Value, stored};
@@ -22,8 +23,31 @@ use super::value::{Value, stored};
 pub struct Entry {
     /// The value.
     pub value: Value,
-    /// When the key expires, if it does. Change it with [`Db::set_expire`].
-    pub expire_at: Option<u64>,
+    /// When the key expires, if it does (non-zero: 8 bytes, not 16, for
+    /// every key). Change it with [`Db::set_expire`].
+    expire: Option<NonZeroU64>,
+}
+
+impl Entry {
+    /// An entry holding `value` until `expire_at` (see [`deadline`]).
+    pub fn new(value: Value, expire_at: Option<u64>) -> Entry {
+        Entry { value, expire: expire_at.map(deadline_nz) }
+    }
+
+    /// When the key expires (Unix milliseconds), if it does.
+    pub fn expire_at(&self) -> Option<u64> {
+        self.expire.map(NonZeroU64::get)
+    }
+}
+
+/// A deadline as the database keeps it: 0 (long past either way) is kept
+/// as 1, so that a deadline is never zero.
+fn deadline(at: Option<u64>) -> Option<u64> {
+    at.map(|t| t.max(1))
+}
+
+fn deadline_nz(t: u64) -> NonZeroU64 {
+    NonZeroU64::new(t).unwrap_or(NonZeroU64::MIN)
 }
 
 /// Keys sharing one 64-bit hash (almost always exactly one).
@@ -150,7 +174,8 @@ impl Db {
     }
 
     fn insert_key(&mut self, key: NewKey<'_>, value: Value, expire_at: Option<u64>) -> Option<Entry> {
-        let entry = Entry { value, expire_at };
+        let expire_at = deadline(expire_at);
+        let entry = Entry::new(value, expire_at);
         let h = key_hash(key.bytes());
         let Some(slot) = self.map.get_mut(&h) else {
             let key = key.into_stored();
@@ -164,8 +189,8 @@ impl Db {
         // An existing key is replaced where it stands (no tree surgery).
         if let Some(current) = slot.find_mut(key.bytes()) {
             let old = std::mem::replace(current, entry);
-            if old.expire_at != expire_at {
-                if let Some(at) = old.expire_at {
+            if old.expire_at() != expire_at {
+                if let Some(at) = old.expire_at() {
                     self.expires.remove(&(at, key.shared()));
                 }
                 if let Some(at) = expire_at {
@@ -209,7 +234,7 @@ impl Db {
                 pair
             }
         };
-        if let Some(at) = entry.expire_at {
+        if let Some(at) = entry.expire_at() {
             self.expires.remove(&(at, k));
         }
         self.len -= 1;
@@ -221,7 +246,8 @@ impl Db {
         let Some(entry) = self.map.get_mut(&key_hash(key)).and_then(|s| s.find_mut(key)) else {
             return false;
         };
-        let old = std::mem::replace(&mut entry.expire_at, at);
+        let at = deadline(at);
+        let old = std::mem::replace(&mut entry.expire, at.map(deadline_nz)).map(NonZeroU64::get);
         if old != at {
             let k = Bytes::copy_from_slice(key);
             if let Some(old) = old {
@@ -279,6 +305,20 @@ mod tests {
     }
 
     #[test]
+    fn a_deadline_of_zero_is_kept_as_one_in_the_entry_and_the_index_alike() {
+        let mut db = Db::default();
+        db.insert(Bytes::from("a"), s("1"), Some(0));
+        assert_eq!(db.get(b"a").and_then(Entry::expire_at), Some(1));
+        assert_eq!(db.expired_keys(1, 10), vec![Bytes::from("a")]);
+        db.set_expire(b"a", None);
+        assert_eq!(db.volatile_len(), 0);
+        db.set_expire(b"a", Some(0));
+        assert_eq!(db.get(b"a").and_then(Entry::expire_at), Some(1));
+        db.remove(b"a");
+        assert_eq!(db.volatile_len(), 0);
+    }
+
+    #[test]
     fn insert_remove_expire_keep_the_index_true() {
         let mut db = Db::default();
         db.insert(Bytes::from("a"), s("1"), Some(10));
@@ -301,7 +341,7 @@ mod tests {
         let mut db = Db::default();
         assert_eq!(db.insert(Bytes::from("k"), s("1"), Some(10)), None);
         let old = db.insert(Bytes::from("k"), s("2"), Some(20)).expect("replaced");
-        assert_eq!(old, Entry { value: s("1"), expire_at: Some(10) });
+        assert_eq!(old, Entry::new(s("1"), Some(10)));
         assert_eq!((db.len(), db.volatile_len()), (1, 1));
         assert!(db.expired_keys(15, 10).is_empty());
         assert_eq!(db.expired_keys(20, 10), vec![Bytes::from("k")]);
@@ -310,7 +350,7 @@ mod tests {
         assert_eq!(db.volatile_len(), 1);
         db.insert(Bytes::from("k"), s("4"), None);
         assert_eq!((db.len(), db.volatile_len()), (1, 0));
-        assert_eq!(db.get(b"k"), Some(&Entry { value: s("4"), expire_at: None }));
+        assert_eq!(db.get(b"k"), Some(&Entry::new(s("4"), None)));
     }
 
     #[test]

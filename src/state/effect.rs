@@ -143,12 +143,14 @@ impl Keyspace {
             Effect::Rename { db, from, to } => {
                 let d = &mut self.dbs[*db as usize];
                 if let Some(e) = d.remove(from) {
-                    d.insert_copied(to, e.value, e.expire_at);
+                    let at = e.expire_at();
+                    d.insert_copied(to, e.value, at);
                 }
             }
             Effect::Move { db, key, to_db } => {
                 if let Some(e) = self.dbs[*db as usize].remove(key) {
-                    self.dbs[*to_db as usize].insert_copied(key, e.value, e.expire_at);
+                    let at = e.expire_at();
+                    self.dbs[*to_db as usize].insert_copied(key, e.value, at);
                 }
             }
             Effect::SwapDb { a, b } => self.dbs.swap(*a as usize, *b as usize),
@@ -158,7 +160,7 @@ impl Keyspace {
                 let d = &mut self.dbs[*db as usize];
                 let at = match expire {
                     ExpireChange::Clear => None,
-                    ExpireChange::Keep => d.get(key).and_then(|e| e.expire_at),
+                    ExpireChange::Keep => d.get(key).and_then(super::Entry::expire_at),
                     ExpireChange::At(t) => Some(*t),
                 };
                 d.insert_copied(key, value.to_stored(), at);
@@ -421,8 +423,8 @@ mod tests {
         assert_eq!(ks.dbs[0].get(b"s").unwrap().value, Value::Str(Bytes::from_static(b"\0\0\0abc")));
         ks.apply(&Effect::SetExpire { db: 0, key: b("s"), at: Some(50) });
         ks.apply(&Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v")), expire: ExpireChange::Keep });
-        assert_eq!(ks.dbs[0].get(b"s").unwrap().expire_at, Some(50));
+        assert_eq!(ks.dbs[0].get(b"s").unwrap().expire_at(), Some(50));
         ks.apply(&Effect::Rename { db: 0, from: b("s"), to: b("t") });
-        assert_eq!(ks.dbs[0].get(b"t").unwrap().expire_at, Some(50));
+        assert_eq!(ks.dbs[0].get(b"t").unwrap().expire_at(), Some(50));
     }
 }

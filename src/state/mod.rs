@@ -66,7 +66,7 @@ impl Keyspace {
             .dbs
             .iter()
             .enumerate()
-            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at, e.value.clone())))
+            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at(), e.value.clone())))
             .collect();
         v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         v

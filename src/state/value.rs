@@ -95,5 +95,8 @@ mod tests {
         assert!(std::mem::size_of::<Hash>() <= std::mem::size_of::<Bytes>());
         assert!(std::mem::size_of::<Set>() <= std::mem::size_of::<Bytes>());
         assert_eq!(std::mem::size_of::<Value>(), 40);
+        // And an entry is its value plus an 8-byte deadline (a
+        // `NonZeroU64`): every key pays for it, in the keyspace's tree too.
+        assert_eq!(std::mem::size_of::<super::super::Entry>(), 48);
     }
 }
