@@ -29,7 +29,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry holding `value` until `expire_at` (see [`deadline`]).
+    /// An entry holding `value` until `expire_at` (a deadline of 0, long past
+    /// either way, is kept as 1).
     pub fn new(value: Value, expire_at: Option<u64>) -> Entry {
         Entry { value, expire: expire_at.map(deadline_nz) }
     }
