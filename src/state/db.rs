@@ -104,7 +104,7 @@ enum NewKey<'a> {
 }
 
 impl NewKey<'_> {
-    fn bytes(&self) -> &[u8] {
+    fn handle(&self) -> &Bytes {
         match self {
             NewKey::Owned(b) => b,
             NewKey::Copied(b) => b,
@@ -116,14 +116,6 @@ impl NewKey<'_> {
         match self {
             NewKey::Owned(b) => b,
             NewKey::Copied(b) => stored(b),
-        }
-    }
-
-    /// A handle on the key for a lookup (not kept).
-    fn shared(&self) -> Bytes {
-        match self {
-            NewKey::Owned(b) => b.clone(),
-            NewKey::Copied(b) => Bytes::clone(b),
         }
     }
 }
@@ -177,7 +169,7 @@ impl Db {
     fn insert_key(&mut self, key: NewKey<'_>, value: Value, expire_at: Option<u64>) -> Option<Entry> {
         let expire_at = deadline(expire_at);
         let entry = Entry::new(value, expire_at);
-        let h = key_hash(key.bytes());
+        let h = key_hash(key.handle());
         let Some(slot) = self.map.get_mut(&h) else {
             let key = key.into_stored();
             if let Some(at) = expire_at {
@@ -188,11 +180,11 @@ impl Db {
             return None;
         };
         // An existing key is replaced where it stands (no tree surgery).
-        if let Some(current) = slot.find_mut(key.bytes()) {
+        if let Some(current) = slot.find_mut(key.handle()) {
             let old = std::mem::replace(current, entry);
             if old.expire_at() != expire_at {
                 if let Some(at) = old.expire_at() {
-                    self.expires.remove(&(at, key.shared()));
+                    self.expires.remove(&(at, key.handle().clone()));
                 }
                 if let Some(at) = expire_at {
                     self.expires.insert((at, key.into_stored()));

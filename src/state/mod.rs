@@ -6,6 +6,7 @@
 //! effects in order rebuilds the same keyspace, so live execution and
 //! recovery share one code path.
 
+mod compact;
 pub mod db;
 pub mod effect;
 pub mod glob;

@@ -14,7 +14,8 @@
 use bytes::Bytes;
 use std::fmt;
 
-use super::hash::{COMPACT_MAX_BYTES, reserve_one, tag, trim_spare};
+use super::compact::{reserve_one, tag, trim_spare};
+use super::hash::COMPACT_MAX_BYTES;
 use super::hashing::HashSet;
 
 /// Most members a compact set holds (a lookup scans at most this many).

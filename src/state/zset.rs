@@ -428,7 +428,7 @@ pub struct ZSet {
 #[derive(Clone)]
 enum Repr {
     /// Pairs in `(score, member)` order.
-    Compact(Vec<(Bytes, f64)>),
+    Small(Vec<(Bytes, f64)>),
     Tree(Box<Treap>),
 }
 
@@ -454,13 +454,13 @@ impl fmt::Debug for ZSet {
 impl ZSet {
     /// An empty sorted set (compact).
     pub fn new() -> ZSet {
-        ZSet { repr: Repr::Compact(Vec::new()) }
+        ZSet { repr: Repr::Small(Vec::new()) }
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Compact(v) => v.len(),
+            Repr::Small(v) => v.len(),
             Repr::Tree(t) => t.len(),
         }
     }
@@ -473,13 +473,13 @@ impl ZSet {
     /// Whether the set is in its compact form (`OBJECT ENCODING` says
     /// `listpack`) rather than a tree (`skiplist`).
     pub fn is_compact(&self) -> bool {
-        matches!(self.repr, Repr::Compact(_))
+        matches!(self.repr, Repr::Small(_))
     }
 
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
-            Repr::Compact(v) => v.iter().find(|(m, _)| m.as_ref() == member).map(|(_, s)| *s),
+            Repr::Small(v) => v.iter().find(|(m, _)| m.as_ref() == member).map(|(_, s)| *s),
             Repr::Tree(t) => t.score(member),
         }
     }
@@ -488,7 +488,7 @@ impl ZSet {
     /// is stored as `0`, as Redis does.
     pub fn insert(&mut self, member: Bytes, score: f64) -> bool {
         let score = score + 0.0;
-        let Repr::Compact(v) = &mut self.repr else {
+        let Repr::Small(v) = &mut self.repr else {
             let Repr::Tree(t) = &mut self.repr else { unreachable!("matched above") };
             return t.insert(member, score);
         };
@@ -506,14 +506,14 @@ impl ZSet {
             None => true,
         };
         let i = v.partition_point(|(m, s)| key_cmp(*s, m, score, &member) == Ordering::Less);
-        super::hash::reserve_one(v);
+        super::compact::reserve_one(v);
         v.insert(i, (member, score));
         new
     }
 
     /// Turns a compact set into a treap.
     fn make_tree(&mut self) {
-        if let Repr::Compact(v) = &mut self.repr {
+        if let Repr::Small(v) = &mut self.repr {
             let pairs = std::mem::take(v);
             let mut t = Treap::with_capacity(pairs.len() + 1);
             for (m, s) in pairs {
@@ -528,7 +528,7 @@ impl ZSet {
     pub fn to_stored(&self) -> ZSet {
         use super::value::stored;
         match &self.repr {
-            Repr::Compact(v) => ZSet { repr: Repr::Compact(v.iter().map(|(m, s)| (stored(m), *s)).collect()) },
+            Repr::Small(v) => ZSet { repr: Repr::Small(v.iter().map(|(m, s)| (stored(m), *s)).collect()) },
             Repr::Tree(t) => {
                 let mut n = Treap::with_capacity(t.len());
                 for (m, s) in t.range(0, t.len()) {
@@ -542,10 +542,10 @@ impl ZSet {
     /// Removes `member`; returns whether it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Compact(v) => match v.iter().position(|(m, _)| m.as_ref() == member) {
+            Repr::Small(v) => match v.iter().position(|(m, _)| m.as_ref() == member) {
                 Some(i) => {
                     v.remove(i);
-                    super::hash::trim_spare(v);
+                    super::compact::trim_spare(v);
                     true
                 }
                 None => false,
@@ -563,9 +563,9 @@ impl ZSet {
     /// the set), in ascending order; reverse it for descending order.
     pub fn range(&self, start: usize, end: usize) -> Iter<'_> {
         match &self.repr {
-            Repr::Compact(v) => {
+            Repr::Small(v) => {
                 let end = end.min(v.len());
-                Iter(IterRepr::Compact(v[start.min(end)..end].iter()))
+                Iter(IterRepr::Small(v[start.min(end)..end].iter()))
             }
             Repr::Tree(t) => Iter(IterRepr::Tree(t.range(start, end))),
         }
@@ -574,7 +574,7 @@ impl ZSet {
     /// The 0-based ascending rank of `member`.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.repr {
-            Repr::Compact(v) => v.iter().position(|(m, _)| m.as_ref() == member),
+            Repr::Small(v) => v.iter().position(|(m, _)| m.as_ref() == member),
             Repr::Tree(t) => t.rank(member),
         }
     }
@@ -582,7 +582,7 @@ impl ZSet {
     /// The member at 0-based ascending rank `rank`, with its score.
     pub fn get_by_rank(&self, rank: usize) -> Option<(&Bytes, f64)> {
         match &self.repr {
-            Repr::Compact(v) => v.get(rank).map(|(m, s)| (m, *s)),
+            Repr::Small(v) => v.get(rank).map(|(m, s)| (m, *s)),
             Repr::Tree(t) => t.get_by_rank(rank),
         }
     }
@@ -593,7 +593,7 @@ impl ZSet {
     /// a score of at least `min`. O(log n).
     pub fn count_while(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
         match &self.repr {
-            Repr::Compact(v) => v.partition_point(|(m, s)| pred(*s, m)),
+            Repr::Small(v) => v.partition_point(|(m, s)| pred(*s, m)),
             Repr::Tree(t) => t.count_while(pred),
         }
     }
@@ -601,7 +601,7 @@ impl ZSet {
     #[cfg(test)]
     fn check_invariants(&self) {
         match &self.repr {
-            Repr::Compact(v) => {
+            Repr::Small(v) => {
                 assert!(v.len() <= COMPACT_MAX_LEN);
                 for w in v.windows(2) {
                     assert_eq!(key_cmp(w[0].1, &w[0].0, w[1].1, &w[1].0), Ordering::Less, "compact order");
@@ -617,7 +617,7 @@ impl ZSet {
 pub struct Iter<'a>(IterRepr<'a>);
 
 enum IterRepr<'a> {
-    Compact(std::slice::Iter<'a, (Bytes, f64)>),
+    Small(std::slice::Iter<'a, (Bytes, f64)>),
     Tree(TreeIter<'a>),
 }
 
@@ -626,14 +626,14 @@ impl<'a> Iterator for Iter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IterRepr::Compact(i) => i.next().map(|(m, s)| (m, *s)),
+            IterRepr::Small(i) => i.next().map(|(m, s)| (m, *s)),
             IterRepr::Tree(i) => i.next(),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.0 {
-            IterRepr::Compact(i) => i.size_hint(),
+            IterRepr::Small(i) => i.size_hint(),
             IterRepr::Tree(i) => i.size_hint(),
         }
     }
@@ -642,7 +642,7 @@ impl<'a> Iterator for Iter<'a> {
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IterRepr::Compact(i) => i.next_back().map(|(m, s)| (m, *s)),
+            IterRepr::Small(i) => i.next_back().map(|(m, s)| (m, *s)),
             IterRepr::Tree(i) => i.next_back(),
         }
     }
