@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::broker::pubsub::ClientOutput;
 use crate::broker::{Batch, BatchReply, Message, Push};
@@ -48,14 +48,15 @@ impl From<std::io::Error> for ConnError {
 /// `session` is the new client's (its id, and whether it starts
 /// authenticated: see [`ConnLimits::password_required`]). `pushes` carries
 /// out-of-band frames (pub/sub, `MONITOR`) and the output state shared with
-/// the broker.
+/// the broker. The server's stop reaches the connection through the broker,
+/// which closes `pushes` when it stops: the connection then ends once
+/// nothing it sent is still in flight.
 pub async fn serve<S>(
     mut stream: S,
     session: Session,
     broker: mpsc::Sender<Message>,
     pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
-    mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -63,9 +64,7 @@ where
     let (mut push_rx, output) = pushes;
     let mut in_flight = None;
     let id = session.id;
-    let result =
-        serve_inner(&mut stream, session, &broker, (&mut push_rx, &output), limits, &mut shutdown, &mut in_flight)
-            .await;
+    let result = serve_inner(&mut stream, session, &broker, (&mut push_rx, &output), limits, &mut in_flight).await;
     if let Some(mut rx) = in_flight {
         // Replies that will never be written: refuse any still to come (their
         // sender then gives back what they carry) and give back what one
@@ -88,7 +87,6 @@ async fn serve_inner<S>(
     broker: &mpsc::Sender<Message>,
     (push_rx, output): (&mut mpsc::UnboundedReceiver<Push>, &ClientOutput),
     limits: ConnLimits,
-    shutdown: &mut watch::Receiver<bool>,
     in_flight: &mut Option<oneshot::Receiver<BatchReply>>,
 ) -> Result<(), ConnError>
 where
@@ -114,10 +112,6 @@ where
     // Made once and polled by every write (not re-made per write). A kill
     // also arrives as `Push::Kill`, which ends the loop below.
     let mut killed = std::pin::pin!(output.killed());
-    let mut stopping = std::pin::pin!(async {
-        // The value read is dropped at once (it holds a lock).
-        let _ = shutdown.wait_for(|stop| *stop).await.is_ok();
-    });
     loop {
         if in_flight.is_none() {
             let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
@@ -176,19 +170,10 @@ where
             buf.reserve(wanted.max(16 * 1024));
         }
         tokio::select! {
-            r = stream.read_buf(&mut buf), if want_read && !eof => {
-                if r? == 0 {
-                    eof = true;
-                    if in_flight.is_some() && !more_to_send {
-                        // Like Redis, a closed client is dropped: tell the broker
-                        // now so a blocked command stops waiting.
-                        let _ = broker.send(Message::Disconnect { id }).await;
-                    }
-                } else if buf.len() > limits.query_buffer_limit {
-                    let err = Frame::error("ERR Protocol error: client query buffer limit exceeded");
-                    return close_with_error(stream, err, Protocol::Resp2).await;
-                }
-            }
+            // In this order (no random draw per wait): a reply first, then
+            // input, then pushes — last, as a stream of pushes must not keep
+            // a subscriber's own commands (UNSUBSCRIBE) from being read.
+            biased;
             reply = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 *in_flight = None;
                 let mut reply = match reply {
@@ -243,6 +228,19 @@ where
                     return Ok(());
                 }
             }
+            r = stream.read_buf(&mut buf), if want_read && !eof => {
+                if r? == 0 {
+                    eof = true;
+                    if in_flight.is_some() && !more_to_send {
+                        // Like Redis, a closed client is dropped: tell the broker
+                        // now so a blocked command stops waiting.
+                        let _ = broker.send(Message::Disconnect { id }).await;
+                    }
+                } else if buf.len() > limits.query_buffer_limit {
+                    let err = Frame::error("ERR Protocol error: client query buffer limit exceeded");
+                    return close_with_error(stream, err, Protocol::Resp2).await;
+                }
+            }
             push = push_rx.recv(), if push_open => {
                 match push {
                     Some(Push::Data(data)) => {
@@ -282,8 +280,6 @@ where
                     }
                 }
             }
-            // The server is stopping (or gone): nothing more to run.
-            _ = &mut stopping, if in_flight.is_none() => return Ok(()),
         }
     }
 }
@@ -362,8 +358,6 @@ mod tests {
         client: DuplexStream,
         broker_rx: mpsc::Receiver<Message>,
         push_tx: mpsc::UnboundedSender<Push>,
-        /// Held: dropping it tells the connection the server is stopping.
-        _shutdown_tx: watch::Sender<bool>,
         conn: tokio::task::JoinHandle<Result<(), ConnError>>,
     }
 
@@ -371,7 +365,6 @@ mod tests {
         let (client, server) = tokio::io::duplex(1024);
         let (broker_tx, broker_rx) = mpsc::channel(8);
         let (push_tx, push_rx) = mpsc::unbounded_channel();
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let limits = ConnLimits {
             decode: Limits::default(),
             query_buffer_limit: 1 << 20,
@@ -379,13 +372,13 @@ mod tests {
         };
         let session = Session { id: 7, ..Session::default() };
         let output = (push_rx, ClientOutput::new());
-        let conn = tokio::spawn(serve(server, session, broker_tx, output, limits, shutdown_rx));
-        Conn { client, broker_rx, push_tx, _shutdown_tx: shutdown_tx, conn }
+        let conn = tokio::spawn(serve(server, session, broker_tx, output, limits));
+        Conn { client, broker_rx, push_tx, conn }
     }
 
     #[tokio::test]
     async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
-        let Conn { client, mut broker_rx, push_tx: _push_tx, _shutdown_tx, conn } = start_conn();
+        let Conn { client, mut broker_rx, push_tx: _push_tx, conn } = start_conn();
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
@@ -410,7 +403,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_half_closed_client_still_gets_the_reply_in_flight_after_the_broker_forgets_it() {
-        let Conn { client, mut broker_rx, push_tx, _shutdown_tx, conn } = start_conn();
+        let Conn { client, mut broker_rx, push_tx, conn } = start_conn();
         let (mut rd, mut wr) = tokio::io::split(client);
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();

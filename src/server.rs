@@ -4,7 +4,6 @@
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{mpsc, watch};
@@ -104,13 +103,12 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         query_buffer_limit: state.config.client_query_buffer_limit,
         password_required: state.password_required.clone(),
     };
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let shutdown_tx = Arc::new(shutdown_tx);
+    // Set when a client sends SHUTDOWN: the accept loop below stops.
+    let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let (tx, rx) = mpsc::channel::<Message>(1024);
     let broker = Broker::new(ks, state, persister);
-    let sd = shutdown_tx.clone();
     let broker_task = tokio::spawn(broker.run(rx, move || {
-        let _ = sd.send(true);
+        let _ = shutdown_tx.send(true);
     }));
     let shown = std::fs::canonicalize(&listening.unixsocket).unwrap_or_else(|_| listening.unixsocket.clone());
     tracing::info!(
@@ -127,7 +125,6 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         .map_err(|e| StartError::Io("installing SIGINT handler".into(), e))?;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| StartError::Io("installing SIGTERM handler".into(), e))?;
-    let mut shutdown_watch = shutdown_rx.clone();
     let local_unix = socket_path.display().to_string();
     loop {
         let accepted: Option<(ConnStream, String, String)> = tokio::select! {
@@ -145,7 +142,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             },
             _ = sigint.recv() => { tracing::info!("SIGINT received, shutting down"); break; }
             _ = sigterm.recv() => { tracing::info!("SIGTERM received, shutting down"); break; }
-            _ = shutdown_watch.changed() => { tracing::info!("SHUTDOWN requested, shutting down"); break; }
+            _ = shutdown_rx.changed() => { tracing::info!("SHUTDOWN requested, shutting down"); break; }
         };
         let Some((stream, addr, laddr)) = accepted else {
             continue;
@@ -174,14 +171,13 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             break;
         }
         let tx = tx.clone();
-        let shutdown = shutdown_rx.clone();
         let done = conn_done_tx.clone();
         let limits = limits.clone();
         let session = Session { id, authenticated, ..Session::default() };
         tokio::spawn(async move {
             let r = match stream {
-                ConnStream::Unix(s) => connection::serve(s, session, tx, (push_rx, output), limits, shutdown).await,
-                ConnStream::Tcp(s) => connection::serve(s, session, tx, (push_rx, output), limits, shutdown).await,
+                ConnStream::Unix(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
+                ConnStream::Tcp(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
             };
             if let Err(e) = r {
                 tracing::debug!(client = id, error = ?e, "connection ended");
@@ -193,7 +189,8 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     drop(unix);
     drop(tcp);
     let _ = std::fs::remove_file(&socket_path);
-    let _ = shutdown_tx.send(true);
+    // The broker answers what is queued and stops; dropping its side of each
+    // connection's push channel then ends the connection.
     let _ = tx.send(Message::Shutdown).await;
     drop(tx);
     drop(conn_done_tx);
