@@ -21,7 +21,7 @@ pub mod store;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -125,7 +125,6 @@ struct Stats {
     last_snapshot_ok: bool,
     last_snapshot_ms: Option<u64>,
     snapshot_bytes: u64,
-    snapshot_running: bool,
     snapshot_started: Option<Instant>,
     records_at_snapshot: u64,
     snapshot_failed_at: Option<Instant>,
@@ -141,12 +140,31 @@ impl Stats {
 struct Shared {
     /// Commit groups released so far.
     durable_groups: AtomicU64,
+    /// Set once `Stats::failure` is: the broker asks after every round, and
+    /// a lock shared with the log thread was too dear for that question.
+    failed: AtomicBool,
+    /// Whether a snapshot is being taken (walked, written or synced).
+    snapshot_running: AtomicBool,
     stats: Mutex<Stats>,
 }
 
 impl Shared {
     fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records the failure that stops persistence (the first one stays).
+    fn fail(&self, err: &PersistError) {
+        self.stats().failure.get_or_insert_with(|| err.clone());
+        self.failed.store(true, Ordering::Release);
+    }
+
+    fn set_snapshot_running(&self, running: bool) {
+        self.snapshot_running.store(running, Ordering::Release);
+    }
+
+    fn snapshot_running(&self) -> bool {
+        self.snapshot_running.load(Ordering::Acquire)
     }
 }
 
@@ -361,7 +379,7 @@ impl<R: Release> Persister<R> {
         if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(msg) {
             // The thread is gone (it panicked): nothing can be made durable.
             let err = PersistError::Io("the persistence thread has stopped".into());
-            a.shared.stats().failure.get_or_insert(err.clone());
+            a.shared.fail(&err);
             for r in releases {
                 r.release(Some(&err));
             }
@@ -380,13 +398,17 @@ impl<R: Release> Persister<R> {
 
     /// The failure that stopped persistence, if any: writes must be refused.
     pub fn failure(&self) -> Option<PersistError> {
-        self.inner.as_ref().and_then(|a| a.shared.stats().failure.clone())
+        let a = self.inner.as_ref()?;
+        if !a.shared.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        a.shared.stats().failure.clone()
     }
 
     /// Whether a snapshot walk is in progress (the broker then calls
     /// [`Persister::tick`] at least every millisecond).
     pub fn busy(&self) -> bool {
-        self.inner.as_ref().is_some_and(|a| a.shared.stats().snapshot_running)
+        self.inner.as_ref().is_some_and(|a| a.shared.snapshot_running())
     }
 
     /// Asks for a snapshot (`BGSAVE`, `BGREWRITEAOF`); false if persistence is off.
@@ -422,7 +444,7 @@ impl<R: Release> Persister<R> {
         let due = {
             let st = a.shared.stats();
             st.failure.is_none()
-                && !st.snapshot_running
+                && !a.shared.snapshot_running()
                 && (a.requested
                     || (st.log_bytes() > a.min_log_bytes.max(st.snapshot_bytes)
                         && a.retry_after.is_none_or(|t| now >= t)
@@ -445,7 +467,7 @@ impl<R: Release> Persister<R> {
         }
         if ks.hook.is_none() {
             // A finished walk whose file is still being synced: let it land.
-            while a.shared.stats().snapshot_running {
+            while a.shared.snapshot_running() {
                 std::thread::sleep(Duration::from_millis(1));
             }
             a.begin(ks);
@@ -479,7 +501,7 @@ impl<R: Release> Persister<R> {
         let mut lat: Vec<u32> = st.fsync_us.iter().copied().collect();
         lat.sort_unstable();
         let pct = |p: usize| if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] };
-        let running = u8::from(st.snapshot_running);
+        let running = u8::from(a.shared.snapshot_running());
         let ok = |b: bool| if b { "ok" } else { "err" };
         let mut s = String::new();
         let mut line = |k: &str, v: String| {
@@ -522,7 +544,7 @@ impl<R: Release> Active<R> {
     fn begin(&mut self, ks: &mut Keyspace) {
         {
             let mut st = self.shared.stats();
-            st.snapshot_running = true;
+            self.shared.set_snapshot_running(true);
             st.snapshot_started = Some(Instant::now());
         }
         ks.hook = Some(Box::new(snapshot::SnapWalk::default()));
@@ -550,7 +572,7 @@ impl<R: Release> Active<R> {
             tracing::info!("snapshot abandoned (a whole database changed under it); it will be retried");
             let _ = self.tx.send(Msg::SnapAbort);
             let mut st = self.shared.stats();
-            st.snapshot_running = false;
+            self.shared.set_snapshot_running(false);
             st.snapshot_started = None;
             self.retry_after = Some(Instant::now() + Duration::from_secs(1));
             if let Some(d) = done {
@@ -769,7 +791,7 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                     }
                     None => {
                         let mut st = shared.stats();
-                        st.snapshot_running = false;
+                        shared.set_snapshot_running(false);
                         st.snapshot_started = None;
                         st.last_snapshot_ok = false;
                         if let Some(d) = done {
@@ -820,9 +842,8 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                  Fix the disk (space, permissions, hardware), then restart the server: \
                  it recovers every acknowledged write from the log"
             );
-            let mut st = shared.stats();
-            st.failure = Some(f.clone());
-            st.last_write_ok = false;
+            shared.fail(f);
+            shared.stats().last_write_ok = false;
         }
         {
             let mut st = shared.stats();
@@ -921,7 +942,7 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
         tracing::info!(file = %dest.display(), bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot saved");
     }
     let mut st = shared.stats();
-    st.snapshot_running = false;
+    shared.set_snapshot_running(false);
     st.snapshot_started = None;
     match &result {
         Ok(true) => {
