@@ -288,8 +288,14 @@ fn pop_n(ctx: &mut Ctx, key: &Bytes, left: bool, count: usize) -> Vec<Bytes> {
     let Some(Value::List(l)) = ctx.value(key) else { return Vec::new() };
     let n = count.min(l.len());
     let emptied = n == l.len();
-    let items: Vec<Bytes> =
-        if left { l.iter().detached().take(n).collect() } else { l.iter().detached().rev().take(n).collect() };
+    let items: Vec<Bytes> = if n == 1 {
+        // One element (`LPOP`, `BRPOP`...): straight from the end chunk.
+        l.get_detached(if left { 0 } else { l.len() - 1 }).into_iter().collect()
+    } else if left {
+        l.iter().detached().take(n).collect()
+    } else {
+        l.iter().detached().rev().take(n).collect()
+    };
     if n > 0 {
         ctx.apply(Effect::ListPop { db, key: key.clone(), left, count: n });
         ctx.notify('l', pop_event(left), key);
@@ -422,10 +428,11 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Array(Vec::new())) };
-    let items = match range(l.len(), start, stop) {
-        Some((s, e)) => l.range(s..e).detached().map(Frame::Bulk).collect(),
-        None => Vec::new(),
-    };
+    let mut items = Vec::new();
+    if let Some((s, e)) = range(l.len(), start, stop) {
+        items.reserve_exact(e - s);
+        l.range(s..e).detached().for_each(|v| items.push(Frame::Bulk(v)));
+    }
     Ok(Frame::Array(items))
 }
 

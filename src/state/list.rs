@@ -106,6 +106,7 @@ fn encode(dst: &mut [u8], data: &[u8]) {
 }
 
 /// The element starting at `pos`: its data's range and where the next one starts.
+#[inline]
 fn decode_forward(buf: &[u8], pos: usize) -> (Range<usize>, usize) {
     let b = buf[pos];
     let (n, h) = if b & 0x80 == 0 { (b as usize, 1) } else { ((b & 0x7f) as usize | (buf[pos + 1] as usize) << 7, 2) };
@@ -114,6 +115,7 @@ fn decode_forward(buf: &[u8], pos: usize) -> (Range<usize>, usize) {
 }
 
 /// The element ending at `end`: its data's range and where it starts.
+#[inline]
 fn decode_backward(buf: &[u8], end: usize) -> (Range<usize>, usize) {
     let b = buf[end - 1];
     let (n, h) = if b & 0x80 == 0 { (b as usize, 1) } else { ((b & 0x7f) as usize | (buf[end - 2] as usize) << 7, 2) };
@@ -464,22 +466,6 @@ impl Chunk {
         }
     }
 
-    /// Where the first element starts (0 for a large chunk).
-    fn first_pos(&self) -> usize {
-        match self {
-            Chunk::Packed(p) => p.start(),
-            Chunk::Large(_) => 0,
-        }
-    }
-
-    /// Where the last element ends (0 for a large chunk).
-    fn end_pos(&self) -> usize {
-        match self {
-            Chunk::Packed(p) => p.end(),
-            Chunk::Large(_) => 0,
-        }
-    }
-
     /// Whether two neighbouring chunks should be one: both packed, fitting
     /// in one, and one of them small.
     fn mergeable(a: &Chunk, b: &Chunk) -> bool {
@@ -679,6 +665,14 @@ impl List {
     fn locate(&self, i: usize) -> (usize, usize) {
         debug_assert!(i < self.0.len);
         let chunks = &self.0.chunks;
+        // The ends first: pops and pushes look there.
+        if i == 0 {
+            return (0, 0);
+        }
+        if i == self.0.len - 1 {
+            let last = chunks.len() - 1;
+            return (last, chunks[last].count() - 1);
+        }
         if i < self.0.len / 2 {
             let mut i = i;
             for (ci, c) in chunks.iter().enumerate() {
@@ -913,21 +907,7 @@ impl List {
     pub fn range(&self, range: Range<usize>) -> Iter<'_> {
         let end = range.end.min(self.len());
         let start = range.start.min(end);
-        let chunks = &self.0.chunks;
-        if start == end {
-            return Iter { chunks, front: (0, 0), back: (0, 0), left: 0 };
-        }
-        let (fc, fk) = self.locate(start);
-        let front = match &chunks[fc] {
-            Chunk::Packed(p) => p.offset_of(fk),
-            Chunk::Large(_) => 0,
-        };
-        let (bc, bk) = self.locate(end - 1);
-        let back = match &chunks[bc] {
-            Chunk::Packed(p) => p.offset_of(bk + 1),
-            Chunk::Large(_) => 0,
-        };
-        Iter { chunks, front: (fc, front), back: (bc, back), left: end - start }
+        Iter { list: self, start, end, front: None, back: None }
     }
 
     /// Checks the internal invariants (tests only).
@@ -1011,6 +991,7 @@ enum Elem<'a> {
 }
 
 impl<'a> Elem<'a> {
+    #[inline]
     fn slice(self) -> &'a [u8] {
         match self {
             Elem::Packed(s) => s,
@@ -1018,6 +999,7 @@ impl<'a> Elem<'a> {
         }
     }
 
+    #[inline]
     fn detached(self) -> Bytes {
         match self {
             Elem::Packed(s) => Bytes::copy_from_slice(s),
@@ -1027,16 +1009,57 @@ impl<'a> Elem<'a> {
 }
 
 /// An iterator over a list's elements (or a range of them), in either
-/// direction, decoding them in place.
+/// direction, decoding them in place. Each end finds its first element
+/// (walking the chunk counts) only when it is first asked for one.
 pub struct Iter<'a> {
-    /// The list's chunks.
-    chunks: &'a VecDeque<Chunk>,
-    /// The chunk and byte position of the next element from the front.
-    front: (usize, usize),
-    /// The chunk and byte position where the next element from the back ends.
-    back: (usize, usize),
-    /// Elements left between the two.
-    left: usize,
+    /// The list.
+    list: &'a List,
+    /// Index of the next element from the front.
+    start: usize,
+    /// Index after the next element from the back.
+    end: usize,
+    /// Where the front is, once found.
+    front: Option<Cursor<'a>>,
+    /// Where the back is, once found.
+    back: Option<Cursor<'a>>,
+}
+
+/// A position in a list: a chunk and, in a packed one, a byte offset into
+/// its encoded elements (where the next element starts, for the front;
+/// where it ends, for the back).
+struct Cursor<'a> {
+    /// The chunk's index.
+    ci: usize,
+    /// The chunk's encoded elements (empty for a large chunk).
+    data: &'a [u8],
+    /// The offset in `data`.
+    pos: usize,
+    /// The element of a large chunk.
+    large: Option<&'a Bytes>,
+}
+
+impl<'a> Cursor<'a> {
+    /// At element `k` of chunk `ci`: before it, or after it with `after`.
+    fn at(chunks: &'a VecDeque<Chunk>, ci: usize, k: usize, after: bool) -> Cursor<'a> {
+        match &chunks[ci] {
+            Chunk::Packed(p) => {
+                let pos = p.offset_of(k + after as usize) - p.start();
+                Cursor { ci, data: p.data(), pos, large: None }
+            }
+            Chunk::Large(b) => Cursor { ci, data: &[], pos: 0, large: Some(b) },
+        }
+    }
+
+    /// At the first element (`front`) or after the last one of chunk `ci`.
+    fn edge(chunks: &'a VecDeque<Chunk>, ci: usize, front: bool) -> Cursor<'a> {
+        match &chunks[ci] {
+            Chunk::Packed(p) => {
+                let data = p.data();
+                Cursor { ci, data, pos: if front { 0 } else { data.len() }, large: None }
+            }
+            Chunk::Large(b) => Cursor { ci, data: &[], pos: 0, large: Some(b) },
+        }
+    }
 }
 
 impl<'a> Iter<'a> {
@@ -1046,44 +1069,68 @@ impl<'a> Iter<'a> {
         Detached(self)
     }
 
+    /// Finds the front's first element.
+    #[cold]
+    #[inline(never)]
+    fn find_front(&mut self) {
+        let (ci, k) = self.list.locate(self.start);
+        self.front = Some(Cursor::at(&self.list.0.chunks, ci, k, false));
+    }
+
+    /// Finds the back's first element.
+    #[cold]
+    #[inline(never)]
+    fn find_back(&mut self) {
+        let (ci, k) = self.list.locate(self.end - 1);
+        self.back = Some(Cursor::at(&self.list.0.chunks, ci, k, true));
+    }
+
+    #[inline(always)]
     fn next_elem(&mut self) -> Option<Elem<'a>> {
-        if self.left == 0 {
+        if self.start == self.end {
             return None;
         }
-        self.left -= 1;
-        let (ci, pos) = self.front;
-        let chunk = &self.chunks[ci];
-        let (elem, done) = match chunk {
-            Chunk::Packed(p) => {
-                let (r, next) = decode_forward(&p.buf, pos);
-                self.front.1 = next;
-                (Elem::Packed(&p.buf[r]), next == p.end())
+        let chunks = &self.list.0.chunks;
+        if self.front.is_none() {
+            self.find_front();
+        }
+        let Some(c) = &mut self.front else { return None };
+        self.start += 1;
+        let (elem, done) = match c.large {
+            None => {
+                let (r, next) = decode_forward(c.data, c.pos);
+                c.pos = next;
+                (Elem::Packed(&c.data[r]), next == c.data.len())
             }
-            Chunk::Large(b) => (Elem::Large(b), true),
+            Some(b) => (Elem::Large(b), true),
         };
-        if done && self.left > 0 {
-            self.front = (ci + 1, self.chunks[ci + 1].first_pos());
+        if done && self.start < self.end {
+            *c = Cursor::edge(chunks, c.ci + 1, true);
         }
         Some(elem)
     }
 
+    #[inline(always)]
     fn next_back_elem(&mut self) -> Option<Elem<'a>> {
-        if self.left == 0 {
+        if self.start == self.end {
             return None;
         }
-        self.left -= 1;
-        let (ci, pos) = self.back;
-        let chunk = &self.chunks[ci];
-        let (elem, done) = match chunk {
-            Chunk::Packed(p) => {
-                let (r, prev) = decode_backward(&p.buf, pos);
-                self.back.1 = prev;
-                (Elem::Packed(&p.buf[r]), prev == p.start())
+        let chunks = &self.list.0.chunks;
+        if self.back.is_none() {
+            self.find_back();
+        }
+        let Some(c) = &mut self.back else { return None };
+        self.end -= 1;
+        let (elem, done) = match c.large {
+            None => {
+                let (r, prev) = decode_backward(c.data, c.pos);
+                c.pos = prev;
+                (Elem::Packed(&c.data[r]), prev == 0)
             }
-            Chunk::Large(b) => (Elem::Large(b), true),
+            Some(b) => (Elem::Large(b), true),
         };
-        if done && self.left > 0 {
-            self.back = (ci - 1, self.chunks[ci - 1].end_pos());
+        if done && self.start < self.end {
+            *c = Cursor::edge(chunks, c.ci - 1, false);
         }
         Some(elem)
     }
@@ -1092,16 +1139,28 @@ impl<'a> Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         self.next_elem().map(Elem::slice)
     }
 
+    /// One loop over the elements, the decoding inlined.
+    fn fold<B, F: FnMut(B, &'a [u8]) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        while let Some(e) = self.next_elem() {
+            acc = f(acc, e.slice());
+        }
+        acc
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        let n = self.end - self.start;
+        (n, Some(n))
     }
 }
 
 impl DoubleEndedIterator for Iter<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         self.next_back_elem().map(Elem::slice)
     }
@@ -1116,8 +1175,19 @@ pub struct Detached<'a>(Iter<'a>);
 impl Iterator for Detached<'_> {
     type Item = Bytes;
 
+    #[inline]
     fn next(&mut self) -> Option<Bytes> {
         self.0.next_elem().map(Elem::detached)
+    }
+
+    /// One loop over the elements (what `for_each` and `collect` into a
+    /// reply use), the decoding inlined.
+    fn fold<B, F: FnMut(B, Bytes) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        while let Some(e) = self.0.next_elem() {
+            acc = f(acc, e.detached());
+        }
+        acc
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -1126,6 +1196,7 @@ impl Iterator for Detached<'_> {
 }
 
 impl DoubleEndedIterator for Detached<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Bytes> {
         self.0.next_back_elem().map(Elem::detached)
     }
