@@ -34,13 +34,13 @@
 //!   copy what they hand out ([`Iter::detached`]: packed elements copied, a
 //!   large element shared as the keyspace's `stored`/`detached` rule does
 //!   for long data).
-//! - A chunk never stays empty. After a removal in the middle (`LREM`,
-//!   `LINSERT`'s opposite, `LSET` to a different size, `LTRIM`), a chunk
-//!   left below a quarter of [`CHUNK_BYTES`] is merged with a neighbour when
-//!   the two fit in one. Pops do not merge: the end chunk they shrink is
-//!   about to go away, and merging would copy a chunk for nothing. A buffer
-//!   left more than three quarters empty by pops is reallocated to half its
-//!   size (geometric, so O(1) amortized).
+//! - A chunk never stays empty. After a removal that is not a pop (`LREM`,
+//!   `LSET` to another size, `LTRIM`, a removal by index), a chunk left
+//!   below a quarter of [`CHUNK_BYTES`] is merged with a neighbour when the
+//!   two fit in one. Pops do not merge: the end chunk they shrink is about
+//!   to go away, and merging would copy a chunk for nothing. A buffer over
+//!   256 bytes left more than three quarters empty by any removal is
+//!   reallocated to twice its data's size (geometric, so O(1) amortized).
 //!
 //! # Why these sizes
 //!
