@@ -896,3 +896,101 @@ fn random_command_sequences_match_a_model() {
         })
         .unwrap();
 }
+
+/// A list long enough to span many packed chunks, with elements on both
+/// sides of the large-element threshold: every command agrees with a model,
+/// and the list survives a snapshot plus a log replay.
+#[test]
+fn long_lists_with_large_elements_match_a_model_and_survive_restarts() {
+    let mut srv = TestServer::start();
+    let mut c = srv.client();
+    let mut rng = crate::common::Rng(7);
+    let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+    let sizes = [0, 3, 127, 128, 500, 1024, 1025, 5000];
+    let mut serial = 0usize;
+    let mut elem = |rng: &mut crate::common::Rng| {
+        serial += 1;
+        let len = sizes[rng.below(sizes.len())];
+        let mut v = format!("{serial}-").into_bytes().repeat(len / 3 + 1);
+        v.truncate(len);
+        v
+    };
+    let check = |c: &mut redis::Connection, model: &VecDeque<Vec<u8>>| {
+        let got: Vec<Vec<u8>> = redis::cmd("LRANGE").arg("l").arg(0).arg(-1).query(c).unwrap();
+        assert_eq!(got.len(), model.len());
+        assert!(got.iter().eq(model.iter()), "contents differ");
+        let rev: Vec<Vec<u8>> = redis::cmd("LRANGE").arg("l").arg(-300).arg(-1).query(c).unwrap();
+        assert!(rev.iter().eq(model.iter().skip(model.len().saturating_sub(300))));
+    };
+    for round in 0..3 {
+        for _ in 0..40 {
+            match rng.below(7) {
+                0 | 1 => {
+                    let items: Vec<Vec<u8>> = (0..rng.below(400) + 1).map(|_| elem(&mut rng)).collect();
+                    let left = rng.below(2) == 0;
+                    let n: usize =
+                        redis::cmd(if left { "LPUSH" } else { "RPUSH" }).arg("l").arg(&items).query(&mut c).unwrap();
+                    for it in items {
+                        if left { model.push_front(it) } else { model.push_back(it) }
+                    }
+                    assert_eq!(n, model.len());
+                }
+                2 if !model.is_empty() => {
+                    let i = rng.below(model.len());
+                    let v = elem(&mut rng);
+                    let () = redis::cmd("LSET").arg("l").arg(i).arg(&v).query(&mut c).unwrap();
+                    model[i] = v;
+                }
+                3 if !model.is_empty() => {
+                    let pivot = model[rng.below(model.len())].clone();
+                    let pos = model.iter().position(|x| *x == pivot).unwrap();
+                    let v = elem(&mut rng);
+                    let after = rng.below(2) == 0;
+                    let n: usize = redis::cmd("LINSERT")
+                        .arg("l")
+                        .arg(if after { "AFTER" } else { "BEFORE" })
+                        .arg(&pivot)
+                        .arg(&v)
+                        .query(&mut c)
+                        .unwrap();
+                    model.insert(pos + after as usize, v);
+                    assert_eq!(n, model.len());
+                }
+                4 if !model.is_empty() => {
+                    let v = model[rng.below(model.len())].clone();
+                    let n: usize = redis::cmd("LREM").arg("l").arg(0).arg(&v).query(&mut c).unwrap();
+                    let before = model.len();
+                    model.retain(|x| *x != v);
+                    assert_eq!(n, before - model.len());
+                }
+                5 if !model.is_empty() => {
+                    let i = rng.below(model.len());
+                    let got: Option<Vec<u8>> = redis::cmd("LINDEX").arg("l").arg(i).query(&mut c).unwrap();
+                    assert_eq!(got.as_ref(), model.get(i));
+                    let n = rng.below(50);
+                    let left = rng.below(2) == 0;
+                    let popped: Vec<Vec<u8>> =
+                        redis::cmd(if left { "LPOP" } else { "RPOP" }).arg("l").arg(n).query(&mut c).unwrap();
+                    for p in popped {
+                        assert_eq!(Some(p), if left { model.pop_front() } else { model.pop_back() });
+                    }
+                }
+                6 if model.len() > 1000 => {
+                    let (s, e) = (rng.below(200), model.len() - rng.below(200) - 1);
+                    let () = redis::cmd("LTRIM").arg("l").arg(s).arg(e).query(&mut c).unwrap();
+                    model.truncate(e + 1);
+                    model.drain(..s);
+                }
+                _ => {}
+            }
+        }
+        check(&mut c, &model);
+        if round == 1 {
+            let () = redis::cmd("SAVE").query(&mut c).unwrap();
+        }
+        drop(c);
+        srv.restart();
+        c = srv.client();
+        check(&mut c, &model);
+    }
+}

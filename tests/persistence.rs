@@ -2,7 +2,6 @@
 //! fail-stop on injected I/O errors, expiry on load, the directory lock.
 
 use bytes::Bytes;
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -294,7 +293,7 @@ fn expired_keys_are_dropped_on_load_and_the_drop_is_logged() {
     let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
     let e = ks.dbs[0].get(b"old").expect("the new list survives");
     assert_eq!(e.expire_at(), None);
-    assert_eq!(e.value, Value::List(VecDeque::from(vec![b("x")])));
+    assert_eq!(e.value, Value::List([b("x")].into_iter().collect()));
     p.shutdown();
 }
 

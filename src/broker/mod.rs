@@ -654,7 +654,7 @@ mod tests {
 
     fn list(b: &Broker, key: &str) -> Vec<Bytes> {
         match b.ks.dbs[0].get(key.as_bytes()).map(|e| &e.value) {
-            Some(Value::List(l)) => l.iter().cloned().collect(),
+            Some(Value::List(l)) => l.iter().detached().collect(),
             _ => Vec::new(),
         }
     }

@@ -7,15 +7,13 @@
 //! reaches it.
 
 use bytes::Bytes;
-use std::collections::VecDeque;
 
 use super::args::{Args, int, parse_i64, parse_timeout};
 use super::{Block, CmdResult, Ctx, NO_SUCH_KEY, NOT_INT, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
-use crate::state::value::detached;
-use crate::state::{Effect, Value};
+use crate::state::{Effect, List, Value};
 
 const NOT_POSITIVE: Frame = Frame::error("ERR value is out of range, must be positive");
 const INDEX_RANGE: Frame = Frame::error("ERR index out of range");
@@ -214,7 +212,7 @@ pub static COMMANDS: &[super::Command] = &[
 ];
 
 /// The list at `key`: `Ok(None)` if absent, `WRONGTYPE` if another type.
-fn list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c VecDeque<Bytes>>, Frame> {
+fn list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c List>, Frame> {
     match ctx.lookup(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),
@@ -223,7 +221,7 @@ fn list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c VecDeque<Bytes>>,
 }
 
 /// Like [`list`], counting a keyspace hit or miss (read commands).
-fn list_read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c VecDeque<Bytes>>, Frame> {
+fn list_read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c List>, Frame> {
     match ctx.lookup_read(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),
@@ -237,7 +235,7 @@ fn list_read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c VecDeque<Byt
 fn waitable_len(ctx: &mut Ctx, key: &[u8]) -> Result<Option<usize>, Frame> {
     let woken = ctx.woken;
     match list(ctx, key) {
-        Ok(l) => Ok(l.map(VecDeque::len)),
+        Ok(l) => Ok(l.map(List::len)),
         Err(_) if woken => Ok(None),
         Err(e) => Err(e),
     }
@@ -290,8 +288,14 @@ fn pop_n(ctx: &mut Ctx, key: &Bytes, left: bool, count: usize) -> Vec<Bytes> {
     let Some(Value::List(l)) = ctx.value(key) else { return Vec::new() };
     let n = count.min(l.len());
     let emptied = n == l.len();
-    let items: Vec<Bytes> =
-        if left { l.iter().take(n).cloned().collect() } else { l.iter().rev().take(n).cloned().collect() };
+    let items: Vec<Bytes> = if n == 1 {
+        // One element (`LPOP`, `BRPOP`...): straight from the end chunk.
+        l.get_detached(if left { 0 } else { l.len() - 1 }).into_iter().collect()
+    } else if left {
+        l.iter().detached().take(n).collect()
+    } else {
+        l.iter().detached().rev().take(n).collect()
+    };
     if n > 0 {
         ctx.apply(Effect::ListPop { db, key: key.clone(), left, count: n });
         ctx.notify('l', pop_event(left), key);
@@ -392,7 +396,7 @@ fn rpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `LLEN key`
 fn llen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    int(list_read(ctx, key)?.map_or(0, VecDeque::len) as i64)
+    int(list_read(ctx, key)?.map_or(0, List::len) as i64)
 }
 
 /// `LINDEX key index`
@@ -401,7 +405,7 @@ fn lindex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let index = args.next_bytes()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Null) };
     let i = parse_i64(index).ok_or(NOT_INT)?;
-    Ok(Frame::bulk_or_null(norm_index(l.len(), i).map(|i| detached(&l[i]))))
+    Ok(Frame::bulk_or_null(norm_index(l.len(), i).and_then(|i| l.get_detached(i))))
 }
 
 /// `LSET key index element`
@@ -424,10 +428,11 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Array(Vec::new())) };
-    let items = match range(l.len(), start, stop) {
-        Some((s, e)) => l.range(s..e).map(|v| Frame::Bulk(detached(v))).collect(),
-        None => Vec::new(),
-    };
+    let mut items = Vec::new();
+    if let Some((s, e)) = range(l.len(), start, stop) {
+        items.reserve_exact(e - s);
+        l.range(s..e).detached().for_each(|v| items.push(Frame::Bulk(v)));
+    }
     Ok(Frame::Array(items))
 }
 
@@ -461,7 +466,7 @@ fn linsert(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let value = args.next_bytes()?.clone();
     let Some(l) = list(ctx, &key)? else { return int(0) };
     let len = l.len();
-    let Some(pos) = l.iter().position(|x| x == pivot) else { return int(-1) };
+    let Some(pos) = l.iter().position(|x| x == &pivot[..]) else { return int(-1) };
     let db = ctx.db();
     ctx.apply(Effect::ListInsert { db, key: key.clone(), index: pos + after as usize, value });
     ctx.notify('l', "linsert", &key);
@@ -477,9 +482,9 @@ fn lrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let len = l.len();
     let limit = if count == 0 { usize::MAX } else { usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX) };
     let mut indexes: Vec<usize> = if count >= 0 {
-        l.iter().enumerate().filter(|(_, x)| *x == element).map(|(i, _)| i).take(limit).collect()
+        l.iter().enumerate().filter(|(_, x)| *x == &element[..]).map(|(i, _)| i).take(limit).collect()
     } else {
-        l.iter().enumerate().rev().filter(|(_, x)| *x == element).map(|(i, _)| i).take(limit).collect()
+        l.iter().enumerate().rev().filter(|(_, x)| *x == &element[..]).map(|(i, _)| i).take(limit).collect()
     };
     if indexes.is_empty() {
         return int(0);
@@ -539,9 +544,10 @@ fn lpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // and so matches from the first match at the tail.
     let mut skip = if rank == i64::MIN { 0 } else { rank.unsigned_abs() - 1 };
     let mut found = Vec::new();
+    let mut iter = l.iter();
     for step in 0..scan {
-        let i = if rank > 0 { step } else { len - 1 - step };
-        if l[i] == element {
+        let (i, x) = if rank > 0 { (step, iter.next()) } else { (len - 1 - step, iter.next_back()) };
+        if x == Some(&element[..]) {
             if skip > 0 {
                 skip -= 1;
             } else {
@@ -563,7 +569,7 @@ fn lpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn move_one(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from: bool, to: bool) -> Result<Option<Bytes>, Frame> {
     let Some(l) = list(ctx, src)? else { return Ok(None) };
     let src_len = l.len();
-    let Some(elem) = (if from { l.front() } else { l.back() }).cloned() else { return Ok(None) };
+    let Some(elem) = l.get_detached(if from { 0 } else { src_len.wrapping_sub(1) }) else { return Ok(None) };
     list(ctx, dst)?;
     let db = ctx.db();
     // Rotating a list onto itself changes nothing when it has one element

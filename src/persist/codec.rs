@@ -7,10 +7,9 @@
 //! with a one-byte tag; an unknown tag is a decoding error, never a guess.
 
 use bytes::Bytes;
-use std::collections::VecDeque;
 
 use crate::state::zset::ZSet;
-use crate::state::{Effect, ExpireChange, Value};
+use crate::state::{Effect, ExpireChange, List, Value};
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,12 +90,17 @@ impl<'a> Reader<'a> {
         u32::try_from(self.varint()?).map_err(|_| DecodeError("number out of range".into()))
     }
 
-    fn bytes(&mut self) -> Result<Bytes, DecodeError> {
+    /// A byte string, borrowed from the record.
+    fn slice(&mut self) -> Result<&'a [u8], DecodeError> {
         let n = self.usize()?;
         let end = self.pos.checked_add(n).ok_or_else(|| self.short())?;
         let s = self.buf.get(self.pos..end).ok_or_else(|| self.short())?;
         self.pos = end;
-        Ok(Bytes::copy_from_slice(s))
+        Ok(s)
+    }
+
+    fn bytes(&mut self) -> Result<Bytes, DecodeError> {
+        self.slice().map(Bytes::copy_from_slice)
     }
 
     /// A count of items that each take at least one byte (guards allocation).
@@ -111,6 +115,16 @@ impl<'a> Reader<'a> {
     fn list(&mut self) -> Result<Vec<Bytes>, DecodeError> {
         let n = self.count()?;
         (0..n).map(|_| self.bytes()).collect()
+    }
+
+    /// A list value, its elements copied straight from the record.
+    fn list_value(&mut self) -> Result<List, DecodeError> {
+        let n = self.count()?;
+        let mut l = List::new();
+        for _ in 0..n {
+            l.push_back_slice(self.slice()?);
+        }
+        Ok(l)
     }
 
     fn pairs(&mut self) -> Result<Vec<(Bytes, Bytes)>, DecodeError> {
@@ -170,7 +184,10 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
         }
         Value::List(l) => {
             out.push(2);
-            put_list(out, l.len(), l.iter());
+            put_varint(out, l.len() as u64);
+            for item in l {
+                put_bytes(out, item);
+            }
         }
         Value::Hash(h) => {
             out.push(3);
@@ -199,7 +216,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
 pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
     Ok(match r.u8()? {
         1 => Value::Str(r.bytes()?),
-        2 => Value::List(VecDeque::from(r.list()?)),
+        2 => Value::List(r.list_value()?),
         3 => Value::Hash(r.pairs()?.into_iter().collect()),
         4 => Value::Set(r.list()?.into_iter().collect()),
         5 => {

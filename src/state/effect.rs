@@ -7,10 +7,10 @@
 //! Each effect's size is proportional to the change it describes.
 
 use bytes::{Bytes, BytesMut};
-use std::collections::VecDeque;
 
 use super::Keyspace;
 use super::hash::Hash;
+use super::list::List;
 use super::set::Set;
 use super::value::{Value, stored};
 use super::zset::ZSet;
@@ -202,14 +202,16 @@ impl Keyspace {
             Effect::ListPush { db, key, left, items } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::List(VecDeque::new()), None);
+                    d.insert_copied(key, Value::List(List::new()), None);
                 }
                 if let Some(Value::List(l)) = d.value_mut(key) {
+                    // Short items are copied into the list's chunks, long
+                    // ones shared (the `stored` rule).
                     for item in items {
                         if *left {
-                            l.push_front(stored(item));
+                            l.push_front(item);
                         } else {
-                            l.push_back(stored(item));
+                            l.push_back(item);
                         }
                     }
                 }
@@ -217,45 +219,35 @@ impl Keyspace {
             Effect::ListPop { db, key, left, count } => {
                 self.with_collection(*db, key, |v| {
                     if let Value::List(l) = v {
-                        let n = (*count).min(l.len());
                         if *left {
-                            l.drain(..n);
+                            l.drop_front(*count);
                         } else {
-                            l.truncate(l.len() - n);
+                            l.drop_back(*count);
                         }
                     }
                 });
             }
             Effect::ListSet { db, key, index, value } => {
-                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
-                    && let Some(slot) = l.get_mut(*index)
-                {
-                    *slot = stored(value);
+                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key) {
+                    l.set(*index, value);
                 }
             }
             Effect::ListInsert { db, key, index, value } => {
-                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key)
-                    && *index <= l.len()
-                {
-                    l.insert(*index, stored(value));
+                if let Some(Value::List(l)) = self.dbs[*db as usize].value_mut(key) {
+                    l.insert(*index, value);
                 }
             }
             Effect::ListRemoveAt { db, key, indexes } => {
                 self.with_collection(*db, key, |v| {
                     if let Value::List(l) = v {
-                        for &i in indexes.iter().rev() {
-                            l.remove(i);
-                        }
+                        l.remove_sorted(indexes);
                     }
                 });
             }
             Effect::ListTrim { db, key, start, end } => {
                 self.with_collection(*db, key, |v| {
                     if let Value::List(l) = v {
-                        let end = (*end).min(l.len());
-                        let start = (*start).min(end);
-                        l.truncate(end);
-                        l.drain(..start);
+                        l.trim(*start, *end);
                     }
                 });
             }
@@ -359,7 +351,7 @@ mod tests {
         // y a c
         ks.apply(&Effect::ListInsert { db: 0, key: b("l"), index: 1, value: b("z") });
         let Some(Value::List(l)) = ks.dbs[0].get(b"l").map(|e| e.value.clone()) else { panic!() };
-        assert_eq!(l, [b("y"), b("z"), b("a"), b("c")]);
+        assert_eq!(l, [b("y"), b("z"), b("a"), b("c")].into_iter().collect());
         ks.apply(&Effect::ListTrim { db: 0, key: b("l"), start: 1, end: 3 });
         ks.apply(&Effect::ListPop { db: 0, key: b("l"), left: true, count: 5 });
         assert!(ks.dbs[0].get(b"l").is_none());
@@ -403,7 +395,8 @@ mod tests {
             let unique = match &e.value {
                 Value::Str(v) if v.len() > super::super::value::COPY_LIMIT => !v.is_unique(),
                 Value::Str(v) => v.is_unique(),
-                Value::List(l) => l.iter().all(Bytes::is_unique),
+                // Packed: copies by construction.
+                Value::List(_) => true,
                 Value::Hash(h) => h.iter().all(|(f, v)| f.is_unique() && v.is_unique()),
                 Value::Set(s) => s.iter().all(Bytes::is_unique),
                 Value::ZSet(_) => true,

@@ -12,6 +12,7 @@ pub mod effect;
 pub mod glob;
 pub mod hash;
 pub mod hashing;
+pub mod list;
 pub mod set;
 pub mod value;
 pub mod zset;
@@ -20,6 +21,7 @@ pub use db::{Db, Entry};
 pub use effect::{Effect, ExpireChange};
 pub use hash::Hash;
 pub use hashing::{HashMap, HashSet};
+pub use list::List;
 pub use set::Set;
 pub use value::Value;
 

@@ -1,19 +1,18 @@
 //! The value types a key can hold.
 
-use bytes::Bytes;
-use std::collections::VecDeque;
-
 use super::hash::Hash;
+use super::list::List;
 use super::set::Set;
 use super::zset::ZSet;
+use bytes::Bytes;
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string (binary safe).
     Str(Bytes),
-    /// A list: O(1) push and pop at both ends.
-    List(VecDeque<Bytes>),
+    /// A list: O(1) push and pop at both ends, small elements packed.
+    List(List),
     /// A hash of fields to values (compact while small).
     Hash(Hash),
     /// A set of members (compact while small).
@@ -54,7 +53,9 @@ impl Value {
     pub fn to_stored(&self) -> Value {
         match self {
             Value::Str(b) => Value::Str(stored(b)),
-            Value::List(l) => Value::List(l.iter().map(stored).collect()),
+            // Packed elements are copies already; large ones are shared,
+            // as `stored` shares long data.
+            Value::List(l) => Value::List(l.clone()),
             Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
             Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
             Value::ZSet(z) => Value::ZSet(Box::new(z.to_stored())),
