@@ -55,8 +55,8 @@ impl Value {
         match self {
             Value::Str(b) => Value::Str(stored(b)),
             Value::List(l) => Value::List(l.iter().map(stored).collect()),
-            Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
-            Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
+            Value::Hash(h) => Value::Hash(h.to_stored()),
+            Value::Set(s) => Value::Set(s.to_stored()),
             Value::ZSet(z) => Value::ZSet(Box::new(z.to_stored())),
         }
     }
