@@ -91,12 +91,18 @@ impl<const K: usize> Packed<K> {
     }
 
     /// The byte offset of the entry whose first part is `first`.
+    ///
+    /// An entry of the same length is compared by its last byte first:
+    /// fields and members often share their length and a prefix
+    /// (`field:17`, `field:42`), so that byte settles most mismatches
+    /// without a call to compare the whole.
     pub(super) fn find(&self, first: &[u8]) -> Option<usize> {
         let buf = &self.buf[..];
+        let n = first.len();
+        let last = first.last().copied();
         let mut pos = 0;
         while pos < buf.len() {
-            let n = buf[pos] as usize;
-            if n == first.len() && buf[pos + 1..pos + 1 + n] == *first {
+            if buf[pos] as usize == n && last.is_none_or(|l| buf[pos + n] == l) && buf[pos + 1..pos + 1 + n] == *first {
                 return Some(pos);
             }
             pos = self.skip(pos);
