@@ -462,24 +462,20 @@ pub(super) fn shuffle<T>(rng: &mut impl Rng, v: &mut [T]) {
 
 /// The elements of `iter` at `positions` (any order, repeats allowed), in
 /// the order of `positions`. One pass over `iter`, stopping after the last
-/// position needed.
-pub(super) fn pick<T: Copy>(iter: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
+/// position needed, skipping the others with `nth` (cheap on a compact
+/// collection's iterator, and no element is looked at on the way).
+pub(super) fn pick<T: Copy>(mut iter: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
     let mut order: Vec<(usize, usize)> = positions.iter().enumerate().map(|(slot, &p)| (p, slot)).collect();
     order.sort_unstable();
     let mut out: Vec<Option<T>> = vec![None; positions.len()];
-    let mut next = order.iter().peekable();
-    for (i, item) in iter.enumerate() {
-        let Some(&&(p, _)) = next.peek() else { break };
-        if p > i {
-            continue;
+    // The position of the next element `iter` yields, and the last one taken.
+    let (mut next, mut current) = (0, None);
+    for (p, slot) in order {
+        if p >= next {
+            current = iter.nth(p - next);
+            next = p + 1;
         }
-        while let Some(&&(p, slot)) = next.peek() {
-            if p != i {
-                break;
-            }
-            out[slot] = Some(item);
-            next.next();
-        }
+        out[slot] = current;
     }
     out.into_iter().flatten().collect()
 }
@@ -717,5 +713,7 @@ mod tests {
         let items = ["a", "b", "c", "d"];
         assert_eq!(pick(items.iter().copied(), &[3, 0, 3, 1]), ["d", "a", "d", "b"]);
         assert_eq!(pick(items.iter().copied(), &[]), Vec::<&str>::new());
+        assert_eq!(pick(items.iter().copied(), &[2, 2, 0, 3, 0]), ["c", "c", "a", "d", "a"]);
+        assert_eq!(pick(items.iter().copied(), &[4, 1]), ["b"], "past the end: nothing");
     }
 }

@@ -14,13 +14,18 @@
 //! ```
 //!
 //! Compact parts are at most 64 bytes long, so one byte holds any length.
+//! An entry takes `K` bytes more than its parts, against a 32-byte handle
+//! plus a heap allocation per part for a vector of `Bytes` (1M hash fields
+//! in ~10-field hashes: 147 MB -> 56 MB of RSS; set members: 92 -> 41 MB).
+//!
 //! A search walks the buffer from the start, comparing an entry's length
-//! byte first and its bytes only if the lengths agree; ten short fields
-//! and their values fill three or four cache lines, read in order, where a
-//! vector of `Bytes` handles costs a pointer chase per element. No
-//! fingerprints are kept (measured: they bought nothing once the bytes are
-//! inline). An entry is about `K + parts' bytes` long, against the 32-byte
-//! handle plus one heap allocation per part of a `Bytes`.
+//! byte first, then its last byte, and its whole bytes only if both agree;
+//! ten short fields and their values fill three or four cache lines, read
+//! in order, where a vector of `Bytes` handles costs a pointer chase per
+//! element. No fingerprints are kept: a run of 1-byte tags before the
+//! entries saved 1-3% of the instructions of `HGET`/`HSET`/`SISMEMBER`
+//! (callgrind, 10 and 128 fields) for one more byte per entry and a second
+//! shift on every insertion and removal.
 
 use std::fmt;
 
