@@ -12,7 +12,6 @@ use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
-use crate::state::value::detached;
 use crate::state::{Effect, Hash, HashSet, Value};
 
 /// The hash command family.
@@ -206,7 +205,7 @@ fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
-    Ok(Frame::bulk_or_null(hash_at(ctx, key, true)?.and_then(|h| h.get(field)).map(detached)))
+    Ok(Frame::bulk_or_null(hash_at(ctx, key, true)?.and_then(|h| h.get(field)).map(Bytes::copy_from_slice)))
 }
 
 /// `HMGET key field [field ...]`
@@ -214,7 +213,9 @@ fn hmget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let fields = args.rest();
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(fields.iter().map(|f| Frame::bulk_or_null(h.and_then(|h| h.get(f)).map(detached))).collect()))
+    Ok(Frame::Array(
+        fields.iter().map(|f| Frame::bulk_or_null(h.and_then(|h| h.get(f)).map(Bytes::copy_from_slice))).collect(),
+    ))
 }
 
 /// `HDEL key field [field ...]`
@@ -256,14 +257,14 @@ fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().map(|f| Frame::Bulk(detached(f))).collect())))
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().map(|f| Frame::Bulk(Bytes::copy_from_slice(f))).collect())))
 }
 
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().map(|v| Frame::Bulk(detached(v))).collect())))
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().map(|v| Frame::Bulk(Bytes::copy_from_slice(v))).collect())))
 }
 
 /// `HGETALL key` (a map in RESP3, a flat array in RESP2)
@@ -271,7 +272,9 @@ fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
     Ok(Frame::Map(h.map_or_else(Vec::new, |h| {
-        h.iter().map(|(f, v)| (Frame::Bulk(detached(f)), Frame::Bulk(detached(v)))).collect()
+        h.iter()
+            .map(|(f, v)| (Frame::Bulk(Bytes::copy_from_slice(f)), Frame::Bulk(Bytes::copy_from_slice(v))))
+            .collect()
     })))
 }
 
@@ -300,7 +303,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if !incr.is_finite() {
         return Err(Frame::error("ERR value is NaN or Infinity"));
     }
-    let current = hash_at(ctx, &key, false)?.and_then(|h| h.get(&field)).cloned();
+    let current = hash_at(ctx, &key, false)?.and_then(|h| h.get(&field)).map(Bytes::copy_from_slice);
     let text = match &current {
         None => add_floats(b"0", 0.0, &incr_text, incr),
         Some(v) => {
@@ -335,7 +338,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let r = ctx.server.random();
         let Some(h) = hash_at(ctx, &key, true)? else { return Ok(Frame::Null) };
         let i = (r % h.len() as u64) as usize;
-        return Ok(Frame::bulk_or_null(h.iter().nth(i).map(|(f, _)| detached(f))));
+        return Ok(Frame::bulk_or_null(h.iter().nth(i).map(|(f, _)| Bytes::copy_from_slice(f))));
     }
     let count = parse_random_count(args.next_bytes()?)?;
     let with_values = args.eat("WITHVALUES");
@@ -352,14 +355,19 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let picks = sample_indices(ctx.server, h.len(), count)?;
     let chosen = pick(h.iter(), &picks);
     let out = if !with_values {
-        chosen.into_iter().map(|(f, _)| Frame::Bulk(detached(f))).collect()
+        chosen.into_iter().map(|(f, _)| Frame::Bulk(Bytes::copy_from_slice(f))).collect()
     } else if resp3 {
         chosen
             .into_iter()
-            .map(|(f, v)| Frame::Array(vec![Frame::Bulk(detached(f)), Frame::Bulk(detached(v))]))
+            .map(|(f, v)| {
+                Frame::Array(vec![Frame::Bulk(Bytes::copy_from_slice(f)), Frame::Bulk(Bytes::copy_from_slice(v))])
+            })
             .collect()
     } else {
-        chosen.into_iter().flat_map(|(f, v)| [Frame::Bulk(detached(f)), Frame::Bulk(detached(v))]).collect()
+        chosen
+            .into_iter()
+            .flat_map(|(f, v)| [Frame::Bulk(Bytes::copy_from_slice(f)), Frame::Bulk(Bytes::copy_from_slice(v))])
+            .collect()
     };
     Ok(Frame::Array(out))
 }
@@ -376,8 +384,8 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     for (f, v) in h.iter() {
         if pattern.is_none_or(|p| glob_match(p, f)) {
-            out.push(Frame::Bulk(detached(f)));
-            out.push(Frame::Bulk(detached(v)));
+            out.push(Frame::Bulk(Bytes::copy_from_slice(f)));
+            out.push(Frame::Bulk(Bytes::copy_from_slice(v)));
         }
     }
     Ok(scan_reply(out))
@@ -454,24 +462,20 @@ pub(super) fn shuffle<T>(rng: &mut impl Rng, v: &mut [T]) {
 
 /// The elements of `iter` at `positions` (any order, repeats allowed), in
 /// the order of `positions`. One pass over `iter`, stopping after the last
-/// position needed.
-pub(super) fn pick<T: Copy>(iter: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
+/// position needed, skipping the others with `nth` (cheap on a compact
+/// collection's iterator, and no element is looked at on the way).
+pub(super) fn pick<T: Copy>(mut iter: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
     let mut order: Vec<(usize, usize)> = positions.iter().enumerate().map(|(slot, &p)| (p, slot)).collect();
     order.sort_unstable();
     let mut out: Vec<Option<T>> = vec![None; positions.len()];
-    let mut next = order.iter().peekable();
-    for (i, item) in iter.enumerate() {
-        let Some(&&(p, _)) = next.peek() else { break };
-        if p > i {
-            continue;
+    // The position of the next element `iter` yields, and the last one taken.
+    let (mut next, mut current) = (0, None);
+    for (p, slot) in order {
+        if p >= next {
+            current = iter.nth(p - next);
+            next = p + 1;
         }
-        while let Some(&&(p, slot)) = next.peek() {
-            if p != i {
-                break;
-            }
-            out[slot] = Some(item);
-            next.next();
-        }
+        out[slot] = current;
     }
     out.into_iter().flatten().collect()
 }
@@ -709,5 +713,7 @@ mod tests {
         let items = ["a", "b", "c", "d"];
         assert_eq!(pick(items.iter().copied(), &[3, 0, 3, 1]), ["d", "a", "d", "b"]);
         assert_eq!(pick(items.iter().copied(), &[]), Vec::<&str>::new());
+        assert_eq!(pick(items.iter().copied(), &[2, 2, 0, 3, 0]), ["c", "c", "a", "d", "a"]);
+        assert_eq!(pick(items.iter().copied(), &[4, 1]), ["b"], "past the end: nothing");
     }
 }

@@ -12,7 +12,6 @@ use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
 use crate::state::glob::glob_match;
-use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Set, Value};
 
 /// The set command family.
@@ -200,9 +199,15 @@ fn sets_at<'c>(ctx: &'c mut Ctx, keys: &[Bytes], read: bool) -> Result<Vec<Optio
         .collect()
 }
 
-/// Members as bulk strings (see [`detached`]).
-fn bulks<'a>(members: impl IntoIterator<Item = &'a Bytes>) -> Vec<Frame> {
-    members.into_iter().map(|m| Frame::Bulk(detached(m))).collect()
+/// Members of a set as bulk strings (copies: nothing in the keyspace is
+/// shared by a read).
+fn bulks<'a>(members: impl IntoIterator<Item = &'a [u8]>) -> Vec<Frame> {
+    members.into_iter().map(|m| Frame::Bulk(Bytes::copy_from_slice(m))).collect()
+}
+
+/// Members already copied out of the keyspace, as bulk strings.
+fn owned_bulks(members: Vec<Bytes>) -> Vec<Frame> {
+    members.into_iter().map(Frame::Bulk).collect()
 }
 
 /// `SADD key member [member ...]`
@@ -296,17 +301,17 @@ fn spop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let len = s.len();
     let whole = count.is_some_and(|c| c >= len as u64) || len == 1;
     let members: Vec<Bytes> = if whole {
-        s.iter().cloned().collect()
+        s.iter().map(Bytes::copy_from_slice).collect()
     } else {
         let picks = match count {
             None => vec![ctx.server.below(len)],
             Some(c) => sample_indices(ctx.server, len, c as i64)?,
         };
-        pick(s.iter(), &picks).into_iter().cloned().collect()
+        pick(s.iter(), &picks).into_iter().map(Bytes::copy_from_slice).collect()
     };
     let reply = match count {
         None => Frame::Bulk(members[0].clone()),
-        Some(_) => Frame::Set(bulks(&members)),
+        Some(_) => Frame::Set(members.iter().cloned().map(Frame::Bulk).collect()),
     };
     if whole {
         ctx.apply(Effect::Del { db, key: key.clone() });
@@ -342,7 +347,7 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     match count {
         None => {
             let i = ctx.server.below(s.len());
-            Ok(Frame::bulk_or_null(s.iter().nth(i).map(detached)))
+            Ok(Frame::bulk_or_null(s.iter().nth(i).map(Bytes::copy_from_slice)))
         }
         Some(c) => {
             let picks = sample_indices(ctx.server, s.len(), c)?;
@@ -393,7 +398,7 @@ fn intersect(sets: &[Option<&Set>], limit: usize) -> Vec<Bytes> {
     let mut out = Vec::new();
     for m in smallest.iter() {
         if others.iter().all(|o| o.contains(m)) {
-            out.push(detached(m));
+            out.push(Bytes::copy_from_slice(m));
             if out.len() == limit {
                 break;
             }
@@ -407,7 +412,7 @@ fn union(sets: &[Option<&Set>]) -> Set {
     let mut out = Set::new();
     for s in sets.iter().flatten() {
         for m in s.iter() {
-            out.insert_with(m, |_| detached(m));
+            out.insert_slice(m);
         }
     }
     out
@@ -416,7 +421,7 @@ fn union(sets: &[Option<&Set>]) -> Set {
 /// The members of the first set that are in none of the others.
 fn difference(sets: &[Option<&Set>]) -> Vec<Bytes> {
     let Some((Some(first), others)) = sets.split_first() else { return Vec::new() };
-    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(m))).map(detached).collect()
+    first.iter().filter(|m| !others.iter().flatten().any(|o| o.contains(m))).map(Bytes::copy_from_slice).collect()
 }
 
 /// Stores `result` at `dst` (replacing it, expiry cleared), or deletes
@@ -439,7 +444,7 @@ fn store(ctx: &mut Ctx, dst: &Bytes, result: Set, event: &'static str) -> CmdRes
 /// `SINTER key [key ...]` (a set in RESP3)
 fn sinter(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let sets = sets_at(ctx, args.rest(), true)?;
-    Ok(Frame::Set(bulks(&intersect(&sets, 0))))
+    Ok(Frame::Set(owned_bulks(intersect(&sets, 0))))
 }
 
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]`
@@ -490,7 +495,7 @@ fn sunionstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `SDIFF key [key ...]` (a set in RESP3)
 fn sdiff(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let sets = sets_at(ctx, args.rest(), true)?;
-    Ok(Frame::Set(bulks(&difference(&sets))))
+    Ok(Frame::Set(owned_bulks(difference(&sets))))
 }
 
 /// `SDIFFSTORE destination key [key ...]`

@@ -1391,7 +1391,7 @@ impl Src<'_> {
         }
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, f64)) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
         match self {
             Src::Missing => {}
             Src::Z(z) => z.iter().for_each(|(m, s)| f(m, s)),
@@ -1540,7 +1540,7 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                     match result.get_mut(m) {
                         Some(acc) => aggregate.apply(acc, v),
                         None => {
-                            result.insert(detached(m), v);
+                            result.insert(Bytes::copy_from_slice(m), v);
                         }
                     }
                 });
@@ -1561,13 +1561,13 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
                         None => return,
                     }
                 }
-                result.insert(detached(m), acc);
+                result.insert(Bytes::copy_from_slice(m), acc);
             });
         }
         SetOp::Diff => {
             srcs[0].0.for_each(|m, s| {
                 if srcs[1..].iter().all(|(o, _)| o.score(m).is_none()) {
-                    result.insert(detached(m), s);
+                    result.insert(Bytes::copy_from_slice(m), s);
                 }
             });
         }

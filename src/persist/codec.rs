@@ -199,7 +199,10 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Set(s) => {
             out.push(4);
-            put_list(out, s.len(), s.iter());
+            put_varint(out, s.len() as u64);
+            for m in s.iter() {
+                put_bytes(out, m);
+            }
         }
         Value::ZSet(z) => {
             out.push(5);

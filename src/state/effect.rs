@@ -258,9 +258,7 @@ impl Keyspace {
                 }
                 if let Some(Value::Hash(h)) = d.value_mut(key) {
                     for (f, v) in pairs {
-                        if let Err(v) = h.replace(f, stored(v)) {
-                            h.insert(stored(f), v);
-                        }
+                        h.insert(f, v);
                     }
                 }
             }
@@ -280,7 +278,7 @@ impl Keyspace {
                 }
                 if let Some(Value::Set(s)) = d.value_mut(key) {
                     for m in members {
-                        s.insert_with(m, |_| stored(m));
+                        s.insert(m);
                     }
                 }
             }
@@ -397,8 +395,8 @@ mod tests {
                 Value::Str(v) => v.is_unique(),
                 // Packed: copies by construction.
                 Value::List(_) => true,
-                Value::Hash(h) => h.iter().all(|(f, v)| f.is_unique() && v.is_unique()),
-                Value::Set(s) => s.iter().all(Bytes::is_unique),
+                Value::Hash(h) => h.shares_nothing(),
+                Value::Set(s) => s.shares_nothing(),
                 Value::ZSet(_) => true,
             };
             assert!(unique, "value of {k:?}");

@@ -1,12 +1,13 @@
-//! Hash values: a compact vector while small, a hash map once large.
+//! Hash values: one packed buffer while small, a hash map once large.
 //!
 //! Most hashes hold a few short fields. A hash table for each of them costs
-//! its load-factor slack and control bytes on top of the entries, so a small
-//! hash is kept as a plain vector of `(field, value)` pairs in insertion
-//! order and searched linearly, as Redis keeps small hashes in one listpack.
-//! Each pair carries a 32-bit fingerprint of its field, so a search follows the
-//! pointer to the field's bytes of (almost) only the pair it is looking for:
-//! without it, a search through ten pairs costs ten likely cache misses.
+//! its load-factor slack and control bytes on top of the entries, and a
+//! `Bytes` handle per field and value costs 32 bytes plus an allocation of
+//! its own. So a small hash is ONE byte buffer, each field followed by its
+//! value, each with a one-byte length (a `compact::Packed<2>`, see
+//! `state/compact.rs` for the layout), in insertion order and searched
+//! linearly, as Redis keeps small hashes in one listpack. Ten fields of a
+//! dozen bytes take one allocation of about 300 bytes.
 //! It turns into a [`HashMap`] as soon as it holds more than
 //! [`COMPACT_MAX_ENTRIES`] fields or a field or value longer than
 //! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
@@ -17,12 +18,18 @@
 //! of the throughput of `HGET`/`HSET`, so the compact form stops at 128 and
 //! a large hash remembers whether Redis would still hold it in a listpack,
 //! for `OBJECT ENCODING` ([`Hash::is_listpack`]).
+//!
+//! Reads hand out `&[u8]`: the packed form has no `Bytes` to lend. A reply
+//! copies what it sends, so nothing in the keyspace is ever shared by a
+//! read (long values of the large form are copied too, as Redis copies
+//! them into its reply buffer).
 
 use bytes::Bytes;
 use std::fmt;
 
-use super::compact::{reserve_one, tag, trim_spare};
+use super::compact::{Entries, Packed, Shown};
 use super::hashing::HashMap;
+use super::value::stored;
 
 /// Most fields a compact hash holds (a search scans at most this many).
 pub const COMPACT_MAX_ENTRIES: usize = 128;
@@ -35,27 +42,28 @@ pub const LISTPACK_MAX_ENTRIES: usize = 512;
 /// holds: Redis's default `hash-max-listpack-value`.
 pub const COMPACT_MAX_BYTES: usize = 64;
 
+const _: () = assert!(COMPACT_MAX_BYTES <= super::compact::MAX_PART);
+
 /// Whether a field or value of `len` bytes may stay in a compact collection.
 fn fits(len: usize) -> bool {
     len <= COMPACT_MAX_BYTES
 }
 
 /// A hash value: fields mapped to values (see the module documentation for
-/// its two representations). Its API is the part of `HashMap`'s that the
-/// server uses, with the same names and meaning.
+/// its two representations). Its API follows `HashMap`'s names, with
+/// slices out: [`Hash::get`] and the iterators lend `&[u8]`.
 ///
 /// There is no `get_mut`: a value changed in place could outgrow the
-/// compact limits unnoticed. Replace a value with [`Hash::insert`] or
-/// [`Hash::replace`].
+/// compact limits unnoticed. Replace a value with [`Hash::insert`].
 #[derive(Clone)]
 pub struct Hash(Repr);
 
 /// The two representations of a [`Hash`].
 #[derive(Clone)]
 enum Repr {
-    /// At most [`COMPACT_MAX_ENTRIES`] pairs, each part at most
-    /// [`COMPACT_MAX_BYTES`] long, in insertion order.
-    Small(Vec<Entry>),
+    /// At most [`COMPACT_MAX_ENTRIES`] pairs `[field, value]`, each part at
+    /// most [`COMPACT_MAX_BYTES`] long, in insertion order.
+    Small(Packed<2>),
     /// Any size.
     Large(Box<Large>),
 }
@@ -72,34 +80,41 @@ struct Large {
 }
 
 impl Large {
-    /// Notes that a field or value of `len` bytes was stored.
-    fn stored(&mut self, len: usize) {
-        if !fits(len) || self.map.len() > LISTPACK_MAX_ENTRIES {
+    /// Sets `field` to `value` (kept by the keyspace's rule, [`stored`]);
+    /// whether the field was new.
+    fn insert(&mut self, field: &Bytes, value: &Bytes) -> bool {
+        let new = match self.map.get_mut(&field[..]) {
+            Some(slot) => {
+                *slot = stored(value);
+                false
+            }
+            None => {
+                self.map.insert(stored(field), stored(value));
+                true
+            }
+        };
+        self.note(field.len(), value.len());
+        new
+    }
+
+    /// [`Large::insert`] of owned bytes, kept as they are.
+    fn insert_owned(&mut self, field: Bytes, value: Bytes) {
+        let lens = (field.len(), value.len());
+        self.map.insert(field, value);
+        self.note(lens.0, lens.1);
+    }
+
+    /// Notes that a field and a value of these lengths were stored.
+    fn note(&mut self, field_len: usize, value_len: usize) {
+        if !fits(field_len) || !fits(value_len) || self.map.len() > LISTPACK_MAX_ENTRIES {
             self.listpack = false;
         }
     }
 }
 
-/// One pair of a compact hash, with its field's [`tag`].
-#[derive(Clone)]
-struct Entry {
-    /// `tag(&field)`.
-    tag: u32,
-    /// The field.
-    field: Bytes,
-    /// Its value.
-    value: Bytes,
-}
-
-/// The position of `field` in a compact hash.
-fn find(v: &[Entry], field: &[u8]) -> Option<usize> {
-    let t = tag(field);
-    v.iter().position(|e| e.tag == t && e.field[..] == *field)
-}
-
 impl Default for Hash {
     fn default() -> Hash {
-        Hash(Repr::Small(Vec::new()))
+        Hash(Repr::Small(Packed::default()))
     }
 }
 
@@ -130,7 +145,7 @@ impl Hash {
     /// The number of fields.
     pub fn len(&self) -> usize {
         match &self.0 {
-            Repr::Small(v) => v.len(),
+            Repr::Small(p) => p.len(),
             Repr::Large(l) => l.map.len(),
         }
     }
@@ -141,113 +156,54 @@ impl Hash {
     }
 
     /// The value of `field`.
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.0 {
-            Repr::Small(v) => find(v, field).map(|i| &v[i].value),
-            Repr::Large(l) => l.map.get(field),
+            Repr::Small(p) => p.find(field).map(|at| p.get(at, 1)),
+            Repr::Large(l) => l.map.get(field).map(|v| &v[..]),
         }
     }
 
     /// Whether `field` is present.
     pub fn contains_key(&self, field: &[u8]) -> bool {
-        self.get(field).is_some()
-    }
-
-    /// Sets `field` to `value`; returns the previous value. An existing
-    /// field keeps its place (and its stored name), as `HashMap::insert`
-    /// does.
-    pub fn insert(&mut self, field: Bytes, value: Bytes) -> Option<Bytes> {
-        match self.slot(&field, value.len()) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
-            None => {
-                self.add(field, value);
-                None
-            }
+        match &self.0 {
+            Repr::Small(p) => p.find(field).is_some(),
+            Repr::Large(l) => l.map.contains_key(field),
         }
     }
 
-    /// [`Hash::insert`] with the field given by reference: its stored name
-    /// is made by `make_field` (from `field`) only if the field is new, so a
-    /// caller copies no name it does not keep. One search either way.
-    pub fn insert_with(
-        &mut self,
-        field: &[u8],
-        value: Bytes,
-        make_field: impl FnOnce(&[u8]) -> Bytes,
-    ) -> Option<Bytes> {
-        match self.slot(field, value.len()) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
-            None => {
-                self.add(make_field(field), value);
-                None
-            }
-        }
-    }
-
-    /// Sets the value of `field` if it is present, returning the previous
-    /// value; gives `value` back if the field is absent (nothing changes).
-    pub fn replace(&mut self, field: &[u8], value: Bytes) -> Result<Bytes, Bytes> {
-        match self.slot(field, value.len()) {
-            Some(slot) => Ok(std::mem::replace(slot, value)),
-            None => Err(value),
-        }
-    }
-
-    /// The value slot of `field` if present, about to receive a value of
-    /// `value_len` bytes: a compact hash turns large first if that value
-    /// will not fit.
-    fn slot(&mut self, field: &[u8], value_len: usize) -> Option<&mut Bytes> {
-        if let Repr::Small(v) = &self.0 {
-            let i = find(v, field)?;
-            if fits(value_len) {
-                let Repr::Small(v) = &mut self.0 else { return None };
-                return Some(&mut v[i].value);
-            }
-            self.make_large();
-        }
-        match &mut self.0 {
-            Repr::Large(l) => {
-                let slot = l.map.get_mut(field)?;
-                if !fits(value_len) {
-                    l.listpack = false;
+    /// Sets `field` to `value`; whether the field was new (an existing
+    /// field keeps its place). One search. The compact form copies both
+    /// into its buffer; the large form keeps them by the keyspace's rule
+    /// ([`stored`]: short bytes copied, long ones shared).
+    pub fn insert(&mut self, field: &Bytes, value: &Bytes) -> bool {
+        if let Repr::Small(p) = &mut self.0 {
+            match p.find(field) {
+                Some(at) if fits(value.len()) => {
+                    p.set(at, 1, value);
+                    return false;
                 }
-                Some(slot)
+                None if p.len() < COMPACT_MAX_ENTRIES && fits(field.len()) && fits(value.len()) => {
+                    p.push([field, value]);
+                    return true;
+                }
+                // The new field or value does not fit: past the limits.
+                _ => self.make_large(),
             }
-            Repr::Small(_) => None,
         }
+        let Repr::Large(l) = &mut self.0 else { unreachable!("made large above") };
+        l.insert(field, value)
     }
 
-    /// Adds a field known to be absent.
-    fn add(&mut self, field: Bytes, value: Bytes) {
-        if let Repr::Small(v) = &self.0
-            && (v.len() >= COMPACT_MAX_ENTRIES || !fits(field.len()) || !fits(value.len()))
-        {
-            self.make_large();
-        }
+    /// Removes `field`; whether it was present. The compact form keeps the
+    /// order of the remaining fields.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.0 {
-            Repr::Small(v) => {
-                reserve_one(v);
-                v.push(Entry { tag: tag(&field), field, value });
+            Repr::Small(p) => {
+                let Some(at) = p.find(field) else { return false };
+                p.remove(at);
+                true
             }
-            Repr::Large(l) => {
-                let len = field.len().max(value.len());
-                l.map.insert(field, value);
-                l.stored(len);
-            }
-        }
-    }
-
-    /// Removes `field`; returns its value. The compact form keeps the order
-    /// of the remaining fields.
-    pub fn remove(&mut self, field: &[u8]) -> Option<Bytes> {
-        match &mut self.0 {
-            Repr::Small(v) => {
-                let i = find(v, field)?;
-                let old = v.remove(i).value;
-                trim_spare(v);
-                Some(old)
-            }
-            Repr::Large(l) => l.map.remove(field),
+            Repr::Large(l) => l.map.remove(field).is_some(),
         }
     }
 
@@ -255,47 +211,54 @@ impl Hash {
     /// hash order once large.
     pub fn iter(&self) -> Iter<'_> {
         Iter(match &self.0 {
-            Repr::Small(v) => IterRepr::Small(v.iter()),
+            Repr::Small(p) => IterRepr::Small(p.iter()),
             Repr::Large(l) => IterRepr::Large(l.map.iter()),
         })
     }
 
     /// Every field, in the order of [`Hash::iter`].
-    pub fn keys(&self) -> impl Iterator<Item = &Bytes> {
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
         self.iter().map(|(f, _)| f)
     }
 
     /// Every value, in the order of [`Hash::iter`].
-    pub fn values(&self) -> impl Iterator<Item = &Bytes> {
+    pub fn values(&self) -> impl Iterator<Item = &[u8]> {
         self.iter().map(|(_, v)| v)
     }
 
-    /// A copy with every field and value passed through `f`, in the same
-    /// representation (a hash that grew large stays large, and its
-    /// [`Hash::is_listpack`] stays the same, as Redis's copy of a hash keeps
-    /// its encoding).
-    pub fn map_bytes(&self, mut f: impl FnMut(&Bytes) -> Bytes) -> Hash {
+    /// A copy for the keyspace, in the same representation (a hash that
+    /// grew large stays large, and its [`Hash::is_listpack`] stays the
+    /// same, as Redis's copy of a hash keeps its encoding): the compact
+    /// form's buffer copied exactly, the large form's bytes by [`stored`].
+    pub fn to_stored(&self) -> Hash {
         Hash(match &self.0 {
-            Repr::Small(v) => {
-                let mut out = Vec::with_capacity(v.len());
-                out.extend(v.iter().map(|e| Entry { tag: e.tag, field: f(&e.field), value: f(&e.value) }));
-                Repr::Small(out)
-            }
+            Repr::Small(p) => Repr::Small(p.clone()),
             Repr::Large(l) => {
                 let mut map = HashMap::with_capacity_and_hasher(l.map.len(), Default::default());
-                map.extend(l.map.iter().map(|(k, x)| (f(k), f(x))));
+                map.extend(l.map.iter().map(|(k, x)| (stored(k), stored(x))));
                 Repr::Large(Box::new(Large { map, listpack: l.listpack }))
             }
         })
     }
 
+    /// Whether no field or value of the large form shares its buffer (the
+    /// compact form owns its one buffer): what the keyspace's tests check
+    /// of everything it holds.
+    #[cfg(test)]
+    pub(crate) fn shares_nothing(&self) -> bool {
+        match &self.0 {
+            Repr::Small(_) => true,
+            Repr::Large(l) => l.map.iter().all(|(f, v)| f.is_unique() && v.is_unique()),
+        }
+    }
+
     /// Switches to the large representation (no-op if already large).
     fn make_large(&mut self) {
-        if let Repr::Small(v) = &mut self.0 {
-            let mut m = HashMap::with_capacity_and_hasher(v.len() + 1, Default::default());
-            m.extend(std::mem::take(v).into_iter().map(|e| (e.field, e.value)));
-            // Every pair fits so far; `stored` clears this if the pair
-            // that made the hash large does not.
+        if let Repr::Small(p) = &self.0 {
+            let mut m = HashMap::with_capacity_and_hasher(p.len() + 1, Default::default());
+            m.extend(p.iter().map(|[f, v]| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))));
+            // Every pair fits so far; `Large::insert` clears this if the
+            // pair that made the hash large does not.
             self.0 = Repr::Large(Box::new(Large { map: m, listpack: true }));
         }
     }
@@ -306,19 +269,19 @@ pub struct Iter<'a>(IterRepr<'a>);
 
 /// The representation-specific iterator inside [`Iter`].
 enum IterRepr<'a> {
-    /// Over the compact vector.
-    Small(std::slice::Iter<'a, Entry>),
+    /// Over the packed buffer.
+    Small(Entries<'a, 2>),
     /// Over the hash map.
     Large(std::collections::hash_map::Iter<'a, Bytes, Bytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a Bytes, &'a Bytes);
+    type Item = (&'a [u8], &'a [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.next().map(|e| (&e.field, &e.value)),
-            IterRepr::Large(it) => it.next(),
+            IterRepr::Small(it) => it.next().map(|[f, v]| (f, v)),
+            IterRepr::Large(it) => it.next().map(|(f, v)| (&f[..], &v[..])),
         }
     }
 
@@ -329,11 +292,12 @@ impl<'a> Iterator for Iter<'a> {
         }
     }
 
-    /// O(1) on the compact form (so picking a random field is cheap).
+    /// Skips by length bytes alone on the compact form (so picking a
+    /// random field is cheap).
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.nth(n).map(|e| (&e.field, &e.value)),
-            IterRepr::Large(it) => it.nth(n),
+            IterRepr::Small(it) => it.nth(n).map(|[f, v]| (f, v)),
+            IterRepr::Large(it) => it.nth(n).map(|(f, v)| (&f[..], &v[..])),
         }
     }
 }
@@ -341,7 +305,7 @@ impl<'a> Iterator for Iter<'a> {
 impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a Hash {
-    type Item = (&'a Bytes, &'a Bytes);
+    type Item = (&'a [u8], &'a [u8]);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -350,8 +314,9 @@ impl<'a> IntoIterator for &'a Hash {
 }
 
 impl FromIterator<(Bytes, Bytes)> for Hash {
-    /// Builds a hash as repeated [`Hash::insert`]s would: a repeated field
-    /// takes the last value, the representation follows the limits.
+    /// Builds a hash as repeated [`Hash::insert`]s would (but the large
+    /// form keeps the owned bytes as they are): a repeated field takes the
+    /// last value, the representation follows the limits.
     fn from_iter<I: IntoIterator<Item = (Bytes, Bytes)>>(iter: I) -> Hash {
         let mut h = Hash::new();
         h.extend(iter);
@@ -362,7 +327,13 @@ impl FromIterator<(Bytes, Bytes)> for Hash {
 impl Extend<(Bytes, Bytes)> for Hash {
     fn extend<I: IntoIterator<Item = (Bytes, Bytes)>>(&mut self, iter: I) {
         for (f, v) in iter {
-            self.insert(f, v);
+            match &mut self.0 {
+                // Owned: moved in as they are, as `HashMap::extend` does.
+                Repr::Large(l) => l.insert_owned(f, v),
+                Repr::Small(_) => {
+                    self.insert(&f, &v);
+                }
+            }
         }
     }
 }
@@ -377,7 +348,7 @@ impl PartialEq for Hash {
 
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map().entries(self.iter().map(|(k, v)| (Shown(k), Shown(v)))).finish()
     }
 }
 
@@ -391,23 +362,33 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
+    fn x(n: usize) -> Bytes {
+        Bytes::from(vec![b'x'; n])
+    }
+
+    /// The packed buffer's bytes in use and its capacity.
+    fn footprint(h: &Hash) -> (usize, usize) {
+        let Repr::Small(p) = &h.0 else { panic!("not compact") };
+        p.footprint()
+    }
+
     #[test]
     fn switches_to_large_past_128_fields_and_stays_large() {
         let mut h = Hash::new();
         for i in 0..COMPACT_MAX_ENTRIES {
-            assert_eq!(h.insert(b(&format!("f{i}")), b("v")), None);
+            assert!(h.insert(&b(&format!("f{i}")), &b("v")));
         }
         assert!(h.is_compact() && h.is_listpack());
-        assert_eq!(h.insert(b("f0"), b("w")), Some(b("v")), "replacing keeps it compact");
+        assert!(!h.insert(&b("f0"), &b("w")), "replacing keeps it compact");
         assert!(h.is_compact());
         assert_eq!(h.len(), 128);
-        h.insert(b("one-more"), b("v"));
+        h.insert(&b("one-more"), &b("v"));
         assert!(!h.is_compact());
         assert!(h.is_listpack(), "Redis keeps up to 512 fields in a listpack");
         assert_eq!(h.len(), 129);
-        assert_eq!(h.get(b"f0"), Some(&b("w")));
+        assert_eq!(h.get(b"f0"), Some(&b"w"[..]));
         for i in 0..COMPACT_MAX_ENTRIES {
-            h.remove(format!("f{i}").as_bytes());
+            assert!(h.remove(format!("f{i}").as_bytes()));
         }
         assert_eq!(h.len(), 1);
         assert!(!h.is_compact(), "a large hash never turns compact again");
@@ -418,75 +399,93 @@ mod tests {
     fn stops_being_a_listpack_past_512_fields_for_good() {
         let mut h: Hash = (0..LISTPACK_MAX_ENTRIES).map(|i| (b(&format!("f{i}")), b("v"))).collect();
         assert!(h.is_listpack());
-        h.insert(b("f0"), b("w"));
+        h.insert(&b("f0"), &b("w"));
         assert!(h.is_listpack(), "replacing a value adds no field");
-        h.insert(b("f512"), b("v"));
+        h.insert(&b("f512"), &b("v"));
         assert!(!h.is_listpack());
         h.remove(b"f512");
         assert!(!h.is_listpack(), "never back, as in Redis");
-        assert!(!h.map_bytes(Bytes::clone).is_listpack(), "a copy keeps it");
+        assert!(!h.to_stored().is_listpack(), "a copy keeps it");
         let mut h: Hash = (0..200).map(|i| (b(&format!("f{i}")), b("v"))).collect();
-        assert!(h.is_listpack() && h.map_bytes(Bytes::clone).is_listpack());
-        assert_eq!(h.replace(b"f1", Bytes::from(vec![b'x'; 64])), Ok(b("v")));
+        assert!(h.is_listpack() && h.to_stored().is_listpack());
+        assert!(!h.insert(&b("f1"), &x(64)));
         assert!(h.is_listpack());
-        assert_eq!(h.replace(b"nope", Bytes::from(vec![b'x'; 65])), Err(Bytes::from(vec![b'x'; 65])));
-        assert!(h.is_listpack(), "nothing stored");
-        assert_eq!(h.replace(b"f1", Bytes::from(vec![b'x'; 65])), Ok(Bytes::from(vec![b'x'; 64])));
+        assert!(!h.insert(&b("f1"), &x(65)));
         assert!(!h.is_listpack());
         let mut h: Hash = (0..200).map(|i| (b(&format!("f{i}")), b("v"))).collect();
-        h.insert(Bytes::from(vec![b'x'; 65]), b("v"));
+        h.insert(&x(65), &b("v"));
         assert!(!h.is_listpack(), "long field");
     }
 
     #[test]
     fn switches_to_large_at_65_bytes() {
-        let at_limit = Bytes::from(vec![b'x'; 64]);
-        let over = Bytes::from(vec![b'x'; 65]);
         let mut h = Hash::new();
-        h.insert(at_limit.clone(), at_limit.clone());
+        h.insert(&x(64), &x(64));
         assert!(h.is_compact());
-        h.insert(b("f"), over.clone());
+        assert_eq!(footprint(&h).0, 130);
+        h.insert(&b("f"), &x(65));
         assert!(!h.is_compact() && !h.is_listpack(), "long value");
+        assert_eq!(h.get(&x(64)), Some(&x(64)[..]));
 
         let mut h = Hash::new();
-        h.insert(b("f"), b("v"));
-        h.insert(over.clone(), b("v"));
+        h.insert(&b("f"), &b("v"));
+        h.insert(&x(65), &b("v"));
         assert!(!h.is_compact() && !h.is_listpack(), "long field");
 
         let mut h = Hash::new();
-        h.insert(b("f"), b("v"));
-        assert_eq!(h.replace(b"f", over.clone()), Ok(b("v")));
+        h.insert(&b("f"), &b("v"));
+        assert!(!h.insert(&b("f"), &x(65)));
         assert!(!h.is_compact() && !h.is_listpack(), "an existing field given a long value");
-        assert_eq!(h.get(b"f"), Some(&over));
+        assert_eq!(h.get(b"f"), Some(&x(65)[..]));
+        assert_eq!(h.len(), 1);
+    }
 
+    #[test]
+    fn ten_short_fields_take_one_buffer_with_little_spare_room() {
         let mut h = Hash::new();
-        assert_eq!(h.replace(b"f", over.clone()), Err(over.clone()));
-        assert_eq!(h.len(), 0);
-        assert!(h.is_compact(), "nothing was stored");
+        for i in 0..10 {
+            h.insert(&b(&format!("field:{i:06}")), &b("value"));
+        }
+        // One length byte per part, nothing else: no handles, no tags.
+        let (used, capacity) = footprint(&h);
+        assert_eq!(used, 10 * (1 + 12 + 1 + 5));
+        assert!(capacity <= used + used / 8, "{capacity} bytes allocated for {used}");
+        // ... held by a value no bigger than a string's handle.
+        assert!(std::mem::size_of::<Hash>() <= std::mem::size_of::<Bytes>());
+        // A copy for the keyspace is exact.
+        assert_eq!(footprint(&h.to_stored()), (used, used));
     }
 
     #[test]
     fn compact_form_keeps_insertion_order_and_little_spare_room() {
         let mut h = Hash::new();
         for f in ["c", "a", "b", "d"] {
-            h.insert(b(f), b("1"));
+            h.insert(&b(f), &b("1"));
         }
         h.remove(b"a");
-        h.insert(b("c"), b("2"));
-        assert_eq!(h.keys().collect::<Vec<_>>(), [&b("c"), &b("b"), &b("d")]);
-        assert_eq!(h.values().collect::<Vec<_>>(), [&b("2"), &b("1"), &b("1")]);
-        assert_eq!(h.iter().nth(1), Some((&b("b"), &b("1"))));
+        h.insert(&b("c"), &b("2"));
+        assert_eq!(h.keys().collect::<Vec<_>>(), [b"c", b"b", b"d"]);
+        assert_eq!(h.values().collect::<Vec<_>>(), [b"2", b"1", b"1"]);
+        assert_eq!(h.iter().nth(1), Some((&b"b"[..], &b"1"[..])));
         let mut h = Hash::new();
         for i in 0..100 {
-            h.insert(b(&i.to_string()), b("v"));
-            let Repr::Small(v) = &h.0 else { panic!() };
-            assert!(v.capacity() <= v.len() + v.len() / 8 + 1, "{} of {}", v.capacity(), v.len());
+            h.insert(&b(&i.to_string()), &b("v"));
+            let (used, capacity) = footprint(&h);
+            assert!(capacity <= used + used / 8, "{capacity} of {used}");
         }
         for i in 0..95 {
             h.remove(i.to_string().as_bytes());
         }
-        let Repr::Small(v) = &h.0 else { panic!() };
-        assert!(v.capacity() <= v.len() + v.len() / 4 + 4);
+        let (used, capacity) = footprint(&h);
+        assert!(capacity <= used + used / 4 + 32, "{capacity} of {used}");
+        for i in 95..100 {
+            h.insert(&b(&i.to_string()), &x(64));
+        }
+        for i in 95..100 {
+            h.insert(&b(&i.to_string()), &b(""));
+        }
+        let (used, capacity) = footprint(&h);
+        assert!(capacity <= used + used / 4 + 32, "shrinking values gives room back: {capacity} of {used}");
     }
 
     #[test]
@@ -495,14 +494,14 @@ mod tests {
         let b2: Hash = [(b("y"), b("2")), (b("x"), b("1"))].into_iter().collect();
         assert_eq!(a, b2);
         let mut large = a.clone();
-        large.insert(Bytes::from(vec![b'z'; 100]), b("3"));
-        large.remove(&[b'z'; 100][..]);
+        large.insert(&x(100), &b("3"));
+        large.remove(&x(100));
         assert!(!large.is_compact());
         assert_eq!(a, large);
         let c: Hash = [(b("x"), b("1")), (b("y"), b("3"))].into_iter().collect();
         assert_ne!(a, c);
         assert_eq!(format!("{a:?}"), r#"{b"x": b"1", b"y": b"2"}"#);
-        let copy = large.map_bytes(Bytes::clone);
+        let copy = large.to_stored();
         assert!(!copy.is_compact());
         assert_eq!(copy, a);
     }
@@ -516,22 +515,35 @@ mod tests {
         Fill(u16, u16),
         Remove(u16),
         Get(u16),
+        /// Remove every field, one by one (the buffer empties, to be refilled).
+        Clear,
     }
 
     fn op() -> impl Strategy<Value = Op> {
-        // Value lengths straddle the 64-byte limit; fields from 700 on are
-        // long. Both are rare enough that many runs cross 128, even 512, fields first.
+        // Value lengths straddle the 64-byte limit; fields from 600 on are
+        // 58 to 64 bytes long, from 700 on past 64. Long ones are rare
+        // enough that many runs cross 128, even 512, fields first.
         prop_oneof![
-            6 => (0u16..703, prop_oneof![30 => 0usize..8, 1 => 60usize..70]).prop_map(|(f, n)| Op::Insert(f, n)),
+            6 => (0u16..703, prop_oneof![30 => 0usize..8, 1 => 58usize..70]).prop_map(|(f, n)| Op::Insert(f, n)),
             2 => (0u16..700, 0u16..200).prop_map(|(f, n)| Op::Fill(f, n.min(700 - f))),
             2 => (0u16..703).prop_map(Op::Remove),
             2 => (0u16..703).prop_map(Op::Get),
+            1 => Just(Op::Clear),
         ]
     }
 
-    /// The field named by `i`: from 700 on, past 64 bytes.
+    /// The field named by `i`: from 600 on, 58 to 64 bytes; from 700 on,
+    /// past 64 bytes.
     fn field(i: u16) -> Bytes {
-        if i >= 700 { Bytes::from(vec![b'x'; 64 + (i - 699) as usize]) } else { Bytes::from(format!("f{i}")) }
+        match i {
+            700.. => x(64 + (i - 699) as usize),
+            600.. => {
+                let mut f = format!("f{i}-").into_bytes();
+                f.resize(58 + (i % 7) as usize, b'y');
+                Bytes::from(f)
+            }
+            _ => Bytes::from(format!("f{i}")),
+        }
     }
 
     proptest! {
@@ -545,22 +557,26 @@ mod tests {
                 match op {
                     Op::Insert(f, n) => {
                         let v = Bytes::from(vec![b'v'; n]);
-                        prop_assert_eq!(h.insert(field(f), v.clone()), model.insert(field(f), v));
+                        prop_assert_eq!(h.insert(&field(f), &v), model.insert(field(f), v).is_none());
                     }
                     Op::Fill(f, n) => {
                         for i in f..f + n {
                             let v = Bytes::from(i.to_string());
-                            let (copy, new) = (field(i), || field(i));
-                            prop_assert_eq!(h.insert_with(&copy, v.clone(), |_| new()), model.insert(field(i), v));
+                            prop_assert_eq!(h.insert(&field(i), &v), model.insert(field(i), v).is_none());
                         }
                     }
-                    Op::Remove(f) => prop_assert_eq!(h.remove(&field(f)), model.remove(&field(f))),
+                    Op::Remove(f) => prop_assert_eq!(h.remove(&field(f)), model.remove(&field(f)).is_some()),
                     Op::Get(f) => {
-                        prop_assert_eq!(h.get(&field(f)), model.get(&field(f)));
+                        prop_assert_eq!(h.get(&field(f)), model.get(&field(f)).map(|v| &v[..]));
                         prop_assert_eq!(h.contains_key(&field(f)), model.contains_key(&field(f)));
-                        let v = Bytes::from_static(b"replaced");
-                        let expected = model.get_mut(&field(f)).map(|slot| std::mem::replace(slot, v.clone()));
-                        prop_assert_eq!(h.replace(&field(f), v.clone()), expected.ok_or(v));
+                    }
+                    Op::Clear => {
+                        for f in std::mem::take(&mut model).keys() {
+                            prop_assert!(h.remove(f));
+                        }
+                        if h.is_compact() {
+                            prop_assert_eq!(footprint(&h), (0, 0));
+                        }
                     }
                 }
                 prop_assert_eq!(h.len(), model.len());
@@ -575,7 +591,13 @@ mod tests {
                     || model.iter().any(|(f, v)| f.len() > COMPACT_MAX_BYTES || v.len() > COMPACT_MAX_BYTES);
                 prop_assert_eq!(h.is_listpack(), !should_be_hashtable);
                 was_hashtable = !h.is_listpack();
-                let seen: StdMap<Bytes, Bytes> = h.iter().map(|(f, v)| (f.clone(), v.clone())).collect();
+                if h.is_compact() {
+                    let (used, capacity) = footprint(&h);
+                    prop_assert_eq!(used, model.iter().map(|(f, v)| 2 + f.len() + v.len()).sum::<usize>());
+                    prop_assert!(capacity <= used + used / 4 + 32, "{} of {}", capacity, used);
+                }
+                let seen: StdMap<Bytes, Bytes> =
+                    h.iter().map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))).collect();
                 prop_assert_eq!(&seen, &model);
                 prop_assert_eq!(h.iter().len(), model.len());
             }

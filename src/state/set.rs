@@ -1,29 +1,33 @@
-//! Set values: a compact vector while small, a hash set once large.
+//! Set values: one packed buffer while small, a hash set once large.
 //!
-//! As with hashes (see [`super::hash`]), a small set is a plain vector of
-//! members searched linearly, without a hash table's slack and control
-//! bytes, each member with a 32-bit fingerprint that spares the search a
-//! pointer chase for every other member. It turns into a [`HashSet`] as soon as it holds more than
+//! As with hashes (see [`super::hash`]), a small set is ONE byte buffer of
+//! members, each with a one-byte length (a `compact::Packed<1>`, see
+//! `state/compact.rs` for the layout), searched linearly, without a hash
+//! table's slack and control bytes nor a `Bytes` handle and allocation per
+//! member. It turns into a [`HashSet`] as soon as it holds more than
 //! [`COMPACT_MAX_MEMBERS`] members or a member longer than
 //! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
 //!
 //! The representation is internal: Redis 7.0 has no compact form for sets
 //! of strings (only `intset` for sets of integers), so `OBJECT ENCODING`
 //! judges a set by its contents, not by [`Set::is_compact`].
+//!
+//! Reads hand out `&[u8]` (see [`super::hash`] for why).
 
 use bytes::Bytes;
 use std::fmt;
 
-use super::compact::{reserve_one, tag, trim_spare};
+use super::compact::{Entries, Packed, Shown};
 use super::hash::COMPACT_MAX_BYTES;
 use super::hashing::HashSet;
+use super::value::stored;
 
 /// Most members a compact set holds (a lookup scans at most this many).
 pub const COMPACT_MAX_MEMBERS: usize = 128;
 
 /// A set value (see the module documentation for its two
-/// representations). Its API is the part of `HashSet`'s that the server
-/// uses, with the same names and meaning.
+/// representations). Its API follows `HashSet`'s names, with slices out:
+/// the iterator lends `&[u8]`.
 #[derive(Clone)]
 pub struct Set(Repr);
 
@@ -31,30 +35,15 @@ pub struct Set(Repr);
 #[derive(Clone)]
 enum Repr {
     /// At most [`COMPACT_MAX_MEMBERS`] members, each at most
-    /// [`COMPACT_MAX_BYTES`] long, in no particular order.
-    Small(Vec<Member>),
+    /// [`COMPACT_MAX_BYTES`] long, in the order they were added.
+    Small(Packed<1>),
     /// Any size.
     Large(Box<HashSet<Bytes>>),
 }
 
-/// One member of a compact set, with its [`tag`].
-#[derive(Clone)]
-struct Member {
-    /// `tag(&bytes)`.
-    tag: u32,
-    /// The member.
-    bytes: Bytes,
-}
-
-/// The position of `member` in a compact set.
-fn find(v: &[Member], member: &[u8]) -> Option<usize> {
-    let t = tag(member);
-    v.iter().position(|m| m.tag == t && m.bytes[..] == *member)
-}
-
 impl Default for Set {
     fn default() -> Set {
-        Set(Repr::Small(Vec::new()))
+        Set(Repr::Small(Packed::default()))
     }
 }
 
@@ -72,7 +61,7 @@ impl Set {
     /// The number of members.
     pub fn len(&self) -> usize {
         match &self.0 {
-            Repr::Small(v) => v.len(),
+            Repr::Small(p) => p.len(),
             Repr::Large(s) => s.len(),
         }
     }
@@ -85,56 +74,50 @@ impl Set {
     /// Whether `member` is present.
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.0 {
-            Repr::Small(v) => find(v, member).is_some(),
+            Repr::Small(p) => p.find(member).is_some(),
             Repr::Large(s) => s.contains(member),
         }
     }
 
-    /// Adds `member`; whether it was new (an existing member is kept, as
-    /// `HashSet::insert` does).
-    pub fn insert(&mut self, member: Bytes) -> bool {
-        if self.contains(&member) {
-            return false;
-        }
-        self.add(member);
-        true
+    /// Adds `member`; whether it was new. The compact form copies it into
+    /// its buffer; the large form keeps it by the keyspace's rule
+    /// ([`stored`]: short bytes copied, long ones shared).
+    pub fn insert(&mut self, member: &Bytes) -> bool {
+        self.add(member, || stored(member))
     }
 
-    /// [`Set::insert`] with the member given by reference: the stored copy
-    /// is made by `make_member` (from `member`) only if it is new.
-    pub fn insert_with(&mut self, member: &[u8], make_member: impl FnOnce(&[u8]) -> Bytes) -> bool {
-        if self.contains(member) {
-            return false;
-        }
-        self.add(make_member(member));
-        true
+    /// [`Set::insert`] of bytes that are not a `Bytes` (always copied).
+    pub fn insert_slice(&mut self, member: &[u8]) -> bool {
+        self.add(member, || Bytes::copy_from_slice(member))
     }
 
-    /// Adds a member known to be absent.
-    fn add(&mut self, member: Bytes) {
-        if let Repr::Small(v) = &self.0
-            && (v.len() >= COMPACT_MAX_MEMBERS || member.len() > COMPACT_MAX_BYTES)
-        {
-            self.make_large();
-        }
-        match &mut self.0 {
-            Repr::Small(v) => {
-                reserve_one(v);
-                v.push(Member { tag: tag(&member), bytes: member });
+    /// Adds `member` if absent (the large form keeps `make()`); whether it
+    /// was new. One search.
+    fn add(&mut self, member: &[u8], make: impl FnOnce() -> Bytes) -> bool {
+        if let Repr::Small(p) = &mut self.0 {
+            if p.find(member).is_some() {
+                return false;
             }
-            Repr::Large(s) => {
-                s.insert(member);
+            if p.len() < COMPACT_MAX_MEMBERS && member.len() <= COMPACT_MAX_BYTES {
+                p.push([member]);
+                return true;
             }
+            self.make_large_with(1);
         }
+        let Repr::Large(s) = &mut self.0 else { unreachable!("made large above") };
+        if s.contains(member) {
+            return false;
+        }
+        s.insert(make());
+        true
     }
 
     /// Removes `member`; whether it was present.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.0 {
-            Repr::Small(v) => {
-                let Some(i) = find(v, member) else { return false };
-                v.swap_remove(i);
-                trim_spare(v);
+            Repr::Small(p) => {
+                let Some(at) = p.find(member) else { return false };
+                p.remove(at);
                 true
             }
             Repr::Large(s) => s.remove(member),
@@ -144,24 +127,40 @@ impl Set {
     /// Every member, in no particular order.
     pub fn iter(&self) -> Iter<'_> {
         Iter(match &self.0 {
-            Repr::Small(v) => IterRepr::Small(v.iter()),
+            Repr::Small(p) => IterRepr::Small(p.iter()),
             Repr::Large(s) => IterRepr::Large(s.iter()),
         })
+    }
+
+    /// A copy for the keyspace: the compact form's buffer copied exactly;
+    /// the large form's members by [`stored`], its representation chosen
+    /// afresh from its size (it is internal).
+    pub fn to_stored(&self) -> Set {
+        match &self.0 {
+            Repr::Small(p) => Set(Repr::Small(p.clone())),
+            Repr::Large(s) => s.iter().map(stored).collect(),
+        }
+    }
+
+    /// Whether no member of the large form shares its buffer (the compact
+    /// form owns its one buffer): what the keyspace's tests check of
+    /// everything it holds.
+    #[cfg(test)]
+    pub(crate) fn shares_nothing(&self) -> bool {
+        match &self.0 {
+            Repr::Small(_) => true,
+            Repr::Large(s) => s.iter().all(Bytes::is_unique),
+        }
     }
 
     /// Switches to the large representation with room for `extra` more
     /// members (no-op if already large).
     fn make_large_with(&mut self, extra: usize) {
-        if let Repr::Small(v) = &mut self.0 {
-            let mut s = HashSet::with_capacity_and_hasher(v.len() + extra, Default::default());
-            s.extend(std::mem::take(v).into_iter().map(|m| m.bytes));
+        if let Repr::Small(p) = &self.0 {
+            let mut s = HashSet::with_capacity_and_hasher(p.len() + extra, Default::default());
+            s.extend(p.iter().map(|[m]| Bytes::copy_from_slice(m)));
             self.0 = Repr::Large(Box::new(s));
         }
-    }
-
-    /// Switches to the large representation (no-op if already large).
-    fn make_large(&mut self) {
-        self.make_large_with(1);
     }
 }
 
@@ -170,19 +169,19 @@ pub struct Iter<'a>(IterRepr<'a>);
 
 /// The representation-specific iterator inside [`Iter`].
 enum IterRepr<'a> {
-    /// Over the compact vector.
-    Small(std::slice::Iter<'a, Member>),
+    /// Over the packed buffer.
+    Small(Entries<'a, 1>),
     /// Over the hash set.
     Large(std::collections::hash_set::Iter<'a, Bytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = &'a Bytes;
+    type Item = &'a [u8];
 
-    fn next(&mut self) -> Option<&'a Bytes> {
+    fn next(&mut self) -> Option<&'a [u8]> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.next().map(|m| &m.bytes),
-            IterRepr::Large(it) => it.next(),
+            IterRepr::Small(it) => it.next().map(|[m]| m),
+            IterRepr::Large(it) => it.next().map(|m| &m[..]),
         }
     }
 
@@ -193,11 +192,12 @@ impl<'a> Iterator for Iter<'a> {
         }
     }
 
-    /// O(1) on the compact form (so picking a random member is cheap).
-    fn nth(&mut self, n: usize) -> Option<&'a Bytes> {
+    /// Skips by length bytes alone on the compact form (so picking a
+    /// random member is cheap).
+    fn nth(&mut self, n: usize) -> Option<&'a [u8]> {
         match &mut self.0 {
-            IterRepr::Small(it) => it.nth(n).map(|m| &m.bytes),
-            IterRepr::Large(it) => it.nth(n),
+            IterRepr::Small(it) => it.nth(n).map(|[m]| m),
+            IterRepr::Large(it) => it.nth(n).map(|m| &m[..]),
         }
     }
 }
@@ -205,7 +205,7 @@ impl<'a> Iterator for Iter<'a> {
 impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a Set {
-    type Item = &'a Bytes;
+    type Item = &'a [u8];
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -214,7 +214,8 @@ impl<'a> IntoIterator for &'a Set {
 }
 
 impl FromIterator<Bytes> for Set {
-    /// Builds a set by [`Set::insert`]ing every member; it starts large
+    /// Builds a set by adding every member (the large form keeps them as
+    /// they are, the compact form copies them); it starts large
     /// when the iterator promises more members than a compact set holds.
     fn from_iter<I: IntoIterator<Item = Bytes>>(iter: I) -> Set {
         let mut s = Set::new();
@@ -231,7 +232,15 @@ impl Extend<Bytes> for Set {
             self.make_large_with(at_least);
         }
         for m in iter {
-            self.insert(m);
+            match &mut self.0 {
+                // Owned: moved in as it is, as `HashSet::extend` does.
+                Repr::Large(s) => {
+                    s.insert(m);
+                }
+                Repr::Small(_) => {
+                    self.insert_slice(&m);
+                }
+            }
         }
     }
 }
@@ -246,7 +255,7 @@ impl PartialEq for Set {
 
 impl fmt::Debug for Set {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
+        f.debug_set().entries(self.iter().map(Shown)).finish()
     }
 }
 
@@ -260,16 +269,22 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
+    /// The packed buffer's bytes in use and its capacity.
+    fn footprint(s: &Set) -> (usize, usize) {
+        let Repr::Small(p) = &s.0 else { panic!("not compact") };
+        p.footprint()
+    }
+
     #[test]
     fn switches_to_large_past_128_members_and_stays_large() {
         let mut s = Set::new();
         for i in 0..COMPACT_MAX_MEMBERS {
-            assert!(s.insert(b(&format!("m{i}"))));
+            assert!(s.insert(&b(&format!("m{i}"))));
         }
-        assert!(!s.insert(b("m0")));
+        assert!(!s.insert(&b("m0")));
         assert!(s.is_compact());
         assert_eq!(s.len(), 128);
-        assert!(s.insert(b("one-more")));
+        assert!(s.insert(&b("one-more")));
         assert!(!s.is_compact());
         assert_eq!(s.len(), 129);
         assert!(s.contains(b"m0"));
@@ -283,12 +298,24 @@ mod tests {
     #[test]
     fn switches_to_large_at_65_bytes() {
         let mut s = Set::new();
-        s.insert(Bytes::from(vec![b'x'; 64]));
+        s.insert(&Bytes::from(vec![b'x'; 64]));
         assert!(s.is_compact());
-        assert!(!s.insert_with(&[b'x'; 64], |_| panic!("not copied when present")));
-        assert!(s.insert_with(&[b'x'; 65], Bytes::copy_from_slice));
+        assert_eq!(footprint(&s).0, 65);
+        assert!(!s.insert_slice(&[b'x'; 64]));
+        assert!(s.insert_slice(&[b'x'; 65]));
         assert!(!s.is_compact());
+        assert!(!s.insert_slice(&[b'x'; 65]));
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn ten_short_members_take_one_buffer() {
+        let s: Set = (0..10).map(|i| b(&format!("member:{i:04}"))).collect();
+        let (used, capacity) = footprint(&s);
+        assert_eq!(used, 10 * (1 + 11));
+        assert!(capacity <= used + used / 8, "{capacity} bytes allocated for {used}");
+        assert!(std::mem::size_of::<Set>() <= std::mem::size_of::<Bytes>());
+        assert_eq!(footprint(&s.to_stored()), (used, used));
     }
 
     #[test]
@@ -300,33 +327,36 @@ mod tests {
         let t: Set = [b("c"), b("b")].into_iter().collect();
         assert_eq!(s, t);
         let mut large = t.clone();
-        large.insert(Bytes::from(vec![b'z'; 100]));
+        large.insert(&Bytes::from(vec![b'z'; 100]));
         large.remove(&[b'z'; 100]);
         assert!(!large.is_compact());
         assert_eq!(large, s);
+        assert!(large.to_stored().is_compact(), "a copy's form is chosen afresh");
         assert_ne!(s, [b("c"), b("x")].into_iter().collect::<Set>());
         assert_eq!(format!("{:?}", Set::from_iter([b("x")])), r#"{b"x"}"#);
         let many: Set = (0..1000).map(|i| b(&i.to_string())).collect();
         assert!(!many.is_compact());
         assert_eq!(many.len(), 1000);
         assert_eq!(many.iter().len(), 1000);
-        let order: Vec<&Bytes> = many.iter().collect();
+        let order: Vec<&[u8]> = many.iter().collect();
         assert!((0..1000).step_by(97).all(|i| many.iter().nth(i) == Some(order[i])));
+        let order: Vec<&[u8]> = s.iter().collect();
+        assert!((0..3).all(|i| s.iter().nth(i) == order.get(i).copied()));
     }
 
     #[test]
     fn compact_form_carries_little_spare_room() {
         let mut s = Set::new();
         for i in 0..COMPACT_MAX_MEMBERS {
-            s.insert(b(&i.to_string()));
-            let Repr::Small(v) = &s.0 else { panic!() };
-            assert!(v.capacity() <= v.len() + v.len() / 8 + 1, "{} of {}", v.capacity(), v.len());
+            s.insert(&b(&i.to_string()));
+            let (used, capacity) = footprint(&s);
+            assert!(capacity <= used + used / 8, "{capacity} of {used}");
         }
         for i in 0..120 {
             s.remove(i.to_string().as_bytes());
         }
-        let Repr::Small(v) = &s.0 else { panic!() };
-        assert!(v.capacity() <= v.len() + v.len() / 4 + 4);
+        let (used, capacity) = footprint(&s);
+        assert!(capacity <= used + used / 4 + 32, "{capacity} of {used}");
     }
 
     /// One step of the model test.
@@ -337,22 +367,34 @@ mod tests {
         Fill(u16, u16),
         Remove(u16),
         Contains(u16),
+        /// Remove every member, one by one (the buffer empties, to be refilled).
+        Clear,
     }
 
     fn op() -> impl Strategy<Value = Op> {
-        // Members from 300 on are long; rare enough that many runs cross
-        // 128 members first.
+        // Members from 250 on are 58 to 64 bytes long, from 300 on past
+        // 64; rare enough that many runs cross 128 members first.
         prop_oneof![
             6 => (0u16..302).prop_map(Op::Insert),
             1 => (0u16..300, 0u16..60).prop_map(|(m, n)| Op::Fill(m, n.min(300 - m))),
             3 => (0u16..302).prop_map(Op::Remove),
             2 => (0u16..302).prop_map(Op::Contains),
+            1 => Just(Op::Clear),
         ]
     }
 
-    /// The member named by `i`: from 300 on, past 64 bytes.
+    /// The member named by `i`: from 250 on, 58 to 64 bytes; from 300 on,
+    /// past 64 bytes.
     fn member(i: u16) -> Bytes {
-        if i >= 300 { Bytes::from(vec![b'x'; 64 + (i - 299) as usize]) } else { Bytes::from(format!("m{i}")) }
+        match i {
+            300.. => Bytes::from(vec![b'x'; 64 + (i - 299) as usize]),
+            250.. => {
+                let mut m = format!("m{i}-").into_bytes();
+                m.resize(58 + (i % 7) as usize, b'y');
+                Bytes::from(m)
+            }
+            _ => Bytes::from(format!("m{i}")),
+        }
     }
 
     proptest! {
@@ -364,15 +406,23 @@ mod tests {
             let mut was_large = false;
             for op in ops {
                 match op {
-                    Op::Insert(m) => prop_assert_eq!(s.insert(member(m)), model.insert(member(m))),
+                    Op::Insert(m) => prop_assert_eq!(s.insert(&member(m)), model.insert(member(m))),
                     Op::Fill(m, n) => {
                         for i in m..m + n {
                             let new = model.insert(member(i));
-                            prop_assert_eq!(s.insert_with(&member(i), Bytes::copy_from_slice), new);
+                            prop_assert_eq!(s.insert_slice(&member(i)), new);
                         }
                     }
                     Op::Remove(m) => prop_assert_eq!(s.remove(&member(m)), model.remove(&member(m))),
                     Op::Contains(m) => prop_assert_eq!(s.contains(&member(m)), model.contains(&member(m))),
+                    Op::Clear => {
+                        for m in std::mem::take(&mut model) {
+                            prop_assert!(s.remove(&m));
+                        }
+                        if s.is_compact() {
+                            prop_assert_eq!(footprint(&s), (0, 0));
+                        }
+                    }
                 }
                 prop_assert_eq!(s.len(), model.len());
                 prop_assert_eq!(s.is_empty(), model.is_empty());
@@ -381,7 +431,12 @@ mod tests {
                     || model.iter().any(|m| m.len() > COMPACT_MAX_BYTES);
                 prop_assert_eq!(s.is_compact(), !should_be_large);
                 was_large = !s.is_compact();
-                let seen: StdSet<Bytes> = s.iter().cloned().collect();
+                if s.is_compact() {
+                    let (used, capacity) = footprint(&s);
+                    prop_assert_eq!(used, model.iter().map(|m| 1 + m.len()).sum::<usize>());
+                    prop_assert!(capacity <= used + used / 4 + 32, "{} of {}", capacity, used);
+                }
+                let seen: StdSet<Bytes> = s.iter().map(Bytes::copy_from_slice).collect();
                 prop_assert_eq!(&seen, &model);
                 prop_assert_eq!(s.iter().len(), model.len());
             }

@@ -56,8 +56,8 @@ impl Value {
             // Packed elements are copies already; large ones are shared,
             // as `stored` shares long data.
             Value::List(l) => Value::List(l.clone()),
-            Value::Hash(h) => Value::Hash(h.map_bytes(stored)),
-            Value::Set(s) => Value::Set(s.iter().map(stored).collect()),
+            Value::Hash(h) => Value::Hash(h.to_stored()),
+            Value::Set(s) => Value::Set(s.to_stored()),
             Value::ZSet(z) => Value::ZSet(Box::new(z.to_stored())),
         }
     }
