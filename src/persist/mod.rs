@@ -145,6 +145,12 @@ struct Shared {
     failed: AtomicBool,
     /// Whether a snapshot is being taken (walked, written or synced).
     snapshot_running: AtomicBool,
+    /// While the log thread waits for a group to fill: one more than the
+    /// number of records the broker must have sent before it wakes the
+    /// thread (1: wake on any commit); 0 while it is not waiting. Commits
+    /// that do not fill the group are queued without a wake-up, as one
+    /// wake-up per broker round cost the log thread a context switch each.
+    wake_at: AtomicU64,
     stats: Mutex<Stats>,
 }
 
@@ -172,6 +178,8 @@ impl Shared {
 struct Active<R: Release> {
     tx: mpsc::Sender<Msg<R>>,
     submitted: u64,
+    /// Records sent to the log thread so far (see [`Shared::wake_at`]).
+    sent_records: u64,
     /// Sequence number of the next record handed over.
     next_seq: u64,
     shared: Arc<Shared>,
@@ -319,6 +327,7 @@ impl<R: Release> Persister<R> {
         let active = Active {
             tx,
             submitted: 0,
+            sent_records: 0,
             next_seq,
             shared,
             thread: Some(thread),
@@ -384,6 +393,18 @@ impl<R: Release> Persister<R> {
                 r.release(Some(&err));
             }
             a.shared.durable_groups.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        a.sent_records += records;
+        // Pairs with the fence in `log_thread`: either it sees this commit in
+        // the channel or this sees the wake-up it asked for.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        let wake_at = a.shared.wake_at.load(Ordering::Relaxed);
+        if wake_at != 0
+            && a.sent_records + 1 >= wake_at
+            && let Some(t) = &a.thread
+        {
+            t.thread().unpark();
         }
     }
 
@@ -677,8 +698,9 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
     let mut last_sync = Instant::now();
     let mut shutdown = false;
     let mut msgs = Vec::new();
-    // Records in the last group written.
+    // Records in the last group written, and in all groups so far.
     let mut last_group = 0u64;
+    let mut received = 0u64;
     while !shutdown {
         let first = if dirty && policy == FsyncPolicy::Everysec {
             let wait = Duration::from_secs(1).saturating_sub(last_sync.elapsed());
@@ -709,27 +731,38 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         // carried (up to LINGER): the clients it answered each wait for
         // their reply before sending more, so they come back together, and
         // one sync for all of them costs less than one for the first few.
+        // The thread parks instead of blocking on the channel, and the broker
+        // wakes it only when the group is full (see `Shared::wake_at`).
         let started = Instant::now();
         loop {
             let pending = pending_records(&msgs);
-            let until = match msgs.last() {
-                Some(Msg::Commit { more: true, .. }) => started + MAX_GATHER,
-                Some(Msg::Commit { .. }) if policy == FsyncPolicy::Always && pending < last_group => started + LINGER,
+            let (until, wake_at) = match msgs.last() {
+                Some(Msg::Commit { more: true, .. }) => (started + MAX_GATHER, 1),
+                Some(Msg::Commit { .. }) if policy == FsyncPolicy::Always && pending < last_group => {
+                    (started + LINGER, received + last_group + 1)
+                }
                 _ => break,
             };
             let now = Instant::now();
             if now >= until {
                 break;
             }
-            match rx.recv_timeout(until - now) {
-                Ok(m) => msgs.push(m),
-                Err(_) => break,
-            }
+            shared.wake_at.store(wake_at, Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::SeqCst);
+            let before = msgs.len();
             while let Ok(m) = rx.try_recv() {
                 msgs.push(m);
             }
+            if msgs.len() == before {
+                std::thread::park_timeout(until - now);
+                while let Ok(m) = rx.try_recv() {
+                    msgs.push(m);
+                }
+            }
         }
+        shared.wake_at.store(0, Ordering::Relaxed);
         last_group = pending_records(&msgs);
+        received += last_group;
         let mut groups = 0u64;
         let mut records = 0u64;
         let was_ok = failed.is_none();
