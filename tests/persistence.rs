@@ -66,8 +66,8 @@ fn data_len(seg: &Path) -> u64 {
 
 fn every_type_effects() -> Vec<Effect> {
     let mut z = ZSet::default();
-    z.insert(b("one"), 1.0);
-    z.insert(b("two"), 2.5);
+    z.insert(&b("one"), 1.0);
+    z.insert(&b("two"), 2.5);
     let far = 4_000_000_000_000u64;
     vec![
         put(0, "str", "hello"),

@@ -226,9 +226,9 @@ pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
             let n = r.count()?;
             let mut z = ZSet::default();
             for _ in 0..n {
-                let m = r.bytes()?;
+                let m = r.slice()?;
                 let s = r.f64()?;
-                z.insert(m, s);
+                z.insert_slice(m, s);
             }
             Value::ZSet(Box::new(z))
         }
@@ -472,8 +472,8 @@ mod tests {
 
     fn every_effect() -> Vec<Effect> {
         let mut z = ZSet::default();
-        z.insert(b("m"), 1.5);
-        z.insert(b("n"), -0.0);
+        z.insert(&b("m"), 1.5);
+        z.insert(&b("n"), -0.0);
         vec![
             Effect::Del { db: 1, key: b("k") },
             Effect::SetExpire { db: 0, key: b("k"), at: Some(123) },

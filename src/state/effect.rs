@@ -298,7 +298,7 @@ impl Keyspace {
                 }
                 if let Some(Value::ZSet(z)) = d.value_mut(key) {
                     for (score, m) in pairs {
-                        z.insert(stored(m), *score);
+                        z.insert(m, *score);
                     }
                 }
             }
