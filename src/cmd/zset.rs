@@ -723,12 +723,7 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: ZSet, event: &'static str) -
     let db = ctx.db();
     let n = result.len() as i64;
     if n > 0 {
-        ctx.apply(Effect::Put {
-            db,
-            key: dst.clone(),
-            value: Value::ZSet(Box::new(result)),
-            expire: ExpireChange::Clear,
-        });
+        ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::ZSet(result), expire: ExpireChange::Clear });
         ctx.notify('z', event, dst);
     } else if ctx.lookup(dst).is_some() {
         ctx.apply(Effect::Del { db, key: dst.clone() });

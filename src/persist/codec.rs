@@ -230,7 +230,7 @@ pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
                 let s = r.f64()?;
                 z.insert_slice(m, s);
             }
-            Value::ZSet(Box::new(z))
+            Value::ZSet(z)
         }
         t => return Err(DecodeError(format!("unknown value tag {t}"))),
     })
@@ -485,7 +485,7 @@ mod tests {
             Effect::FlushAll,
             Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v")), expire: ExpireChange::Clear },
             Effect::Put { db: 0, key: b("s"), value: Value::Str(b("")), expire: ExpireChange::Keep },
-            Effect::Put { db: 0, key: b("z"), value: Value::ZSet(Box::new(z)), expire: ExpireChange::At(9) },
+            Effect::Put { db: 0, key: b("z"), value: Value::ZSet(z), expire: ExpireChange::At(9) },
             Effect::Put {
                 db: 0,
                 key: b("h"),
