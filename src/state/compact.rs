@@ -251,7 +251,7 @@ impl<const K: usize, const F: usize> Packed<K, F> {
 
     /// Every entry, in order.
     pub(super) fn iter(&self) -> Entries<'_, K, F> {
-        Entries { buf: &self.buf, front: 0, left: self.len as usize, back: Vec::new() }
+        Entries { buf: &self.buf, front: 0, left: self.len as usize, back: [0; BACK], back_len: 0 }
     }
 
     /// The entries of index `start..end` (clamped to the buffer), in
@@ -263,7 +263,7 @@ impl<const K: usize, const F: usize> Packed<K, F> {
         for _ in 0..start {
             pos = self.skip(pos);
         }
-        Entries { buf: &self.buf, front: pos, left: end - start, back: Vec::new() }
+        Entries { buf: &self.buf, front: pos, left: end - start, back: [0; BACK], back_len: 0 }
     }
 
     /// The bytes the entries use, and the buffer's capacity.
@@ -305,11 +305,18 @@ pub(super) struct Entries<'a, const K: usize, const F: usize = 0> {
     front: usize,
     /// How many entries are still to be returned.
     left: usize,
-    /// Offsets of the entries still to return from the back, the next on
-    /// top: found by one walk from the front at the first call for one
-    /// (lengths lead each part, so the buffer cannot be read backwards).
-    back: Vec<u32>,
+    /// Offsets of the last entries still to return (up to [`BACK`] of
+    /// them, the next one from the back last), found by a walk from the
+    /// front (lengths lead each part, so the buffer cannot be read
+    /// backwards): one walk for up to [`BACK`] entries, and no allocation.
+    back: [u32; BACK],
+    /// How many offsets `back` holds.
+    back_len: u8,
 }
+
+/// How many entries' offsets one walk of [`Entries::next_back_entry`]
+/// keeps.
+const BACK: usize = 16;
 
 impl<'a, const K: usize, const F: usize> Entries<'a, K, F> {
     /// The fixed bytes and the parts of the entry at `pos`, and the offset
@@ -338,23 +345,28 @@ impl<'a, const K: usize, const F: usize> Entries<'a, K, F> {
         Some((fixed, parts))
     }
 
-    /// The next entry from the back, with its fixed bytes. The first call
-    /// walks the entries left once (and allocates their offsets).
+    /// The next entry from the back, with its fixed bytes. Every
+    /// [`BACK`]th call walks the entries left from the front (by their
+    /// length bytes) and keeps the offsets of the last [`BACK`] of them.
     pub(super) fn next_back_entry(&mut self) -> Option<(&'a [u8; F], [&'a [u8]; K])> {
         if self.left == 0 {
             return None;
         }
-        if self.back.is_empty() {
-            self.back.reserve_exact(self.left);
+        if self.back_len == 0 {
+            let n = self.left.min(BACK);
             let mut pos = self.front;
-            for _ in 0..self.left {
-                self.back.push(pos as u32);
+            for _ in 0..self.left - n {
                 pos = skip::<K, F>(self.buf, pos);
             }
+            for slot in &mut self.back[..n] {
+                *slot = u32::try_from(pos).expect("a compact buffer is far below 4 GiB");
+                pos = skip::<K, F>(self.buf, pos);
+            }
+            self.back_len = n as u8;
         }
         self.left -= 1;
-        let pos = self.back.pop().expect("one offset per entry left") as usize;
-        let (fixed, parts, _) = self.read(pos);
+        self.back_len -= 1;
+        let (fixed, parts, _) = self.read(self.back[self.back_len as usize] as usize);
         Some((fixed, parts))
     }
 }
@@ -484,5 +496,32 @@ mod tests {
         assert_eq!(r.next_entry(), Some((b"33", [&b"ccc"[..]])));
         assert_eq!((r.next_back(), r.next()), (None, None));
         assert_eq!(p.range(3, 9).next(), None);
+    }
+
+    #[test]
+    fn walks_from_both_ends_past_one_batch_of_back_offsets() {
+        let mut p: Packed<1> = Packed::default();
+        let names: Vec<String> = (0..3 * BACK + 5).map(|i| "x".repeat(i % 7) + &i.to_string()).collect();
+        for n in &names {
+            p.push([n.as_bytes()]);
+        }
+        let back: Vec<&[u8]> = p.iter().rev().map(|[m]| m).collect();
+        let want: Vec<&[u8]> = names.iter().rev().map(|n| n.as_bytes()).collect();
+        assert_eq!(back, want);
+        // Alternating ends, from a range: each entry once, none crossed.
+        let (lo, hi) = (3, 3 * BACK + 2);
+        let mut it = p.range(lo, hi);
+        let (mut front, mut rear) = (Vec::new(), Vec::new());
+        for i in 0.. {
+            let got =
+                if i % 3 == 0 { it.next().map(|e| front.push(e[0])) } else { it.next_back().map(|e| rear.push(e[0])) };
+            if got.is_none() {
+                break;
+            }
+        }
+        rear.reverse();
+        front.extend(rear);
+        let want: Vec<&[u8]> = names[lo..hi].iter().map(|n| n.as_bytes()).collect();
+        assert_eq!(front, want);
     }
 }
