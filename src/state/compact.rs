@@ -309,7 +309,9 @@ pub(super) struct Entries<'a, const K: usize, const F: usize = 0> {
     /// them, the next one from the back last), found by a walk from the
     /// front (lengths lead each part, so the buffer cannot be read
     /// backwards): one walk for up to [`BACK`] entries, and no allocation.
-    back: [u32; BACK],
+    /// Compact buffers stay far below 64 KiB (at most 128 entries of parts
+    /// of at most 64 bytes), so two bytes hold an offset.
+    back: [u16; BACK],
     /// How many offsets `back` holds.
     back_len: u8,
 }
@@ -359,7 +361,7 @@ impl<'a, const K: usize, const F: usize> Entries<'a, K, F> {
                 pos = skip::<K, F>(self.buf, pos);
             }
             for slot in &mut self.back[..n] {
-                *slot = u32::try_from(pos).expect("a compact buffer is far below 4 GiB");
+                *slot = u16::try_from(pos).expect("a compact buffer is below 64 KiB");
                 pos = skip::<K, F>(self.buf, pos);
             }
             self.back_len = n as u8;

@@ -587,9 +587,8 @@ impl ZSet {
             Repr::Small(p) => ZSet { repr: Repr::Small(p.clone()) },
             Repr::Tree(t) => {
                 let mut n = Treap::with_capacity(t.len());
-                for i in t.range(0, t.len()) {
-                    let m = &t.nodes[i as usize].member;
-                    n.insert(m, t.nodes[i as usize].score, || stored(m));
+                for node in &t.nodes {
+                    n.insert(&node.member, node.score, || stored(&node.member));
                 }
                 ZSet { repr: Repr::Tree(Box::new(n)) }
             }
@@ -626,6 +625,7 @@ impl ZSet {
 
     /// Members whose 0-based ascending rank is in `start..end` (clamped to
     /// the set), in ascending order; reverse it for descending order.
+    #[inline]
     pub fn range(&self, start: usize, end: usize) -> Iter<'_> {
         match &self.repr {
             Repr::Small(p) => Iter(IterRepr::Small(p.range(start, end))),
@@ -704,10 +704,11 @@ enum IterRepr<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a [u8], f64);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             IterRepr::Small(i) => i.next_entry().map(|(f, [m])| (m, score_of(f))),
-            IterRepr::Tree(i) => i.next().map(|t| i.item(t)),
+            IterRepr::Tree(i) => i.next(),
         }
     }
 
@@ -720,10 +721,11 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl DoubleEndedIterator for Iter<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             IterRepr::Small(i) => i.next_back_entry().map(|(f, [m])| (m, score_of(f))),
-            IterRepr::Tree(i) => i.next_back().map(|t| i.item(t)),
+            IterRepr::Tree(i) => i.next_back(),
         }
     }
 }
@@ -740,17 +742,8 @@ struct TreeIter<'a> {
     remaining: usize,
 }
 
-impl<'a> TreeIter<'a> {
-    /// The member and score of node `t`.
-    fn item(&self, t: u32) -> (&'a [u8], f64) {
-        let n = &self.set.nodes[t as usize];
-        (&n.member[..], n.score)
-    }
-}
-
-impl Iterator for TreeIter<'_> {
-    /// A node's index.
-    type Item = u32;
+impl<'a> Iterator for TreeIter<'a> {
+    type Item = (&'a [u8], f64);
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
@@ -764,7 +757,8 @@ impl Iterator for TreeIter<'_> {
             self.front.push(c);
             c = nodes[c as usize].left;
         }
-        Some(t)
+        let n = &nodes[t as usize];
+        Some((&n.member[..], n.score))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -785,7 +779,8 @@ impl DoubleEndedIterator for TreeIter<'_> {
             self.back.push(c);
             c = nodes[c as usize].right;
         }
-        Some(t)
+        let n = &nodes[t as usize];
+        Some((&n.member[..], n.score))
     }
 }
 
