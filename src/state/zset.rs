@@ -26,8 +26,8 @@
 //! in length, so there is no binary search), reading a few cache lines in
 //! order. Ten members of a dozen bytes take one allocation of 210 bytes,
 //! where a vector of `(Bytes, f64)` pairs took 40 bytes per member plus an
-//! allocation per member (1M members in ~10-member sets: 104-108 MB ->
-//! 58-60 MB of RSS; as treaps they took 288 MB). A changed score moves its
+//! allocation per member (1M members in ~10-member sets: 104-112 MB ->
+//! 57-70 MB of RSS; as treaps they took 288 MB). A changed score moves its
 //! entry within the buffer in place.
 //!
 //! Reads hand out `&[u8]` (the packed form has no `Bytes` to lend); a reply
