@@ -66,8 +66,8 @@ fn data_len(seg: &Path) -> u64 {
 
 fn every_type_effects() -> Vec<Effect> {
     let mut z = ZSet::default();
-    z.insert(b("one"), 1.0);
-    z.insert(b("two"), 2.5);
+    z.insert(&b("one"), 1.0);
+    z.insert(&b("two"), 2.5);
     let far = 4_000_000_000_000u64;
     vec![
         put(0, "str", "hello"),
@@ -84,7 +84,7 @@ fn every_type_effects() -> Vec<Effect> {
         Effect::SetRem { db: 2, key: b("set"), members: vec![b("m2")] },
         Effect::ZAdd { db: 3, key: b("zset"), pairs: vec![(1.5, b("a")), (-3.0, b("b")), (f64::INFINITY, b("c"))] },
         Effect::ZRem { db: 3, key: b("zset"), members: vec![b("c")] },
-        Effect::Put { db: 0, key: b("zcopy"), value: Value::ZSet(Box::new(z)), expire: ExpireChange::At(far) },
+        Effect::Put { db: 0, key: b("zcopy"), value: Value::ZSet(z), expire: ExpireChange::At(far) },
         Effect::SetExpire { db: 1, key: b("hash"), at: Some(far) },
         put(0, "gone", "x"),
         Effect::Rename { db: 0, from: b("gone"), to: b("renamed") },

@@ -13,7 +13,6 @@ use crate::command;
 use crate::resp::frame::format_double;
 use crate::resp::{Frame, Protocol};
 use crate::state::glob::glob_match;
-use crate::state::value::detached;
 use crate::state::zset::ZSet;
 use crate::state::{Effect, ExpireChange, HashMap, HashSet, Set, Value};
 
@@ -582,7 +581,7 @@ impl LexRange {
             let hi = z.count_while(|_, m| self.lte_max(m));
             return (lo, hi.max(lo));
         }
-        let members: Vec<&[u8]> = z.iter().map(|(m, _)| &m[..]).collect();
+        let members: Vec<&[u8]> = z.iter().map(|(m, _)| m).collect();
         if !self.possible() || !self.gte_min(members[n - 1]) || !self.lte_max(members[0]) {
             return (0, 0);
         }
@@ -681,8 +680,9 @@ fn peek_zset<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c ZSet> {
     }
 }
 
-fn owned<'a>(it: impl Iterator<Item = (&'a Bytes, f64)>) -> Vec<(Bytes, f64)> {
-    it.map(|(m, s)| (detached(m), s)).collect()
+/// Copies of members read from a sorted set, for a reply or a result.
+fn owned<'a>(it: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Bytes, f64)> {
+    it.map(|(m, s)| (Bytes::copy_from_slice(m), s)).collect()
 }
 
 /// Members, optionally with scores: flat in RESP2, `[member, score]` pairs
@@ -723,12 +723,7 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: ZSet, event: &'static str) -
     let db = ctx.db();
     let n = result.len() as i64;
     if n > 0 {
-        ctx.apply(Effect::Put {
-            db,
-            key: dst.clone(),
-            value: Value::ZSet(Box::new(result)),
-            expire: ExpireChange::Clear,
-        });
+        ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::ZSet(result), expire: ExpireChange::Clear });
         ctx.notify('z', event, dst);
     } else if ctx.lookup(dst).is_some() {
         ctx.apply(Effect::Del { db, key: dst.clone() });
@@ -740,7 +735,7 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: ZSet, event: &'static str) -
 fn zset_from(items: impl IntoIterator<Item = (Bytes, f64)>) -> ZSet {
     let mut z = ZSet::new();
     for (m, s) in items {
-        z.insert(m, s);
+        z.insert(&m, s);
     }
     z
 }
@@ -1275,7 +1270,7 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.is_empty() {
         let Some(n) = read_zset(ctx, key)?.map(ZSet::len) else { return Ok(Frame::Null) };
         let r = ctx.server.random_below(n);
-        let member = peek_zset(ctx, key).and_then(|z| z.get_by_rank(r)).map(|(m, _)| detached(m));
+        let member = peek_zset(ctx, key).and_then(|z| z.get_by_rank(r)).map(|(m, _)| Bytes::copy_from_slice(m));
         return Ok(Frame::bulk_or_null(member));
     }
     let l = args.next_i64()?;
@@ -1331,7 +1326,8 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     };
     let Some(z) = peek_zset(ctx, key) else { return Ok(Frame::Array(Vec::new())) };
-    let items = ranks.into_iter().filter_map(|r| z.get_by_rank(r).map(|(m, s)| (detached(m), s))).collect();
+    let items =
+        ranks.into_iter().filter_map(|r| z.get_by_rank(r).map(|(m, s)| (Bytes::copy_from_slice(m), s))).collect();
     Ok(members_reply(proto, items, withscores))
 }
 
@@ -1629,7 +1625,7 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     for (m, s) in z.iter() {
         if pattern.is_none_or(|p| glob_match(p, m)) {
-            out.push(Frame::Bulk(detached(m)));
+            out.push(Frame::Bulk(Bytes::copy_from_slice(m)));
             out.push(Frame::Bulk(Bytes::from(format_double(s))));
         }
     }

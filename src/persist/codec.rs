@@ -226,11 +226,11 @@ pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
             let n = r.count()?;
             let mut z = ZSet::default();
             for _ in 0..n {
-                let m = r.bytes()?;
+                let m = r.slice()?;
                 let s = r.f64()?;
-                z.insert(m, s);
+                z.insert_slice(m, s);
             }
-            Value::ZSet(Box::new(z))
+            Value::ZSet(z)
         }
         t => return Err(DecodeError(format!("unknown value tag {t}"))),
     })
@@ -472,8 +472,8 @@ mod tests {
 
     fn every_effect() -> Vec<Effect> {
         let mut z = ZSet::default();
-        z.insert(b("m"), 1.5);
-        z.insert(b("n"), -0.0);
+        z.insert(&b("m"), 1.5);
+        z.insert(&b("n"), -0.0);
         vec![
             Effect::Del { db: 1, key: b("k") },
             Effect::SetExpire { db: 0, key: b("k"), at: Some(123) },
@@ -485,7 +485,7 @@ mod tests {
             Effect::FlushAll,
             Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v")), expire: ExpireChange::Clear },
             Effect::Put { db: 0, key: b("s"), value: Value::Str(b("")), expire: ExpireChange::Keep },
-            Effect::Put { db: 0, key: b("z"), value: Value::ZSet(Box::new(z)), expire: ExpireChange::At(9) },
+            Effect::Put { db: 0, key: b("z"), value: Value::ZSet(z), expire: ExpireChange::At(9) },
             Effect::Put {
                 db: 0,
                 key: b("h"),

@@ -294,11 +294,11 @@ impl Keyspace {
             Effect::ZAdd { db, key, pairs } => {
                 let d = &mut self.dbs[*db as usize];
                 if d.get(key).is_none() {
-                    d.insert_copied(key, Value::ZSet(Box::<ZSet>::default()), None);
+                    d.insert_copied(key, Value::ZSet(ZSet::default()), None);
                 }
                 if let Some(Value::ZSet(z)) = d.value_mut(key) {
                     for (score, m) in pairs {
-                        z.insert(stored(m), *score);
+                        z.insert(m, *score);
                     }
                 }
             }

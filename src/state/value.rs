@@ -17,8 +17,8 @@ pub enum Value {
     Hash(Hash),
     /// A set of members (compact while small).
     Set(Set),
-    /// A sorted set of members ordered by score.
-    ZSet(Box<ZSet>),
+    /// A sorted set of members ordered by score (compact while small).
+    ZSet(ZSet),
 }
 
 /// Bytes up to this long are copied into the keyspace rather than shared
@@ -58,7 +58,7 @@ impl Value {
             Value::List(l) => Value::List(l.clone()),
             Value::Hash(h) => Value::Hash(h.to_stored()),
             Value::Set(s) => Value::Set(s.to_stored()),
-            Value::ZSet(z) => Value::ZSet(Box::new(z.to_stored())),
+            Value::ZSet(z) => Value::ZSet(z.to_stored()),
         }
     }
 
@@ -91,10 +91,12 @@ mod tests {
 
     #[test]
     fn compact_collections_keep_the_value_small() {
-        // Hashes and sets are held inline (a vector, or a box once large):
-        // no box of their own while small, and no bigger than a string.
+        // Hashes, sets and sorted sets are held inline (a vector, or a box
+        // once large): no box of their own while small, and no bigger than
+        // a string.
         assert!(std::mem::size_of::<Hash>() <= std::mem::size_of::<Bytes>());
         assert!(std::mem::size_of::<Set>() <= std::mem::size_of::<Bytes>());
+        assert!(std::mem::size_of::<ZSet>() <= std::mem::size_of::<Bytes>());
         assert_eq!(std::mem::size_of::<Value>(), 40);
         // And an entry is its value plus an 8-byte deadline (a
         // `NonZeroU64`): every key pays for it, in the keyspace's tree too.
