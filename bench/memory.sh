@@ -78,6 +78,8 @@ distinct() { awk -v n="$1" -v r="$2" 'BEGIN { printf "%d", r * (1 - exp(-n / r))
 
 row "strings: SET, 16-byte values" "$(distinct "$N" 1000000000)" \
     -n "$N" -r 1000000000 -t set -d 16
+row "strings with a TTL: SET ... EX" "$(distinct "$N" 1000000000)" \
+    -n "$N" -r 1000000000 set "key:__rand_int__" xxxxxxxxxxxxxxxx EX 100000
 row "hashes: HSET, ~10 fields per key" "$(distinct "$N" $((KEYS * KEYS)))" \
     -n "$N" -r "$KEYS" hset "h:__rand_int__" "f__rand_int__" v
 row "sets: SADD, ~10 members per key" "$(distinct "$N" $((KEYS * KEYS)))" \

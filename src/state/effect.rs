@@ -382,6 +382,9 @@ mod tests {
             Effect::ListPush { db: 0, key: b("l"), left: false, items: vec![b("a")] },
             Effect::HashSet { db: 0, key: b("h"), pairs: vec![(b("f"), b("v"))] },
             Effect::SetAdd { db: 0, key: b("t"), members: vec![b("m")] },
+            // Keys with a deadline: the deadline index holds no copy of them.
+            Effect::Put { db: 0, key: b("e"), value: Value::Str(b("v")), expire: ExpireChange::At(1 << 60) },
+            Effect::SetExpire { db: 0, key: b("s"), at: Some(1 << 60) },
         ];
         for e in &effects {
             ks.apply(e);
