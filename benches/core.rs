@@ -59,7 +59,7 @@ fn main() {
             ks.apply(&Effect::Put {
                 db: 0,
                 key: k.clone(),
-                value: Value::Str(Bytes::from_static(b"v")),
+                value: Value::Str(Bytes::from_static(b"v").into()),
                 expire: ExpireChange::Clear,
             });
         }

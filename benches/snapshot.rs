@@ -24,7 +24,7 @@ fn put(k: String, v: &'static str) -> Effect {
     Effect::Put {
         db: 0,
         key: Bytes::from(k),
-        value: Value::Str(Bytes::from_static(v.as_bytes())),
+        value: Value::Str(Bytes::from_static(v.as_bytes()).into()),
         expire: ExpireChange::Clear,
     }
 }

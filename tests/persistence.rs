@@ -34,7 +34,7 @@ fn b(s: &str) -> Bytes {
 }
 
 fn put(db: u32, k: &str, v: &str) -> Effect {
-    Effect::Put { db, key: b(k), value: Value::Str(b(v)), expire: ExpireChange::Clear }
+    Effect::Put { db, key: b(k), value: Value::Str(b(v).into()), expire: ExpireChange::Clear }
 }
 
 /// Commits `effects` (applying them to `ks` first) and waits until durable.
@@ -278,8 +278,8 @@ fn expired_keys_are_dropped_on_load_and_the_drop_is_logged() {
         &mut p,
         &mut ks,
         vec![
-            Effect::Put { db: 0, key: b("old"), value: Value::Str(b("v")), expire: ExpireChange::At(past) },
-            Effect::Put { db: 0, key: b("new"), value: Value::Str(b("v")), expire: ExpireChange::At(future) },
+            Effect::Put { db: 0, key: b("old"), value: Value::Str(b("v").into()), expire: ExpireChange::At(past) },
+            Effect::Put { db: 0, key: b("new"), value: Value::Str(b("v").into()), expire: ExpireChange::At(future) },
         ],
     );
     p.shutdown();

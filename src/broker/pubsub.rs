@@ -870,8 +870,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sb-hub-cron-{}", std::process::id()));
         let config = crate::config::Config { dir: dir.clone(), ..Default::default() };
         let (persister, mut ks) = Persister::<Durable>::open(&config).expect("open");
-        ks.dbs[0].insert(Bytes::from("gone"), crate::state::Value::Str(Bytes::from("v")), Some(1));
-        ks.dbs[0].insert(Bytes::from("stays"), crate::state::Value::Str(Bytes::from("v")), None);
+        ks.dbs[0].insert("gone".as_bytes(), crate::state::Value::Str(Bytes::from("v").into()), Some(1));
+        ks.dbs[0].insert("stays".as_bytes(), crate::state::Value::Str(Bytes::from("v").into()), None);
         let mut broker = Broker::new(ks, crate::cmd::ServerState::new(config), persister);
         let hub = &mut broker.server.hub;
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -905,7 +905,7 @@ mod tests {
         hub.watch(2, 1, &Bytes::from("absent"), false);
         hub.watch(3, 2, &k, false);
         // A swap touches watched keys existing in either database.
-        ks.dbs[1].insert(k.clone(), crate::state::Value::Str(Bytes::from("v")), None);
+        ks.dbs[1].insert(&k, crate::state::Value::Str(Bytes::from("v").into()), None);
         ks.apply(&Effect::SwapDb { a: 0, b: 1 });
         hub.touch(&[Effect::SwapDb { a: 0, b: 1 }], &ks);
         assert!(hub.exec_check(1, &ks, 0));
@@ -921,7 +921,7 @@ mod tests {
         // With the keys that existed before a flush, only those are touched.
         hub.watch(1, 2, &Bytes::from("there"), false);
         hub.watch(2, 2, &Bytes::from("absent"), false);
-        ks.dbs[2].insert(Bytes::from("there"), crate::state::Value::Str(Bytes::from("v")), None);
+        ks.dbs[2].insert("there".as_bytes(), crate::state::Value::Str(Bytes::from("v").into()), None);
         let existed = hub.existing_watched(&ks);
         ks.apply(&Effect::FlushAll);
         hub.touch_after_flush(&[Effect::FlushAll], &ks, Some(&existed));

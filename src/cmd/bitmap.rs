@@ -25,7 +25,6 @@ use super::string::strict_i64;
 use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, flags::*};
 use crate::command;
 use crate::resp::Frame;
-use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Value};
 
 /// The bitmap command family.
@@ -141,7 +140,7 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     let cur = match ctx.lookup(&key).map(|e| &e.value) {
         None => None,
-        Some(Value::Str(s)) => Some(detached(s)),
+        Some(Value::Str(s)) => Some(s.to_bytes()),
         Some(_) => return Err(WRONGTYPE),
     };
     let byte = (offset >> 3) as usize;
@@ -353,7 +352,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut srcs = Vec::with_capacity(keys.len());
     for k in keys {
         srcs.push(ctx.lookup_read(k).map_or(Ok(Bytes::new()), |e| match &e.value {
-            Value::Str(s) => Ok(detached(s)),
+            Value::Str(s) => Ok(s.to_bytes()),
             _ => Err(WRONGTYPE),
         })?);
     }
@@ -371,7 +370,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ctx.apply(Effect::Put {
         db,
         key: dest.clone(),
-        value: Value::Str(Bytes::from(result)),
+        value: Value::Str(Bytes::from(result).into()),
         expire: ExpireChange::Clear,
     });
     ctx.notify('$', "set", &dest);
@@ -616,7 +615,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
     }
     let (old, exists) = match ctx.lookup(&key).map(|e| &e.value) {
         None => (Bytes::new(), false),
-        Some(Value::Str(s)) => (detached(s), true),
+        Some(Value::Str(s)) => (s.to_bytes(), true),
         Some(_) => return Err(WRONGTYPE),
     };
     // The written window, zero-padded past the string's end.
@@ -667,7 +666,7 @@ mod tests {
 
     /// Stores raw bytes at `key` (the harness's arguments are text).
     fn put(h: &mut Harness, key: &str, value: &[u8]) {
-        let value = Value::Str(Bytes::copy_from_slice(value));
+        let value = Value::Str(Bytes::copy_from_slice(value).into());
         h.apply(Effect::Put { db: 0, key: b(key), value, expire: ExpireChange::Clear });
     }
 

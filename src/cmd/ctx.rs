@@ -10,7 +10,6 @@ use std::time::Instant;
 use super::WRONGTYPE;
 use crate::config::Config;
 use crate::resp::{Frame, Protocol};
-use crate::state::value::detached;
 use crate::state::{Effect, Entry, Keyspace, Value};
 
 /// Per-connection state. The connection owns it and lends it to the broker
@@ -343,7 +342,7 @@ impl Ctx<'_> {
     pub fn get_str(&mut self, key: &[u8]) -> Result<Option<Bytes>, Frame> {
         match self.lookup_read(key).map(|e| &e.value) {
             None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(detached(s))),
+            Some(Value::Str(s)) => Ok(Some(s.to_bytes())),
             Some(_) => Err(WRONGTYPE),
         }
     }

@@ -374,7 +374,7 @@ mod tests {
         h.server.hub.connect(1, tx2, ClientOutput::new());
         h.server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEx").unwrap();
         h.server.sync_notifications();
-        h.ks.dbs[1].insert(Bytes::from("k"), Value::Str(Bytes::from("v")), Some(1_000));
+        h.ks.dbs[1].insert("k".as_bytes(), Value::Str(Bytes::from("v").into()), Some(1_000));
         h.session.id = 1;
         h.session.db = 1;
         assert_eq!(h.dispatch(&["WATCH", "k"]), crate::resp::frame::OK);

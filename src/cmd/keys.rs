@@ -9,7 +9,6 @@ use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
 use crate::state::glob::glob_match;
-use crate::state::value::detached;
 use crate::state::{Effect, ExpireChange, Value};
 
 /// The generic key command family.
@@ -239,7 +238,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let out = db
         .iter()
         .filter(|(k, e)| e.expire_at().is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
-        .map(|(k, _)| Frame::Bulk(detached(k)))
+        .map(|(k, _)| Frame::Bulk(Bytes::copy_from_slice(k)))
         .collect();
     Ok(Frame::Array(out))
 }
@@ -294,13 +293,13 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             return;
         }
         if e.expire_at().is_some_and(|t| t <= now) {
-            expired.push(k.clone());
+            expired.push(Bytes::copy_from_slice(k));
             return;
         }
         if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
             return;
         }
-        found.push(Frame::Bulk(detached(k)));
+        found.push(Frame::Bulk(Bytes::copy_from_slice(k)));
     });
     for k in expired {
         ctx.expire_if_due(db, &k);
@@ -313,7 +312,9 @@ fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let db = ctx.db();
     loop {
         let r = ctx.server.random();
-        let Some(key) = ctx.ks.dbs[db as usize].random_key(r).map(detached) else { return Ok(Frame::Null) };
+        let Some(key) = ctx.ks.dbs[db as usize].random_key(r).map(Bytes::copy_from_slice) else {
+            return Ok(Frame::Null);
+        };
         // Each expired pick is deleted, so this ends.
         if !ctx.expire_if_due(db, &key) {
             return Ok(Frame::Bulk(key));

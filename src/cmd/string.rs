@@ -7,8 +7,7 @@ use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYP
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::OK;
-use crate::state::value::detached;
-use crate::state::{Effect, ExpireChange, Value};
+use crate::state::{Effect, ExpireChange, Str, Value};
 
 /// The string command family.
 pub static COMMANDS: &[super::Command] = &[
@@ -216,12 +215,13 @@ fn check_len(ctx: &Ctx, size: usize, append: usize) -> Result<(), Frame> {
     }
 }
 
-/// The string at `key` for a write (no hit/miss counting): `Ok(None)` if
-/// absent, `WRONGTYPE` if the key holds another type.
-fn str_for_write(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
+/// `read` of the string at `key`, for a write (no hit/miss counting; the
+/// string is read where it is, not copied): `Ok(None)` if absent,
+/// `WRONGTYPE` if the key holds another type.
+fn read_for_write<T>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Frame> {
     match ctx.lookup(key).map(|e| &e.value) {
         None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(detached(s))),
+        Some(Value::Str(s)) => Ok(Some(read(s))),
         Some(_) => Err(WRONGTYPE),
     }
 }
@@ -348,7 +348,7 @@ fn put_string(ctx: &mut Ctx, key: Bytes, value: Bytes, expire: ExpireChange) {
     let db = ctx.db();
     // An expired previous value is reclaimed (and reported) first, as Redis does.
     ctx.expire_if_due(db, &key);
-    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(value), expire });
+    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(value.into()), expire });
     ctx.notify('$', "set", &key);
     if matches!(expire, ExpireChange::At(_)) {
         ctx.notify('g', "expire", &key);
@@ -439,7 +439,7 @@ fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .rest()
         .iter()
         .map(|k| match ctx.lookup_read(k).map(|e| &e.value) {
-            Some(Value::Str(s)) => Frame::Bulk(detached(s)),
+            Some(Value::Str(s)) => Frame::Bulk(s.to_bytes()),
             _ => Frame::Null,
         })
         .collect();
@@ -479,7 +479,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let data = args.next_bytes()?.clone();
-    let cur = str_for_write(ctx, &key)?.map_or(0, |s| s.len());
+    let cur = read_for_write(ctx, &key, <[u8]>::len)?.unwrap_or(0);
     if cur > 0 {
         check_len(ctx, cur, data.len())?;
     }
@@ -532,12 +532,12 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(Frame::error("ERR offset is out of range"));
     }
     let offset = usize::try_from(offset).map_err(|_| NOT_INT)?;
-    let cur = str_for_write(ctx, &key)?;
+    let cur = read_for_write(ctx, &key, <[u8]>::len)?.unwrap_or(0);
     if data.is_empty() {
-        return Ok(Frame::Integer(cur.map_or(0, |s| s.len() as i64)));
+        return Ok(Frame::Integer(cur as i64));
     }
     check_len(ctx, offset, data.len())?;
-    let len = cur.map_or(0, |s| s.len()).max(offset + data.len());
+    let len = cur.max(offset + data.len());
     let db = ctx.db();
     ctx.apply(Effect::SetRange { db, key: key.clone(), offset, data });
     ctx.notify('$', "setrange", &key);
@@ -546,13 +546,15 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Adds `by` to the integer at `key` (0 if absent), keeping its expiry.
 fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> CmdResult {
-    let old = match str_for_write(ctx, key)? {
-        None => 0,
-        Some(s) => strict_i64(&s)?,
-    };
+    let old = read_for_write(ctx, key, strict_i64)?.transpose()?.unwrap_or(0);
     let new = old.checked_add(by).ok_or(OVERFLOW)?;
     let db = ctx.db();
-    let value = Value::Str(Bytes::from(new.to_string()));
+    // Formatted in place: a counter's value is held in place too.
+    let mut digits = [0u8; 20];
+    let mut w = &mut digits[..];
+    std::io::Write::write_fmt(&mut w, format_args!("{new}")).expect("an i64 has at most 20 characters");
+    let len = 20 - w.len();
+    let value = Value::Str(Str::copy_from_slice(&digits[..len]));
     ctx.apply(Effect::Put { db, key: key.clone(), value, expire: ExpireChange::Keep });
     ctx.notify('$', "incrby", key);
     Ok(Frame::Integer(new))
@@ -597,13 +599,13 @@ fn float_operand(b: &[u8]) -> Result<f64, Frame> {
 fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let by = args.next_bytes()?;
-    let old_text = str_for_write(ctx, &key)?.unwrap_or_else(|| Bytes::from_static(b"0"));
+    let old_text = read_for_write(ctx, &key, Bytes::copy_from_slice)?.unwrap_or_else(|| Bytes::from_static(b"0"));
     let old = float_operand(&old_text)?;
     let text = super::float::add_floats(&old_text, old, by, float_operand(by)?)
         .ok_or(Frame::error("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(text);
     let db = ctx.db();
-    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(text.clone()), expire: ExpireChange::Keep });
+    ctx.apply(Effect::Put { db, key: key.clone(), value: Value::Str(text.clone().into()), expire: ExpireChange::Keep });
     ctx.notify('$', "incrbyfloat", &key);
     Ok(Frame::Bulk(text))
 }
@@ -681,7 +683,7 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     for (slot, key) in strings.iter_mut().zip([k1, k2]) {
         match ctx.lookup_read(key).map(|e| &e.value) {
             None => {}
-            Some(Value::Str(s)) => *slot = detached(s),
+            Some(Value::Str(s)) => *slot = s.to_bytes(),
             Some(_) => return Err(Frame::error("ERR The specified keys must contain string values")),
         }
     }
@@ -800,14 +802,14 @@ mod tests {
             Some(&Effect::Put {
                 db: 0,
                 key: b("k"),
-                value: Value::Str(b("10.5")),
+                value: Value::Str(b("10.5").into()),
                 expire: ExpireChange::At(1_100_000)
             })
         );
         assert_eq!(h.run("incrbyfloat k 0.1"), Frame::bulk(b"10.6"));
         assert_eq!(
             h.effects.last(),
-            Some(&Effect::Put { db: 0, key: b("k"), value: Value::Str(b("10.6")), expire: ExpireChange::Keep })
+            Some(&Effect::Put { db: 0, key: b("k"), value: Value::Str(b("10.6").into()), expire: ExpireChange::Keep })
         );
         assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), Some(1_100_000));
         h.run("getex k px 5");

@@ -218,7 +218,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
 /// Decodes a value.
 pub fn get_value(r: &mut Reader) -> Result<Value, DecodeError> {
     Ok(match r.u8()? {
-        1 => Value::Str(r.bytes()?),
+        1 => Value::Str(r.slice()?.into()),
         2 => Value::List(r.list_value()?),
         3 => Value::Hash(r.pairs()?.into_iter().collect()),
         4 => Value::Set(r.list()?.into_iter().collect()),
@@ -483,8 +483,8 @@ mod tests {
             Effect::SwapDb { a: 0, b: 3 },
             Effect::FlushDb { db: 2 },
             Effect::FlushAll,
-            Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v")), expire: ExpireChange::Clear },
-            Effect::Put { db: 0, key: b("s"), value: Value::Str(b("")), expire: ExpireChange::Keep },
+            Effect::Put { db: 0, key: b("s"), value: Value::Str(b("v").into()), expire: ExpireChange::Clear },
+            Effect::Put { db: 0, key: b("s"), value: Value::Str(b("").into()), expire: ExpireChange::Keep },
             Effect::Put { db: 0, key: b("z"), value: Value::ZSet(z), expire: ExpireChange::At(9) },
             Effect::Put {
                 db: 0,

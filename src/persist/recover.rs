@@ -100,7 +100,7 @@ pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Resul
                                 format!("key in database {db}, but the server has {databases} (raise --databases)"),
                             ));
                         }
-                        ks.dbs[db as usize].insert(key, value, exp);
+                        ks.dbs[db as usize].insert(&key, value, exp);
                         entries += 1;
                         if entries & 0xF_FFFF == 0 {
                             tracing::info!(keys = entries, "loading the snapshot");

@@ -927,7 +927,7 @@ fn check_invariants(ks: &Keyspace) {
             n += 1;
             assert!(!e.value.is_empty_collection(), "db {i} key {k:?} holds an empty {}", e.value.type_name());
             if let Some(at) = e.expire_at() {
-                volatile.push((at, k.clone()));
+                volatile.push((at, Bytes::copy_from_slice(k)));
             }
         }
         assert_eq!(d.len(), n, "db {i} counts {} keys, holds {n}", d.len());
@@ -952,7 +952,7 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     let mut run = Run::new();
     for i in 0..filler {
         let key = Bytes::from(format!("filler:{i}"));
-        let value = Value::Str(Bytes::from(i.to_string()));
+        let value = Value::Str(Bytes::from(i.to_string()).into());
         run.h.apply(Effect::Put { db: 0, key, value, expire: crate::state::ExpireChange::Clear });
     }
     run.commit();

@@ -80,7 +80,7 @@ impl SnapWalk {
             let emitted = &mut self.emitted;
             let next = dbs[self.db].scan(self.hash, 256, |k, e| {
                 walked += 1;
-                if !emitted.is_empty() && emitted.remove(&(db, k.clone())) {
+                if !emitted.is_empty() && emitted.remove(&(db, Bytes::copy_from_slice(k))) {
                     return;
                 }
                 let at = format::begin_frame(&mut out);
@@ -179,7 +179,7 @@ mod tests {
             assert_eq!(r.u8().unwrap(), format::SNAP_ENTRY);
             let (db, k, exp, v) = codec::get_entry(&mut r).unwrap();
             assert!(ks.dbs[db as usize].get(&k).is_none(), "key emitted twice");
-            ks.dbs[db as usize].insert(k, v, exp);
+            ks.dbs[db as usize].insert(&k, v, exp);
         }
     }
 
@@ -190,7 +190,7 @@ mod tests {
             ks.apply(&Effect::Put {
                 db: (i % 3) as u32,
                 key: b(format!("k{i}")),
-                value: Value::Str(b(format!("v{i}"))),
+                value: Value::Str(b(format!("v{i}")).into()),
                 expire: ExpireChange::Clear,
             });
         }
@@ -216,7 +216,7 @@ mod tests {
                     2 => ks.apply(&Effect::Put {
                         db,
                         key: b(format!("new{round}-{j}")),
-                        value: Value::Str(b("n".into())),
+                        value: Value::Str(b("n".into()).into()),
                         expire: ExpireChange::Clear,
                     }),
                     _ => ks.apply(&Effect::Rename { db, from: b(format!("k{i}")), to: b(format!("r{round}-{j}")) }),
@@ -239,7 +239,7 @@ mod tests {
         ks.apply(&Effect::Put {
             db: 0,
             key: b("a".into()),
-            value: Value::Str(b("1".into())),
+            value: Value::Str(b("1".into()).into()),
             expire: ExpireChange::Clear,
         });
         ks.hook = Some(Box::new(SnapWalk::default()));

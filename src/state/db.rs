@@ -16,7 +16,7 @@ use std::hash::BuildHasher;
 use std::num::NonZeroU64;
 use std::sync::OnceLock;
 
-use super::value::{Value, stored};
+use super::value::Value;
 
 /// A key's value and its absolute expiry time (Unix milliseconds).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,32 +51,38 @@ fn deadline_nz(t: u64) -> NonZeroU64 {
     NonZeroU64::new(t).unwrap_or(NonZeroU64::MIN)
 }
 
+/// A key as the database keeps it: its own copy, in an allocation of
+/// exactly its length behind a 16-byte handle (a `Bytes` handle is 32
+/// bytes: 1M keys took 23 MB more that way, their tree slots being that
+/// much bigger).
+type StoredKey = Box<[u8]>;
+
 /// Keys sharing one 64-bit hash (almost always exactly one).
 #[derive(Debug)]
 enum Slot {
-    One(Bytes, Entry),
-    Many(Vec<(Bytes, Entry)>),
+    One(StoredKey, Entry),
+    Many(Vec<(StoredKey, Entry)>),
 }
 
 impl Slot {
     fn find(&self, key: &[u8]) -> Option<&Entry> {
         match self {
-            Slot::One(k, e) => (k.as_ref() == key).then_some(e),
-            Slot::Many(v) => v.iter().find(|(k, _)| k.as_ref() == key).map(|(_, e)| e),
+            Slot::One(k, e) => (**k == *key).then_some(e),
+            Slot::Many(v) => v.iter().find(|(k, _)| **k == *key).map(|(_, e)| e),
         }
     }
 
     fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         match self {
-            Slot::One(k, e) => (k.as_ref() == key).then_some(e),
-            Slot::Many(v) => v.iter_mut().find(|(k, _)| k.as_ref() == key).map(|(_, e)| e),
+            Slot::One(k, e) => (**k == *key).then_some(e),
+            Slot::Many(v) => v.iter_mut().find(|(k, _)| **k == *key).map(|(_, e)| e),
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         let (one, many) = match self {
-            Slot::One(k, e) => (Some((k, e)), None),
-            Slot::Many(v) => (None, Some(v.iter().map(|(k, e)| (k, e)))),
+            Slot::One(k, e) => (Some((&k[..], e)), None),
+            Slot::Many(v) => (None, Some(v.iter().map(|(k, e)| (&k[..], e)))),
         };
         one.into_iter().chain(many.into_iter().flatten())
     }
@@ -94,30 +100,6 @@ fn seed() -> &'static RandomState {
 /// stable for the life of the process but unpredictable to clients.
 pub fn key_hash(key: &[u8]) -> u64 {
     seed().hash_one(key)
-}
-
-/// A key given to [`Db::insert`] (kept as it is) or to
-/// [`Db::insert_copied`] (copied if it is stored).
-enum NewKey<'a> {
-    Owned(Bytes),
-    Copied(&'a Bytes),
-}
-
-impl NewKey<'_> {
-    fn handle(&self) -> &Bytes {
-        match self {
-            NewKey::Owned(b) => b,
-            NewKey::Copied(b) => b,
-        }
-    }
-
-    /// The key as the database keeps it.
-    fn into_stored(self) -> Bytes {
-        match self {
-            NewKey::Owned(b) => b,
-            NewKey::Copied(b) => stored(b),
-        }
-    }
 }
 
 /// One numbered database.
@@ -164,29 +146,21 @@ impl Db {
         self.map.get_mut(&key_hash(key))?.find_mut(key).map(|e| &mut e.value)
     }
 
-    /// Stores `value` under `key` with the given expiry, replacing any entry.
-    pub fn insert(&mut self, key: Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
-        self.insert_key(NewKey::Owned(key), value, expire_at)
-    }
-
-    /// [`Db::insert`] for a key the caller keeps (an effect's): the key is
-    /// copied with [`stored`] only if the entry is new.
-    pub fn insert_copied(&mut self, key: &Bytes, value: Value, expire_at: Option<u64>) -> Option<Entry> {
-        self.insert_key(NewKey::Copied(key), value, expire_at)
-    }
-
-    fn insert_key(&mut self, key: NewKey<'_>, value: Value, expire_at: Option<u64>) -> Option<Entry> {
+    /// Stores `value` under `key` with the given expiry, replacing any
+    /// entry. A new key is copied into the database (an existing one stays
+    /// as it is).
+    pub fn insert(&mut self, key: &[u8], value: Value, expire_at: Option<u64>) -> Option<Entry> {
         let expire_at = deadline(expire_at);
         let entry = Entry::new(value, expire_at);
-        let h = key_hash(key.handle());
+        let h = key_hash(key);
         let Some(slot) = self.map.get_mut(&h) else {
-            self.map.insert(h, Slot::One(key.into_stored(), entry));
+            self.map.insert(h, Slot::One(key.into(), entry));
             self.len += 1;
             self.reindex(h, None, expire_at);
             return None;
         };
         // An existing key is replaced where it stands (no tree surgery).
-        if let Some(current) = slot.find_mut(key.handle()) {
+        if let Some(current) = slot.find_mut(key) {
             let old = std::mem::replace(current, entry);
             self.reindex(h, old.expire_at(), expire_at);
             return Some(old);
@@ -196,7 +170,7 @@ impl Db {
             Slot::One(k, e) => vec![(k, e)],
             Slot::Many(v) => v,
         };
-        v.push((key.into_stored(), entry));
+        v.push((key.into(), entry));
         *slot = Slot::Many(v);
         self.len += 1;
         self.reindex(h, None, expire_at);
@@ -231,13 +205,13 @@ impl Db {
         let h = key_hash(key);
         let slot = self.map.get_mut(&h)?;
         let (_, entry) = match slot {
-            Slot::One(k, _) if k.as_ref() == key => match self.map.remove(&h) {
+            Slot::One(k, _) if **k == *key => match self.map.remove(&h) {
                 Some(Slot::One(k, e)) => (k, e),
                 _ => unreachable!("slot checked above"),
             },
             Slot::One(..) => return None,
             Slot::Many(v) => {
-                let i = v.iter().position(|(k, _)| k.as_ref() == key)?;
+                let i = v.iter().position(|(k, _)| **k == *key)?;
                 let pair = v.swap_remove(i);
                 if v.len() == 1 {
                     let (k, e) = v.pop().expect("one left");
@@ -269,8 +243,7 @@ impl Db {
     }
 
     /// Keys whose deadline is at or before `now`, earliest first, at most
-    /// `limit`; copies (by [`stored`]'s rule), so that the stored keys stay
-    /// unshared.
+    /// `limit` (copies).
     pub fn expired_keys(&self, now: u64, limit: usize) -> Vec<Bytes> {
         let mut keys = Vec::new();
         for &(at, h) in self.expires.iter().take_while(|(at, _)| *at <= now) {
@@ -279,20 +252,20 @@ impl Db {
                 if keys.len() == limit {
                     return keys;
                 }
-                keys.push(stored(k));
+                keys.push(Bytes::copy_from_slice(k));
             }
         }
         keys
     }
 
     /// Every key and entry, in hash order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.map.values().flat_map(Slot::iter)
     }
 
     /// Visits keys from `cursor` on in hash order until `visit` has seen at
     /// least `count` slots; returns the cursor to continue from (0: done).
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &Entry)) -> u64 {
         for (seen, (&h, slot)) in self.map.range(cursor..).enumerate() {
             if seen >= count {
                 return h;
@@ -305,7 +278,7 @@ impl Db {
     }
 
     /// A key chosen by `r` (uniform over hash space, not over keys).
-    pub fn random_key(&self, r: u64) -> Option<&Bytes> {
+    pub fn random_key(&self, r: u64) -> Option<&[u8]> {
         let slot = self.map.range(r..).next().or_else(|| self.map.iter().next()).map(|(_, s)| s)?;
         slot.iter().next().map(|(k, _)| k)
     }
@@ -316,13 +289,13 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(v.as_bytes()))
+        Value::Str(Bytes::copy_from_slice(v.as_bytes()).into())
     }
 
     #[test]
     fn a_deadline_of_zero_is_kept_as_one_in_the_entry_and_the_index_alike() {
         let mut db = Db::default();
-        db.insert(Bytes::from("a"), s("1"), Some(0));
+        db.insert("a".as_bytes(), s("1"), Some(0));
         assert_eq!(db.get(b"a").and_then(Entry::expire_at), Some(1));
         assert_eq!(db.expired_keys(1, 10), vec![Bytes::from("a")]);
         db.set_expire(b"a", None);
@@ -336,15 +309,15 @@ mod tests {
     #[test]
     fn insert_remove_expire_keep_the_index_true() {
         let mut db = Db::default();
-        db.insert(Bytes::from("a"), s("1"), Some(10));
-        db.insert(Bytes::from("b"), s("2"), None);
+        db.insert("a".as_bytes(), s("1"), Some(10));
+        db.insert("b".as_bytes(), s("2"), None);
         assert_eq!(db.len(), 2);
         assert_eq!(db.volatile_len(), 1);
         assert_eq!(db.expired_keys(10, 10), vec![Bytes::from("a")]);
         db.set_expire(b"a", None);
         assert!(db.expired_keys(100, 10).is_empty());
         db.set_expire(b"b", Some(5));
-        db.insert(Bytes::from("b"), s("3"), None);
+        db.insert("b".as_bytes(), s("3"), None);
         assert_eq!(db.volatile_len(), 0);
         assert!(db.remove(b"a").is_some());
         assert!(db.remove(b"a").is_none());
@@ -354,18 +327,24 @@ mod tests {
     #[test]
     fn replacing_a_key_returns_the_old_entry_and_moves_its_deadline() {
         let mut db = Db::default();
-        assert_eq!(db.insert(Bytes::from("k"), s("1"), Some(10)), None);
-        let old = db.insert(Bytes::from("k"), s("2"), Some(20)).expect("replaced");
+        assert_eq!(db.insert("k".as_bytes(), s("1"), Some(10)), None);
+        let old = db.insert("k".as_bytes(), s("2"), Some(20)).expect("replaced");
         assert_eq!(old, Entry::new(s("1"), Some(10)));
         assert_eq!((db.len(), db.volatile_len()), (1, 1));
         assert!(db.expired_keys(15, 10).is_empty());
         assert_eq!(db.expired_keys(20, 10), vec![Bytes::from("k")]);
         // Same deadline: the index keeps exactly one entry.
-        db.insert(Bytes::from("k"), s("3"), Some(20));
+        db.insert("k".as_bytes(), s("3"), Some(20));
         assert_eq!(db.volatile_len(), 1);
-        db.insert(Bytes::from("k"), s("4"), None);
+        db.insert("k".as_bytes(), s("4"), None);
         assert_eq!((db.len(), db.volatile_len()), (1, 0));
         assert_eq!(db.get(b"k"), Some(&Entry::new(s("4"), None)));
+    }
+
+    #[test]
+    fn a_slot_is_a_16_byte_key_handle_and_an_entry() {
+        // Every key pays for its slot (and the tree's spare room for one).
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
     }
 
     #[test]
@@ -374,7 +353,7 @@ mod tests {
         // 64-bit hash cannot be chosen.
         let mut db = Db::default();
         let h = 7;
-        let pair = |k: &str, at| (Bytes::copy_from_slice(k.as_bytes()), Entry::new(s("v"), Some(at)));
+        let pair = |k: &str, at| (StoredKey::from(k.as_bytes()), Entry::new(s("v"), Some(at)));
         db.map.insert(h, Slot::Many(vec![pair("a", 10), pair("b", 10)]));
         db.len = 2;
         db.reindex(h, None, Some(10));
@@ -407,15 +386,15 @@ mod tests {
     fn scan_returns_every_surviving_key_once_while_the_db_grows() {
         let mut db = Db::default();
         for i in 0..1000 {
-            db.insert(Bytes::from(format!("k{i}")), s("v"), None);
+            db.insert(format!("k{i}").as_bytes(), s("v"), None);
         }
         let mut seen = crate::state::HashMap::default();
         let mut cursor = 0;
         let mut round = 0;
         loop {
-            cursor = db.scan(cursor, 10, |k, _| *seen.entry(k.clone()).or_insert(0) += 1);
+            cursor = db.scan(cursor, 10, |k, _| *seen.entry(k.to_vec()).or_insert(0) += 1);
             for j in 0..20 {
-                db.insert(Bytes::from(format!("new{round}-{j}")), s("v"), None);
+                db.insert(format!("new{round}-{j}").as_bytes(), s("v"), None);
             }
             round += 1;
             if cursor == 0 {
@@ -423,7 +402,7 @@ mod tests {
             }
         }
         for i in 0..1000 {
-            assert_eq!(seen.get(&Bytes::from(format!("k{i}"))), Some(&1), "k{i}");
+            assert_eq!(seen.get(format!("k{i}").as_bytes()), Some(&1), "k{i}");
         }
     }
 }

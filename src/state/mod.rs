@@ -14,6 +14,7 @@ pub mod hash;
 pub mod hashing;
 pub mod list;
 pub mod set;
+pub mod string;
 pub mod value;
 pub mod zset;
 
@@ -23,6 +24,7 @@ pub use hash::Hash;
 pub use hashing::{HashMap, HashSet};
 pub use list::List;
 pub use set::Set;
+pub use string::Str;
 pub use value::Value;
 
 /// Sees every effect just before [`Keyspace::apply`] performs it.
@@ -69,7 +71,9 @@ impl Keyspace {
             .dbs
             .iter()
             .enumerate()
-            .flat_map(|(i, d)| d.iter().map(move |(k, e)| (i, k.clone(), e.expire_at(), e.value.clone())))
+            .flat_map(|(i, d)| {
+                d.iter().map(move |(k, e)| (i, bytes::Bytes::copy_from_slice(k), e.expire_at(), e.value.clone()))
+            })
             .collect();
         v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         v

@@ -3,14 +3,15 @@
 use super::hash::Hash;
 use super::list::List;
 use super::set::Set;
+use super::string::Str;
 use super::zset::ZSet;
 use bytes::Bytes;
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// A string (binary safe).
-    Str(Bytes),
+    /// A string (binary safe; short ones held in place).
+    Str(Str),
     /// A list: O(1) push and pop at both ends, small elements packed.
     List(List),
     /// A hash of fields to values (compact while small).
@@ -52,7 +53,7 @@ impl Value {
     /// and chosen afresh from its size.
     pub fn to_stored(&self) -> Value {
         match self {
-            Value::Str(b) => Value::Str(stored(b)),
+            Value::Str(s) => Value::Str(s.to_stored()),
             // Packed elements are copies already; large ones are shared,
             // as `stored` shares long data.
             Value::List(l) => Value::List(l.clone()),
