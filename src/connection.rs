@@ -106,6 +106,9 @@ where
     let mut eof = false;
     // The batch in flight ended early (see below): commands may follow it.
     let mut more_to_send = false;
+    // Commands the broker handed back unrun (a batch stops once its replies
+    // reach a limit): they go again, first, once the replies are written.
+    let mut rest: VecDeque<Vec<Bytes>> = VecDeque::new();
     // False once the broker has forgotten this client (after a disconnect):
     // the reply still in flight, if any, is awaited before closing.
     let mut push_open = true;
@@ -114,12 +117,14 @@ where
     let mut killed = std::pin::pin!(output.killed());
     loop {
         if in_flight.is_none() {
-            let mut commands: VecDeque<Vec<Bytes>> = VecDeque::new();
+            let mut commands = std::mem::take(&mut rest);
+            let resend = !commands.is_empty();
             let authenticated = session.as_ref().is_some_and(|s| s.authenticated);
             let must_authenticate = !authenticated && limits.password_required.load(Ordering::Relaxed);
             decoder.set_unauthenticated(must_authenticate);
-            let mut ended_early = false;
-            while protocol_error.is_none() {
+            // A batch handed back ended early by its own rule, if at all.
+            let mut ended_early = resend && more_to_send;
+            while !resend && protocol_error.is_none() {
                 match decoder.decode(&mut buf) {
                     Ok(Some(argv)) => {
                         // Redis parses a command only after running the one
@@ -222,6 +227,7 @@ where
                     }
                     output.written(pushed);
                 }
+                rest = std::mem::take(&mut reply.rest);
                 let close = reply.session.close;
                 session = Some(reply.session);
                 if close {
@@ -395,10 +401,53 @@ mod tests {
             writes: 1,
             handback: Some(HandBack::new(vec![effect.clone()], returns_tx)),
             pushes_before: 0,
+            rest: VecDeque::new(),
         };
         batch.reply.send(reply).unwrap();
         assert!(conn.await.unwrap().is_err(), "the write fails");
         assert_eq!(returns_rx.recv().await, Some(vec![effect]));
+    }
+
+    #[tokio::test]
+    async fn commands_handed_back_go_again_first_and_every_reply_reaches_a_half_closed_client() {
+        let Conn { client, mut broker_rx, push_tx: _push_tx, conn } = start_conn();
+        let (mut rd, mut wr) = tokio::io::split(client);
+        wr.write_all(b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$1\r\na\r\n").await.unwrap();
+        wr.shutdown().await.unwrap();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            rd.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let Some(Message::Batch(mut batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        assert_eq!(batch.commands.len(), 2);
+        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
+        // The broker ran the first command only and hands the other back.
+        let rest = batch.commands.split_off(1);
+        let reply = BatchReply {
+            session: batch.session,
+            out: BytesMut::from(&b"+PONG\r\n"[..]),
+            replies: 1,
+            writes: 0,
+            handback: None,
+            pushes_before: 0,
+            rest,
+        };
+        batch.reply.send(reply).unwrap();
+        let Some(Message::Batch(again)) = broker_rx.recv().await else { panic!("expected the rest") };
+        assert_eq!(Vec::from(again.commands.clone()), [vec![Bytes::from("ECHO"), Bytes::from("a")]]);
+        let reply = BatchReply {
+            session: again.session,
+            out: BytesMut::from(&b"$1\r\na\r\n"[..]),
+            replies: 1,
+            writes: 0,
+            handback: None,
+            pushes_before: 0,
+            rest: VecDeque::new(),
+        };
+        again.reply.send(reply).unwrap();
+        assert_eq!(reader.await.unwrap(), b"+PONG\r\n$1\r\na\r\n");
+        assert!(conn.await.unwrap().is_ok());
     }
 
     #[tokio::test]
@@ -420,6 +469,7 @@ mod tests {
             writes: 1,
             handback: None,
             pushes_before: 0,
+            rest: VecDeque::new(),
         };
         batch.reply.send(reply).expect("the connection still waits for its reply");
         let mut got = Vec::new();

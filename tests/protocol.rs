@@ -47,6 +47,32 @@ fn ten_thousand_pipelined_commands_in_one_write() {
 }
 
 #[test]
+fn pipelined_reads_of_large_values_are_answered_whole_and_in_order_then_half_closed() {
+    // 40 replies of 300 KB: the server answers them in several batches
+    // (a batch stops once its replies pass 1 MiB), in order, then the
+    // commands after them, and all of it after the client half-closes.
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let value: Vec<u8> = (0..300_000).map(|i| b'a' + (i % 26) as u8).collect();
+    raw.send(&resp(&[b"SET", b"big", &value]));
+    raw.expect(b"+OK\r\n");
+    let mut input = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..40 {
+        input.extend(resp(&[b"GET", b"big"]));
+        expected.extend(bulk(&value));
+        input.extend(resp(&[b"INCR", b"n"]));
+        expected.extend(format!(":{}\r\n", i + 1).into_bytes());
+    }
+    input.extend(resp(&[b"STRLEN", b"big"]));
+    expected.extend(b":300000\r\n");
+    raw.send(&input);
+    raw.0.shutdown(Shutdown::Write).expect("half-close");
+    let got = raw.read_to_close();
+    assert!(got == expected, "{} bytes read, {} expected", got.len(), expected.len());
+}
+
+#[test]
 fn a_command_split_at_every_byte_boundary() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
