@@ -422,30 +422,22 @@ mod tests {
         let Some(Message::Batch(mut batch)) = broker_rx.recv().await else { panic!("expected the batch") };
         assert_eq!(batch.commands.len(), 2);
         let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
-        // The broker ran the first command only and hands the other back.
-        let rest = batch.commands.split_off(1);
-        let reply = BatchReply {
-            session: batch.session,
-            out: BytesMut::from(&b"+PONG\r\n"[..]),
+        // One read-only reply to `session`, and the commands handed back.
+        let reply = |session, out: &[u8], rest| BatchReply {
+            session,
+            out: BytesMut::from(out),
             replies: 1,
             writes: 0,
             handback: None,
             pushes_before: 0,
             rest,
         };
-        batch.reply.send(reply).unwrap();
+        // The broker ran the first command only and hands the other back.
+        let rest = batch.commands.split_off(1);
+        batch.reply.send(reply(batch.session, b"+PONG\r\n", rest)).unwrap();
         let Some(Message::Batch(again)) = broker_rx.recv().await else { panic!("expected the rest") };
         assert_eq!(Vec::from(again.commands.clone()), [vec![Bytes::from("ECHO"), Bytes::from("a")]]);
-        let reply = BatchReply {
-            session: again.session,
-            out: BytesMut::from(&b"$1\r\na\r\n"[..]),
-            replies: 1,
-            writes: 0,
-            handback: None,
-            pushes_before: 0,
-            rest: VecDeque::new(),
-        };
-        again.reply.send(reply).unwrap();
+        again.reply.send(reply(again.session, b"$1\r\na\r\n", VecDeque::new())).unwrap();
         assert_eq!(reader.await.unwrap(), b"+PONG\r\n$1\r\na\r\n");
         assert!(conn.await.unwrap().is_ok());
     }

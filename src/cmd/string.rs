@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::Frame;
-use crate::resp::frame::OK;
+use crate::resp::frame::{OK, itoa_buf};
 use crate::state::{Effect, ExpireChange, Str, Value};
 
 /// The string command family.
@@ -549,12 +549,9 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> CmdResult {
     let old = read_for_write(ctx, key, strict_i64)?.transpose()?.unwrap_or(0);
     let new = old.checked_add(by).ok_or(OVERFLOW)?;
     let db = ctx.db();
-    // Formatted in place: a counter's value is held in place too.
-    let mut digits = [0u8; 20];
-    let mut w = &mut digits[..];
-    std::io::Write::write_fmt(&mut w, format_args!("{new}")).expect("an i64 has at most 20 characters");
-    let len = 20 - w.len();
-    let value = Value::Str(Str::copy_from_slice(&digits[..len]));
+    // Formatted on the stack: a counter's value is held in place, so
+    // nothing is allocated.
+    let value = Value::Str(Str::copy_from_slice(itoa_buf(new).as_bytes()));
     ctx.apply(Effect::Put { db, key: key.clone(), value, expire: ExpireChange::Keep });
     ctx.notify('$', "incrby", key);
     Ok(Frame::Integer(new))

@@ -214,19 +214,22 @@ fn seq(out: &mut BytesMut, prefix: u8, items: &[Frame], proto: Protocol) {
     }
 }
 
-/// A small stack buffer holding an integer's decimal text.
-struct IntText {
+/// A small stack buffer holding an integer's decimal text (see
+/// [`itoa_buf`]).
+pub struct IntText {
     buf: [u8; 20],
     start: usize,
 }
 
 impl IntText {
-    fn as_bytes(&self) -> &[u8] {
+    /// The decimal text.
+    pub fn as_bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
 }
 
-fn itoa_buf(n: i64) -> IntText {
+/// The decimal text of `n`, formatted on the stack (no allocation).
+pub fn itoa_buf(n: i64) -> IntText {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let neg = n < 0;
