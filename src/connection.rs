@@ -218,7 +218,7 @@ where
                     out
                 };
                 if !out.is_empty() {
-                    if let Err(e) = write(stream, &out, killed.as_mut()).await {
+                    if let Err(e) = write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await {
                         // The client is gone: what it was handed goes back.
                         if let Some(h) = reply.handback.take() {
                             h.give_back();
@@ -254,7 +254,7 @@ where
                         if in_flight.is_some() && !parked {
                             held.push_back((received, data));
                         } else {
-                            write(stream, &data, killed.as_mut()).await?;
+                            write(stream, &data, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
                             output.written(data.len());
                         }
                     }
@@ -269,7 +269,7 @@ where
                             out.extend_from_slice(&data);
                         }
                         if !out.is_empty() {
-                            write(stream, &out, killed.as_mut()).await?;
+                            write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
                             output.written(pushed);
                         }
                     }
@@ -280,7 +280,7 @@ where
                         // Pushes sent before the kill (a refusal's error) still go out.
                         let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();
                         if !out.is_empty() {
-                            write(stream, &out, killed.as_mut()).await?;
+                            write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
                         }
                         return Ok(());
                     }
@@ -333,22 +333,69 @@ where
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
+/// The client's input as a write may add to it: the buffer, whether the
+/// client has closed its side, and how much the buffer may hold.
+struct Input<'a> {
+    buf: &'a mut BytesMut,
+    eof: &'a mut bool,
+    limit: usize,
+}
+
 /// Writes `data`, giving up as soon as the client is killed (a client that
 /// never reads must not keep its connection task stuck in a write).
+///
+/// While the client does not take the data (its socket is full), the
+/// client's input keeps being read into `input`, up to its limit, as Redis
+/// reads a client's queries while its replies wait: a client that writes a
+/// whole pipeline before it reads a reply (as the `redis` crate's pipelines
+/// do) would otherwise block in its write while this task blocks in its
+/// own, for good.
 async fn write<S>(
     stream: &mut S,
     data: &[u8],
-    killed: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    input: Input<'_>,
+    mut killed: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> Result<(), ConnError>
 where
-    S: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    tokio::select! {
+    use std::task::Poll;
+    let Input { buf, eof, limit } = input;
+    let mut written = 0;
+    std::future::poll_fn(|cx| {
+        while written < data.len() {
+            match std::pin::Pin::new(&mut *stream).poll_write(cx, &data[written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()));
+                }
+                Poll::Ready(Ok(n)) => written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => break,
+            }
+        }
+        if written == data.len() {
+            return Poll::Ready(Ok(()));
+        }
         // A write that completes at once never polls the kill switch.
-        biased;
-        r = stream.write_all(data) => Ok(r?),
-        _ = killed => Err(ConnError::Killed),
-    }
+        if killed.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(ConnError::Killed));
+        }
+        // Until it is pending, so that new input wakes this task too.
+        while !*eof && buf.len() < limit {
+            if buf.capacity() - buf.len() < 4096 {
+                buf.reserve(16 * 1024);
+            }
+            let read = std::pin::pin!(stream.read_buf(&mut *buf));
+            match read.poll(cx) {
+                Poll::Ready(Ok(0)) => *eof = true,
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => break,
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -73,6 +73,25 @@ fn pipelined_reads_of_large_values_are_answered_whole_and_in_order_then_half_clo
 }
 
 #[test]
+fn a_client_that_writes_its_whole_pipeline_before_reading_is_answered() {
+    // As the `redis` crate's pipelines do: 200,000 GETs (4.4 MB) written
+    // before any reply is read. The replies (3.4 MB) fill the socket long
+    // before the requests are all sent, so the server must keep reading
+    // while its replies wait (it used to stop, and both sides waited for
+    // good: here the write would time out).
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    raw.send(&resp(&[b"SET", b"k", b"0123456789"]));
+    raw.expect(b"+OK\r\n");
+    raw.0.set_write_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+    let n = 200_000;
+    raw.0.write_all(&resp(&[b"GET", b"k"]).repeat(n)).expect("the server reads while its replies wait");
+    let reply = bulk(b"0123456789");
+    let got = raw.read_exact(reply.len() * n);
+    assert!(got == reply.repeat(n), "the replies differ");
+}
+
+#[test]
 fn a_command_split_at_every_byte_boundary() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
