@@ -115,6 +115,12 @@ where
     // Made once and polled by every write (not re-made per write). A kill
     // also arrives as `Push::Kill`, which ends the loop below.
     let mut killed = std::pin::pin!(output.killed());
+    // What a write reads the client's input into while it waits (see `write`).
+    macro_rules! input {
+        () => {
+            Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }
+        };
+    }
     loop {
         if in_flight.is_none() {
             let mut commands = std::mem::take(&mut rest);
@@ -218,7 +224,7 @@ where
                     out
                 };
                 if !out.is_empty() {
-                    if let Err(e) = write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await {
+                    if let Err(e) = write(stream, &out, input!(), killed.as_mut()).await {
                         // The client is gone: what it was handed goes back.
                         if let Some(h) = reply.handback.take() {
                             h.give_back();
@@ -254,7 +260,7 @@ where
                         if in_flight.is_some() && !parked {
                             held.push_back((received, data));
                         } else {
-                            write(stream, &data, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
+                            write(stream, &data, input!(), killed.as_mut()).await?;
                             output.written(data.len());
                         }
                     }
@@ -269,7 +275,7 @@ where
                             out.extend_from_slice(&data);
                         }
                         if !out.is_empty() {
-                            write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
+                            write(stream, &out, input!(), killed.as_mut()).await?;
                             output.written(pushed);
                         }
                     }
@@ -280,7 +286,7 @@ where
                         // Pushes sent before the kill (a refusal's error) still go out.
                         let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();
                         if !out.is_empty() {
-                            write(stream, &out, Input { buf: &mut buf, eof: &mut eof, limit: limits.query_buffer_limit }, killed.as_mut()).await?;
+                            write(stream, &out, input!(), killed.as_mut()).await?;
                         }
                         return Ok(());
                     }

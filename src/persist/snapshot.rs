@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use super::codec;
 use super::format;
 use crate::state::db::key_hash;
-use crate::state::{ApplyHook, Db, Effect, HashSet, Keyspace};
+use crate::state::{ApplyHook, Db, Effect, HashMap, HashSet, Keyspace};
 
 /// The state of a snapshot walk; lives in [`Keyspace::hook`].
 #[derive(Debug, Default)]
@@ -25,8 +25,9 @@ pub struct SnapWalk {
     db: usize,
     /// Slots with a hash below this in `db` have been visited.
     hash: u64,
-    /// Keys handled ahead of the walk: `(db, key)`.
-    emitted: HashSet<(u32, Bytes)>,
+    /// Keys handled ahead of the walk, by database (looked up by the
+    /// walk's key slices, with no copy).
+    emitted: HashMap<u32, HashSet<Bytes>>,
     /// Framed snapshot records not yet handed to the writer.
     pub buf: Vec<u8>,
     /// Entries written so far.
@@ -51,10 +52,9 @@ impl SnapWalk {
 
     /// Saves `key`'s pre-change state if the walk has not reached it.
     fn touch(&mut self, dbs: &[Db], db: u32, key: &Bytes) {
-        if !self.unvisited(db, key) || self.emitted.contains(&(db, key.clone())) {
+        if !self.unvisited(db, key) || !self.emitted.entry(db).or_default().insert(key.clone()) {
             return;
         }
-        self.emitted.insert((db, key.clone()));
         if let Some(e) = dbs.get(db as usize).and_then(|d| d.get(key)) {
             self.emit(db, key, e);
         }
@@ -80,7 +80,7 @@ impl SnapWalk {
             let emitted = &mut self.emitted;
             let next = dbs[self.db].scan(self.hash, 256, |k, e| {
                 walked += 1;
-                if !emitted.is_empty() && emitted.remove(&(db, Bytes::copy_from_slice(k))) {
+                if !emitted.is_empty() && emitted.get_mut(&db).is_some_and(|keys| keys.remove(k)) {
                     return;
                 }
                 let at = format::begin_frame(&mut out);
@@ -94,7 +94,7 @@ impl SnapWalk {
             if next == 0 {
                 self.db += 1;
                 self.hash = 0;
-                self.emitted.retain(|(d, _)| *d as usize >= self.db);
+                self.emitted.retain(|d, _| *d as usize >= self.db);
             } else {
                 self.hash = next;
             }

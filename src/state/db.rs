@@ -204,20 +204,20 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = key_hash(key);
         let slot = self.map.get_mut(&h)?;
-        let (_, entry) = match slot {
+        let entry = match slot {
             Slot::One(k, _) if **k == *key => match self.map.remove(&h) {
-                Some(Slot::One(k, e)) => (k, e),
+                Some(Slot::One(_, e)) => e,
                 _ => unreachable!("slot checked above"),
             },
             Slot::One(..) => return None,
             Slot::Many(v) => {
                 let i = v.iter().position(|(k, _)| **k == *key)?;
-                let pair = v.swap_remove(i);
+                let (_, entry) = v.swap_remove(i);
                 if v.len() == 1 {
                     let (k, e) = v.pop().expect("one left");
                     *slot = Slot::One(k, e);
                 }
-                pair
+                entry
             }
         };
         self.len -= 1;

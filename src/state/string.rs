@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::ops::Deref;
 
-use super::value::stored;
+use super::value::{detached, stored};
 
 /// The longest string held in place.
 pub const INLINE: usize = 22;
@@ -61,11 +61,11 @@ impl Str {
 
     /// The bytes as a `Bytes` for a reply or a result: copied unless long
     /// (a clone of a short stored buffer would give it a shared header for
-    /// good; see [`detached`](super::value::detached)).
+    /// good; see [`detached`]).
     pub fn to_bytes(&self) -> Bytes {
         match &self.0 {
             Repr::Inline { .. } => Bytes::copy_from_slice(self),
-            Repr::Heap(b) => stored(b),
+            Repr::Heap(b) => detached(b),
         }
     }
 
