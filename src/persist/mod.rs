@@ -208,6 +208,16 @@ const MAX_GATHER: Duration = Duration::from_millis(2);
 /// median throughput +0-14% at `-P 1`, +8% at `-P 16`, and a lower p99.
 const LINGER: Duration = Duration::from_micros(200);
 
+/// A snapshot file is synced each time this many bytes have been written
+/// to it since the last sync, as Redis syncs its RDB and AOF rewrites as
+/// they grow. Left to the final fsync, the whole snapshot (50-100 MB for
+/// 1M keys of 100 bytes) reached the disk at once and the log's fsync
+/// queued behind it for 100-200 ms. Measured with 1M such keys and `SET -P
+/// 16` crossing three or four snapshots: with 1 MiB the log's fsync p99
+/// was 4.5-5 ms (2.7-2.8 ms without, 7-9 ms with 4 MiB), reply p99
+/// unchanged (14-15 ms).
+const SNAPSHOT_SYNC_BYTES: u64 = 1 << 20;
+
 /// Keys per snapshot walk step, and the time budget of one step.
 const STEP_KEYS: usize = 10_000;
 const STEP_BUDGET: Duration = Duration::from_millis(1);
@@ -922,6 +932,8 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
     let tmp = dir.join(format!("{name}.tmp"));
     let dest = dir.join(&name);
     let mut size = 0u64;
+    // Bytes written since the last sync (see SNAPSHOT_SYNC_BYTES).
+    let mut unsynced = 0u64;
     let mut done_tx = None;
     let result: Result<bool, String> = (|| {
         let e = |e: std::io::Error| format!("writing snapshot {}: {e}", tmp.display());
@@ -933,6 +945,11 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
                 Ok(SnapMsg::Chunk(c)) => {
                     f.append(&c).map_err(e)?;
                     size += c.len() as u64;
+                    unsynced += c.len() as u64;
+                    if unsynced >= SNAPSHOT_SYNC_BYTES {
+                        f.sync().map_err(e)?;
+                        unsynced = 0;
+                    }
                 }
                 Ok(SnapMsg::End { count, done }) => {
                     done_tx = done;
