@@ -47,9 +47,6 @@ pub struct FsStore;
 /// Bytes of zeros kept ahead of the data of a preallocated file.
 const PREALLOCATE: u64 = 2 << 20;
 
-/// Bytes a file being removed is cut down by at a time ([`Store::remove`]).
-const REMOVE_STEP: u64 = 4 << 20;
-
 /// Zeros written ahead per append (more when the append is larger).
 static ZERO_STEP: [u8; 64 * 1024] = [0; 64 * 1024];
 
@@ -123,17 +120,6 @@ impl Store for FsStore {
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
-        // Freeing all of a large file's blocks in one unlink holds up the
-        // file system's journal, and the log's fsync waited behind it (45-80
-        // ms for a 50-100 MB segment or snapshot): cut the file down a step
-        // at a time first, each step a short change of its own.
-        if let Ok(f) = OpenOptions::new().write(true).open(path) {
-            let mut len = f.metadata()?.len();
-            while len > REMOVE_STEP {
-                len -= REMOVE_STEP;
-                f.set_len(len)?;
-            }
-        }
         std::fs::remove_file(path)
     }
 
@@ -287,28 +273,6 @@ mod tests {
         f.append(&big).unwrap();
         let len = std::fs::metadata(&path).unwrap().len();
         assert_eq!(len, 2 * big.len() as u64);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn removing_a_file_larger_than_a_step_removes_it_and_leaves_others() {
-        let dir = std::env::temp_dir().join(format!("sb-remove-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (big, small, kept) = (dir.join("big"), dir.join("small"), dir.join("kept"));
-        let mut f = FsStore.create(&big, false).unwrap();
-        let chunk = vec![5u8; 1 << 20];
-        for _ in 0..(REMOVE_STEP * 2 + (1 << 20)) / chunk.len() as u64 {
-            f.append(&chunk).unwrap();
-        }
-        drop(f);
-        std::fs::write(&small, b"x").unwrap();
-        std::fs::write(&kept, b"y").unwrap();
-        FsStore.remove(&big).unwrap();
-        FsStore.remove(&small).unwrap();
-        assert!(!big.exists() && !small.exists());
-        assert_eq!(std::fs::read(&kept).unwrap(), b"y");
-        // Removing what is not there is an error, as before.
-        assert!(FsStore.remove(&big).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
