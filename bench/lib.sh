@@ -14,3 +14,17 @@ fi
 
 cargo build --release --quiet
 BIN=target/release/statebroker
+
+# scratch NAME: makes $WORK, a scratch directory that goes away on exit, after
+# the server whose pid the script keeps in $PID (if any) is stopped.
+scratch() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    PID=""
+    trap scratch_cleanup EXIT
+}
+
+scratch_cleanup() {
+    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}

@@ -19,14 +19,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-mem.XXXXXX")
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+scratch sb-mem
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 

@@ -20,14 +20,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-snaplat.XXXXXX")
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+scratch sb-snaplat
 
 one() { # server
     local dir=$WORK/$1.$RANDOM sock snapshot

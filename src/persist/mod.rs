@@ -212,10 +212,10 @@ const LINGER: Duration = Duration::from_micros(200);
 /// to it since the last sync, as Redis syncs its RDB and AOF rewrites as
 /// they grow. Left to the final fsync, the whole snapshot (50-100 MB for
 /// 1M keys of 100 bytes) reached the disk at once and the log's fsync
-/// queued behind it for 100-200 ms. Measured with 1M such keys and `SET -P
-/// 16` crossing three or four snapshots: with 1 MiB the log's fsync p99
-/// was 4.5-5 ms (2.7-2.8 ms without, 7-9 ms with 4 MiB), reply p99
-/// unchanged (14-15 ms).
+/// queued behind it for 100-200 ms. `bench/snapshot-latency.sh`, four runs
+/// each: worst reply 168-196 ms before, 54-69 ms now; the log's fsync p99
+/// over such a run 2.2-2.6 ms before, 2.9-3.1 ms now (steps of 4 MiB
+/// raised it about twice as much in paired runs); reply p99 unchanged.
 const SNAPSHOT_SYNC_BYTES: u64 = 1 << 20;
 
 /// Keys per snapshot walk step, and the time budget of one step.
