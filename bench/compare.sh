@@ -7,7 +7,8 @@
 #   ROUNDS=5 N=200000 bench/compare.sh
 #
 # Prints, per test and pipeline depth, the median requests/s over the
-# rounds, the median p99 latency (ms) and the ratio statebroker / Redis.
+# rounds, the median p99 latency (ms), the ratio statebroker / Redis of the
+# medians, and the lowest and highest ratio of a single round.
 # Commands statebroker does not implement yet are reported as n/a.
 set -euo pipefail
 
@@ -48,7 +49,7 @@ mkdir -p "$WORK/sb" "$WORK/redis"
 "$BIN" --dir "$WORK/sb" --unixsocket "$SB_SOCK" --appendfsync always --loglevel warning &
 SB_PID=$!
 redis-server --port 0 --unixsocket "$RD_SOCK" --dir "$WORK/redis" --appendonly yes --appendfsync always \
-    --save '' --loglevel warning &
+    --save '' --loglevel warning >"$WORK/redis.log" &
 RD_PID=$!
 wait_for "$SB_SOCK"
 wait_for "$RD_SOCK"
@@ -98,7 +99,21 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-printf "%-7s %3s %14s %14s %9s %9s %7s\n" test P "statebroker/s" "redis/s" "sb p99" "rd p99" ratio
+# Each round's ratio: the runs of a round are paired (back to back), so the
+# spread of these shows how much the machine moved during the comparison.
+round_ratios() { # "sb rps list" "redis rps list"
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); lo = ""; hi = ""
+        for (i = 1; i <= n; i++) if (y[i] > 0) {
+            r = x[i] / y[i]
+            if (lo == "" || r < lo) lo = r
+            if (hi == "" || r > hi) hi = r
+        }
+        if (lo == "") print "-"; else printf "%.2f-%.2f", lo, hi
+    }'
+}
+
+printf "%-7s %3s %14s %14s %9s %9s %7s %11s\n" test P "statebroker/s" "redis/s" "sb p99" "rd p99" ratio "per round"
 for t in $TESTS; do
     for p in $PIPES; do
         if ! supported "$t"; then
@@ -110,6 +125,7 @@ for t in $TESTS; do
         sbp=$(echo "${P99[sb,$t,$p]}" | median)
         rdp=$(echo "${P99[redis,$t,$p]}" | median)
         ratio=$(awk -v a="$sb" -v b="$rd" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
-        printf "%-7s %3s %14s %14s %9s %9s %7s\n" "$t" "$p" "$sb" "$rd" "$sbp" "$rdp" "$ratio"
+        spread=$(round_ratios "${RPS[sb,$t,$p]}" "${RPS[redis,$t,$p]}")
+        printf "%-7s %3s %14s %14s %9s %9s %7s %11s\n" "$t" "$p" "$sb" "$rd" "$sbp" "$rdp" "$ratio" "$spread"
     done
 done

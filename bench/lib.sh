@@ -1,5 +1,6 @@
 # Shared by the benchmark scripts (sourced from the repository's root):
-# installs Redis's server and tools if missing, builds the release binary.
+# installs Redis's server and tools if missing, builds the release binary
+# (or takes the one STATEBROKER_BIN names).
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -12,8 +13,13 @@ if ((${#need[@]})); then
     $SUDO apt-get install -y -qq "${need[@]}"
 fi
 
-cargo build --release --quiet
-BIN=target/release/statebroker
+# STATEBROKER_BIN runs a given binary instead (to compare two builds).
+if [ -n "${STATEBROKER_BIN:-}" ]; then
+    BIN=$STATEBROKER_BIN
+else
+    cargo build --release --quiet
+    BIN=target/release/statebroker
+fi
 
 # scratch NAME: makes $WORK, a scratch directory that goes away on exit, after
 # the server whose pid the script keeps in $PID (if any) is stopped.
