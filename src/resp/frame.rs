@@ -195,9 +195,16 @@ fn line(out: &mut BytesMut, prefix: u8, text: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
+/// `prefix`, the decimal text of `n` and CRLF, assembled on the stack and
+/// copied into `out` at once (every reply header and integer reply goes
+/// through here).
 fn int_line(out: &mut BytesMut, prefix: u8, n: i64) {
-    let buf = itoa_buf(n);
-    line(out, prefix, buf.as_bytes());
+    let mut buf = [0u8; 24];
+    let end = buf.len() - 2;
+    buf[end..].copy_from_slice(b"\r\n");
+    let start = put_decimal(&mut buf[..end], n) - 1;
+    buf[start] = prefix;
+    out.extend_from_slice(&buf[start..]);
 }
 
 fn bulk(out: &mut BytesMut, data: &[u8]) {
@@ -231,6 +238,13 @@ impl IntText {
 /// The decimal text of `n`, formatted on the stack (no allocation).
 pub fn itoa_buf(n: i64) -> IntText {
     let mut buf = [0u8; 20];
+    let start = put_decimal(&mut buf, n);
+    IntText { buf, start }
+}
+
+/// Writes the decimal text of `n` at the end of `buf` (at least 20 bytes)
+/// and returns where it starts.
+fn put_decimal(buf: &mut [u8], n: i64) -> usize {
     let mut i = buf.len();
     let neg = n < 0;
     let mut v = n.unsigned_abs();
@@ -246,7 +260,7 @@ pub fn itoa_buf(n: i64) -> IntText {
         i -= 1;
         buf[i] = b'-';
     }
-    IntText { buf, start: i }
+    i
 }
 
 #[cfg(test)]
