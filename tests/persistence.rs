@@ -432,6 +432,31 @@ fn save_bgsave_lastsave_over_the_socket() {
     let _ = FsStore;
 }
 
+/// One `field:value` of an `INFO` section, as a number.
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> i64 {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    let prefix = format!("{field}:");
+    let line = text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {field} in {text}"));
+    line.trim().parse().unwrap()
+}
+
+#[test]
+fn info_persistence_counts_acknowledged_writes_at_once() {
+    // It was refreshed only by the broker's timer: an INFO right after a
+    // write showed the figures from before it (0 changes, 0 commits).
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["INCR", "n"]), redis::Value::Int(1));
+    assert_eq!(info_field(&mut c, "persistence", "rdb_changes_since_last_save"), 2);
+    assert_eq!(info_field(&mut c, "persistence", "commits"), 2);
+    assert_eq!(info_field(&mut c, "persistence", "durable_seq"), 2);
+    assert_eq!(val(&mut c, &["SAVE"]), redis::Value::Okay);
+    let lastsave: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert_eq!(info_field(&mut c, "persistence", "rdb_last_save_time"), lastsave);
+    assert_eq!(info_field(&mut c, "persistence", "rdb_changes_since_last_save"), 0);
+}
+
 /// Everything a client can see of a key, read through commands.
 fn observe(c: &mut redis::Connection, key: &str) -> (String, Vec<String>, bool) {
     let ty: String = redis::cmd("TYPE").arg(key).query(c).unwrap();

@@ -437,6 +437,9 @@ impl Broker {
         woken: bool,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
         self.server.blocked_clients = self.waiters.len();
+        if argv.first().is_some_and(|name| name.eq_ignore_ascii_case(b"info") || name.eq_ignore_ascii_case(b"exec")) {
+            self.refresh_persistence_figures();
+        }
         if woken {
             self.server.call_clock = None;
         }
@@ -582,8 +585,16 @@ impl Broker {
         self.server.hub.touch(&self.effects[mark..], &self.ks);
         self.server.hub.notify_events(self.events.drain(..));
         self.close_idle_clients();
-        self.server.info_persistence = self.persister.info();
+        self.refresh_persistence_figures();
         self.server.snapshot_in_progress = self.persister.busy();
+    }
+
+    /// Copies what `INFO persistence` and `LASTSAVE` report from the
+    /// persister into the state commands read (each cron tick, and before
+    /// any command that may run `INFO`, so it never shows figures older
+    /// than the writes already acknowledged).
+    fn refresh_persistence_figures(&mut self) {
+        self.server.info_persistence = self.persister.info();
         if let Some(t) = self.persister.last_save() {
             self.server.last_save = t;
         }
