@@ -250,6 +250,51 @@ fn corruption_in_the_middle_stops_start_up_and_check_fix_repairs_it() {
 }
 
 #[test]
+fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
+    // Covered files are cut down a few megabytes at a time before they are
+    // deleted; a crash part-way leaves a segment and an older snapshot that
+    // end in the middle of a record. Start-up must not mistake them for
+    // corruption.
+    let dir = TempDir::new("persist-cut-covered");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    for i in 0..20 {
+        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "before the first snapshot")]);
+    }
+    let old_segment = segments(&dir.0).pop().unwrap();
+    let old_segment_data = std::fs::read(&old_segment).unwrap();
+    let old_segment_len = data_len(&old_segment) as usize;
+    p.save(&mut ks).expect("first snapshot");
+    let snapshot_of = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "sbsnap"))
+            .expect("a snapshot")
+    };
+    let old_snapshot = snapshot_of(&dir.0);
+    let old_snapshot_data = std::fs::read(&old_snapshot).unwrap();
+    for i in 0..5 {
+        commit_wait(&mut p, &mut ks, vec![put(1, &format!("j{i}"), "after it")]);
+    }
+    p.save(&mut ks).expect("second snapshot");
+    commit_wait(&mut p, &mut ks, vec![put(2, "last", "in the log")]);
+    let expected = ks.sorted_entries();
+    p.shutdown();
+    assert!(!old_segment.exists() && !old_snapshot.exists(), "covered files were deleted");
+    // Put them back as a crash in the middle of their removal leaves them.
+    std::fs::write(&old_segment, &old_segment_data[..old_segment_len / 2]).unwrap();
+    std::fs::write(&old_snapshot, &old_snapshot_data[..old_snapshot_data.len() / 2]).unwrap();
+
+    let report = statebroker::persist::check::check(&dir.0, 16, false).unwrap();
+    assert!(report.ok, "{:?}", report.lines);
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.sorted_entries(), expected);
+    p.shutdown();
+    assert!(!old_segment.exists() && !old_snapshot.exists(), "start-up deleted the leftovers");
+}
+
+#[test]
 fn an_unknown_format_version_is_refused() {
     let dir = TempDir::new("persist-version");
     let cfg = config(&dir.0);

@@ -975,16 +975,19 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
     }
     if installed {
         // Everything the snapshot covers can go: segments wholly before
-        // `seq + 1` and older snapshots.
+        // `seq + 1` and older snapshots. Recovery skips both (a covered
+        // segment by the first record of the segment after it, an older
+        // snapshot by the newer one), so a crash part-way through leaves
+        // files that start-up deletes.
         if let Ok(l) = recover::layout(store.as_ref(), &dir) {
             for (first, path) in l.segments {
                 if first <= seq {
-                    let _ = store.remove(&path);
+                    let _ = store.remove_gradually(&path);
                 }
             }
             for (s, path) in l.snapshots {
                 if s < seq {
-                    let _ = store.remove(&path);
+                    let _ = store.remove_gradually(&path);
                 }
             }
             let _ = store.sync_dir(&dir);

@@ -34,6 +34,13 @@ pub trait Store: Send + Sync {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Removes a file.
     fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Removes a file that nothing will read again and that may be large
+    /// (a log segment or snapshot a newer snapshot covers), at a pace that
+    /// leaves the disk to the log's syncs meanwhile. Takes a while: call it
+    /// off the log's path.
+    fn remove_gradually(&self, path: &Path) -> io::Result<()> {
+        self.remove(path)
+    }
     /// Makes the directory's entries (creations, renames) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
     /// The names of the files in `dir`.
@@ -43,6 +50,19 @@ pub trait Store: Send + Sync {
 /// The real file system.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsStore;
+
+/// A file removed gradually is cut by this many bytes at a time from its
+/// end, with [`REMOVE_PAUSE`] between cuts, before it is unlinked. Freeing
+/// a file's blocks at once (on a file system mounted with `discard`, as
+/// this project's test machine is) occupies the disk for tens of ms, and
+/// every log sync queues behind it: 100 syncs of 4 KB appends to another
+/// file, each timed, while a 128 MB file is unlinked: the slowest took
+/// 14.6-19.1 ms (5 runs); cut 4 MB at a time with 2 ms between cuts:
+/// 1.2-1.6 ms (16 MB cuts: 3.3 ms; without the pause: 4.7 ms).
+const REMOVE_STEP: u64 = 4 << 20;
+
+/// The pause between two cuts of a file removed gradually.
+const REMOVE_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Bytes of zeros kept ahead of the data of a preallocated file.
 const PREALLOCATE: u64 = 2 << 20;
@@ -120,6 +140,20 @@ impl Store for FsStore {
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn remove_gradually(&self, path: &Path) -> io::Result<()> {
+        let f = OpenOptions::new().write(true).open(path)?;
+        let mut len = f.metadata()?.len();
+        // Nothing reads the file again, so the cuts need no sync: after a
+        // crash a cut-short file is deleted as it would have been whole.
+        while len > REMOVE_STEP {
+            len -= REMOVE_STEP;
+            f.set_len(len)?;
+            std::thread::sleep(REMOVE_PAUSE);
+        }
+        drop(f);
         std::fs::remove_file(path)
     }
 
@@ -218,6 +252,10 @@ impl Store for FailingStore {
         FsStore.remove(path)
     }
 
+    fn remove_gradually(&self, path: &Path) -> io::Result<()> {
+        FsStore.remove_gradually(path)
+    }
+
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         FsStore.sync_dir(dir)
     }
@@ -273,6 +311,23 @@ mod tests {
         f.append(&big).unwrap();
         let len = std::fs::metadata(&path).unwrap().len();
         assert_eq!(len, 2 * big.len() as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_removed_gradually_is_gone_and_the_others_stay() {
+        let dir = std::env::temp_dir().join(format!("sb-remove-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (big, small, keep) = (dir.join("big"), dir.join("small"), dir.join("keep"));
+        // More than two cuts' worth, and not a multiple of a cut.
+        std::fs::write(&big, vec![7u8; (2 * REMOVE_STEP + 12_345) as usize]).unwrap();
+        std::fs::write(&small, b"tiny").unwrap();
+        std::fs::write(&keep, b"kept").unwrap();
+        FsStore.remove_gradually(&big).unwrap();
+        FsStore.remove_gradually(&small).unwrap();
+        assert!(!big.exists() && !small.exists());
+        assert_eq!(std::fs::read(&keep).unwrap(), b"kept");
+        assert!(FsStore.remove_gradually(&big).is_err(), "a missing file is an error, as with remove");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
