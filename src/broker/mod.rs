@@ -225,6 +225,19 @@ pub fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// How long the broker keeps polling for requests, instead of sleeping,
+/// when it has none queued while writes of several clients await their
+/// fsync. A sleeping thread woken by every request costs the clients
+/// sending them a cross-core wake-up each: with `redis-benchmark -c 50 -P 1
+/// -t set`, 0.30-0.32 context switches per request in the server and
+/// 8.9-9.7 µs of system time per request in the benchmark client; polling
+/// for 20 µs, 0.18-0.23 and 7.7-8.8 µs, for 1-2 µs more server CPU per
+/// request (three runs each). Throughput,
+/// 12 alternating pairs of runs: SET +2.5%, INCR +6.4% (median ratio);
+/// `-P 16` unchanged. Not with a single commit in flight: a lone writer
+/// sends nothing more until it is answered.
+const GATHER_SPIN: Duration = Duration::from_micros(20);
+
 impl Broker {
     /// A broker over a recovered keyspace.
     pub fn new(ks: Keyspace, server: ServerState, persister: Persister<Durable>) -> Broker {
@@ -296,6 +309,17 @@ impl Broker {
             self.persister.set_more_coming(!rx.is_empty());
             self.flush();
             self.persister.tick(&mut self.ks);
+            if rx.is_empty() && self.persister.commits_in_flight() >= 2 {
+                // Several clients' writes await the next fsync: more of the
+                // clients just answered are sending their next requests,
+                // about one every 10 µs. Keep polling the sockets for a
+                // moment instead of sleeping, so that each does not cost a
+                // wake-up. (A lone client waits for its reply: no polling.)
+                let start = std::time::Instant::now();
+                while rx.is_empty() && durable.is_empty() && start.elapsed() < GATHER_SPIN {
+                    tokio::task::yield_now().await;
+                }
+            }
             if self.server.shutdown_requested && !shutdown_signalled {
                 shutdown_signalled = true;
                 on_shutdown_request();

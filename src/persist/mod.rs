@@ -360,9 +360,14 @@ impl<R: Release> Persister<R> {
     /// Whether every write handed over so far is durable (so a reply that
     /// depends on no new write may leave at once).
     pub fn is_idle(&self) -> bool {
+        self.commits_in_flight() == 0
+    }
+
+    /// Commits handed over and not yet durable.
+    pub fn commits_in_flight(&self) -> u64 {
         match &self.inner {
-            None => true,
-            Some(a) => a.shared.durable_groups.load(Ordering::Acquire) == a.submitted,
+            None => 0,
+            Some(a) => a.submitted - a.shared.durable_groups.load(Ordering::Acquire),
         }
     }
 
