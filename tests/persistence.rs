@@ -295,6 +295,31 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
 }
 
 #[test]
+fn files_a_snapshot_covers_are_deleted_once_writes_pause() {
+    let dir = TempDir::new("persist-cleanup");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    for i in 0..10 {
+        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]);
+    }
+    let covered = segments(&dir.0).pop().unwrap();
+    p.save(&mut ks).expect("snapshot");
+    // No shutdown: the server keeps running, and with no writes coming the
+    // deletion goes ahead on its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while covered.exists() {
+        assert!(std::time::Instant::now() < deadline, "{} was not deleted", covered.display());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    commit_wait(&mut p, &mut ks, vec![put(0, "after", "v")]);
+    let expected = ks.sorted_entries();
+    p.shutdown();
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.sorted_entries(), expected);
+    p.shutdown();
+}
+
+#[test]
 fn an_unknown_format_version_is_refused() {
     let dir = TempDir::new("persist-version");
     let cfg = config(&dir.0);

@@ -152,6 +152,12 @@ struct Shared {
     /// wake-up per broker round cost the log thread a context switch each.
     wake_at: AtomicU64,
     stats: Mutex<Stats>,
+    /// Held while the files a snapshot covers are deleted, so that one
+    /// snapshot's deletions finish before the next one's begin.
+    cleanup: Mutex<()>,
+    /// Set when the log thread stops: deletions waiting for a quiet log go
+    /// ahead at once.
+    stopping: AtomicBool,
 }
 
 impl Shared {
@@ -708,6 +714,8 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut pending: Vec<R> = Vec::new();
     let mut snap: Option<(mpsc::Sender<SnapMsg>, JoinHandle<()>)> = None;
+    // Snapshot threads past their install, deleting the files covered.
+    let mut finishing: Vec<JoinHandle<()>> = Vec::new();
     let mut failed: Option<PersistError> = None;
     let mut dirty = false;
     let mut last_sync = Instant::now();
@@ -834,8 +842,11 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                     }
                 }
                 Msg::SnapEnd { count, done } => match snap.take() {
-                    Some((s, _h)) => {
+                    Some((s, h)) => {
                         let _ = s.send(SnapMsg::End { count, done });
+                        // It may still be waiting to delete what it covers.
+                        finishing.retain(|h: &JoinHandle<()>| !h.is_finished());
+                        finishing.push(h);
                     }
                     None => {
                         let mut st = shared.stats();
@@ -921,6 +932,10 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         let _ = s.send(SnapMsg::Abort);
         let _ = h.join();
     }
+    shared.stopping.store(true, Ordering::Release);
+    for h in finishing {
+        let _ = h.join();
+    }
 }
 
 enum SnapMsg {
@@ -978,48 +993,79 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
     if !installed {
         let _ = store.remove(&tmp);
     }
-    if installed {
-        // Everything the snapshot covers can go: segments wholly before
-        // `seq + 1` and older snapshots. Recovery skips both (a covered
-        // segment by the first record of the segment after it, an older
-        // snapshot by the newer one), so a crash part-way through leaves
-        // files that start-up deletes.
-        if let Ok(l) = recover::layout(store.as_ref(), &dir) {
-            for (first, path) in l.segments {
-                if first <= seq {
-                    let _ = store.remove_gradually(&path);
-                }
+    {
+        let mut st = shared.stats();
+        shared.set_snapshot_running(false);
+        st.snapshot_started = None;
+        match &result {
+            Ok(true) => {
+                st.segments.retain(|s| s.0 > seq);
+                st.last_snapshot_ok = true;
+                st.last_save_unix = unix_ms() / 1000;
+                st.last_snapshot_ms = Some(started.elapsed().as_millis() as u64);
+                st.snapshot_bytes = size;
+                st.records_at_snapshot = st.records;
             }
-            for (s, path) in l.snapshots {
-                if s < seq {
-                    let _ = store.remove_gradually(&path);
-                }
+            Ok(false) => {}
+            Err(msg) => {
+                tracing::warn!(error = msg.as_str(), "snapshot failed; the log is intact and it will be retried");
+                st.last_snapshot_ok = false;
+                st.snapshot_failed_at = Some(Instant::now());
             }
-            let _ = store.sync_dir(&dir);
-        }
-        tracing::info!(file = %dest.display(), bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot saved");
-    }
-    let mut st = shared.stats();
-    shared.set_snapshot_running(false);
-    st.snapshot_started = None;
-    match &result {
-        Ok(true) => {
-            st.segments.retain(|s| s.0 > seq);
-            st.last_snapshot_ok = true;
-            st.last_save_unix = unix_ms() / 1000;
-            st.last_snapshot_ms = Some(started.elapsed().as_millis() as u64);
-            st.snapshot_bytes = size;
-            st.records_at_snapshot = st.records;
-        }
-        Ok(false) => {}
-        Err(msg) => {
-            tracing::warn!(error = msg.as_str(), "snapshot failed; the log is intact and it will be retried");
-            st.last_snapshot_ok = false;
-            st.snapshot_failed_at = Some(Instant::now());
         }
     }
-    drop(st);
     if let Some(d) = done_tx {
         let _ = d.send(result.map(|_| ()));
     }
+    if installed {
+        tracing::info!(file = %dest.display(), bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot saved");
+        remove_covered(store.as_ref(), &dir, seq, &shared);
+    }
+}
+
+/// How long the log must go without a commit before the files a snapshot
+/// covers are deleted. Deleting them competes with the log's fsyncs for
+/// the disk (see [`Store::remove_gradually`]), so it waits for a lull: a
+/// `SET -P 16` run of 400k requests crossing a snapshot of a one-key
+/// keyspace (its log first filled to 61 MB), four runs each: reply p99
+/// 1.41-1.57 ms and worst 2.7-5.6 ms deleting in the lull after the run,
+/// against 2.35-2.70 and 2.9-8.1 ms deleting during it (Redis 7.0 in the
+/// same script, rewriting its AOF: 2.04-2.74 and 18.1-18.8 ms).
+const CLEANUP_QUIET: Duration = Duration::from_millis(50);
+
+/// The longest the deletion waits for a lull: under unbroken load it goes
+/// ahead after this, so the covered files outlive their snapshot by at
+/// most this long (plus the deletion itself).
+const CLEANUP_MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// Deletes what snapshot `seq` covers: segments wholly before `seq + 1`
+/// and older snapshots, once the log is quiet (see [`CLEANUP_QUIET`]).
+/// Recovery skips both (a covered segment by the first record of the
+/// segment after it, an older snapshot by the newer one), so files left
+/// by a crash, whole or cut part-way, are deleted at the next start-up.
+fn remove_covered(store: &dyn Store, dir: &Path, seq: u64, shared: &Shared) {
+    let _one_at_a_time = shared.cleanup.lock().unwrap_or_else(|p| p.into_inner());
+    let deadline = Instant::now() + CLEANUP_MAX_WAIT;
+    let mut commits = shared.stats().commits;
+    let mut quiet_since = Instant::now();
+    while !shared.stopping.load(Ordering::Acquire) {
+        let now = Instant::now();
+        if now >= deadline || now.duration_since(quiet_since) >= CLEANUP_QUIET {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        let c = shared.stats().commits;
+        if c != commits {
+            commits = c;
+            quiet_since = Instant::now();
+        }
+    }
+    let Ok(l) = recover::layout(store, dir) else { return };
+    let covered =
+        l.segments.iter().filter(|(first, _)| *first <= seq).chain(l.snapshots.iter().filter(|(s, _)| *s < seq));
+    for (_, path) in covered {
+        // Stopping, nothing is left to disturb: delete at once.
+        let _ = if shared.stopping.load(Ordering::Acquire) { store.remove(path) } else { store.remove_gradually(path) };
+    }
+    let _ = store.sync_dir(dir);
 }
