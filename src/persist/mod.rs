@@ -136,6 +136,14 @@ impl Stats {
     }
 }
 
+/// Whether a snapshot thread is deleting what snapshots cover, and the
+/// newest snapshot whose covered files are still to go.
+#[derive(Debug, Default)]
+struct Cleanup {
+    active: bool,
+    pending: u64,
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     /// Commit groups released so far.
@@ -152,9 +160,8 @@ struct Shared {
     /// wake-up per broker round cost the log thread a context switch each.
     wake_at: AtomicU64,
     stats: Mutex<Stats>,
-    /// Held while the files a snapshot covers are deleted, so that one
-    /// snapshot's deletions finish before the next one's begin.
-    cleanup: Mutex<()>,
+    /// The deletion of what installed snapshots cover (one at a time).
+    cleanup: Mutex<Cleanup>,
     /// Set when the log thread stops: deletions waiting for a quiet log go
     /// ahead at once.
     stopping: AtomicBool,
@@ -1044,14 +1051,49 @@ const CLEANUP_MAX_WAIT: Duration = Duration::from_secs(5);
 /// segment after it, an older snapshot by the newer one), so files left
 /// by a crash, whole or cut part-way, are deleted at the next start-up.
 fn remove_covered(store: &dyn Store, dir: &Path, seq: u64, shared: &Shared) {
-    let _one_at_a_time = shared.cleanup.lock().unwrap_or_else(|p| p.into_inner());
+    let cleanup = || shared.cleanup.lock().unwrap_or_else(|p| p.into_inner());
+    {
+        let mut c = cleanup();
+        c.pending = c.pending.max(seq);
+        if c.active {
+            // The thread already waiting deletes this snapshot's share too.
+            return;
+        }
+        c.active = true;
+    }
+    loop {
+        wait_for_quiet_log(shared);
+        let seq = cleanup().pending;
+        if let Ok(l) = recover::layout(store, dir) {
+            let covered = l.segments.iter().filter(|(first, _)| *first <= seq);
+            for (_, path) in covered.chain(l.snapshots.iter().filter(|(s, _)| *s < seq)) {
+                // Stopping, nothing is left to disturb: delete at once.
+                let _ = if shared.stopping.load(Ordering::Acquire) {
+                    store.remove(path)
+                } else {
+                    store.remove_gradually(path)
+                };
+            }
+            let _ = store.sync_dir(dir);
+        }
+        let mut c = cleanup();
+        if c.pending == seq {
+            c.active = false;
+            return;
+        }
+    }
+}
+
+/// Returns once the log has gone [`CLEANUP_QUIET`] without a commit, after
+/// [`CLEANUP_MAX_WAIT`], or when the log thread stops.
+fn wait_for_quiet_log(shared: &Shared) {
     let deadline = Instant::now() + CLEANUP_MAX_WAIT;
     let mut commits = shared.stats().commits;
     let mut quiet_since = Instant::now();
     while !shared.stopping.load(Ordering::Acquire) {
         let now = Instant::now();
         if now >= deadline || now.duration_since(quiet_since) >= CLEANUP_QUIET {
-            break;
+            return;
         }
         std::thread::sleep(Duration::from_millis(5));
         let c = shared.stats().commits;
@@ -1060,12 +1102,4 @@ fn remove_covered(store: &dyn Store, dir: &Path, seq: u64, shared: &Shared) {
             quiet_since = Instant::now();
         }
     }
-    let Ok(l) = recover::layout(store, dir) else { return };
-    let covered =
-        l.segments.iter().filter(|(first, _)| *first <= seq).chain(l.snapshots.iter().filter(|(s, _)| *s < seq));
-    for (_, path) in covered {
-        // Stopping, nothing is left to disturb: delete at once.
-        let _ = if shared.stopping.load(Ordering::Acquire) { store.remove(path) } else { store.remove_gradually(path) };
-    }
-    let _ = store.sync_dir(dir);
 }
