@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Rng, TempDir};
+use crate::common::{Rng, TempDir, files_with_extension};
 
 struct Server {
     child: Child,
@@ -295,10 +295,7 @@ fn acknowledged_writes_survive_sigkill() {
             })
             .sum();
     }
-    let snapshots = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sbsnap"))
-        .count();
+    let snapshots = files_with_extension(&dir.0, "sbsnap").len();
     eprintln!(
         "crash test: {cycles} kill/restart cycles, {total_acked} acknowledged writes verified, {snapshots} snapshot(s) on disk, {:?}",
         started.elapsed()

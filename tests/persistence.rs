@@ -48,13 +48,11 @@ fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, mut effects: Vec<Eff
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sblog"))
-        .collect();
-    v.sort();
-    v
+    files_with_extension(dir, "sblog")
+}
+
+fn snapshots(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "sbsnap")
 }
 
 /// Length of a segment's data (segments are preallocated with zeros; the
@@ -120,11 +118,7 @@ fn snapshot_and_log_round_trip_every_type() {
     assert!(p2.info().contains("aof_enabled:1"));
     p2.shutdown();
     // Only one snapshot remains, and the log before it was deleted.
-    let snaps = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sbsnap"))
-        .count();
-    assert_eq!(snaps, 1);
+    assert_eq!(snapshots(&dir.0).len(), 1);
     assert!(segments(&dir.0).len() <= 2);
 }
 
@@ -265,14 +259,7 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     let old_segment_data = std::fs::read(&old_segment).unwrap();
     let old_segment_len = data_len(&old_segment) as usize;
     p.save(&mut ks).expect("first snapshot");
-    let snapshot_of = |dir: &Path| {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "sbsnap"))
-            .expect("a snapshot")
-    };
-    let old_snapshot = snapshot_of(&dir.0);
+    let old_snapshot = snapshots(&dir.0).pop().expect("a snapshot");
     let old_snapshot_data = std::fs::read(&old_snapshot).unwrap();
     for i in 0..5 {
         commit_wait(&mut p, &mut ks, vec![put(1, &format!("j{i}"), "after it")]);
@@ -487,9 +474,7 @@ fn save_bgsave_lastsave_over_the_socket() {
     assert_eq!(val(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
     let before: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
     assert_eq!(val(&mut c, &["SAVE"]), redis::Value::Okay);
-    assert!(
-        std::fs::read_dir(&srv.dir.0).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "sbsnap"))
-    );
+    assert!(!snapshots(&srv.dir.0).is_empty());
     let r = val(&mut c, &["BGSAVE"]);
     assert!(
         matches!(&r, redis::Value::SimpleString(s) if s == "Background saving started")

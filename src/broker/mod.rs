@@ -232,10 +232,10 @@ pub fn unix_ms() -> u64 {
 /// -t set`, 0.30-0.32 context switches per request in the server and
 /// 8.9-9.7 µs of system time per request in the benchmark client; polling
 /// for 20 µs, 0.18-0.23 and 7.7-8.8 µs, for 1-2 µs more server CPU per
-/// request (three runs each). Throughput,
-/// 12 alternating pairs of runs: SET +2.5%, INCR +6.4% (median ratio);
-/// `-P 16` unchanged. Not with a single commit in flight: a lone writer
-/// sends nothing more until it is answered.
+/// request (three runs each). Throughput, 12 alternating pairs of runs:
+/// SET +2.5%, INCR +6.4% (median ratio); `-P 16` unchanged. Not with a
+/// single commit in flight: a lone writer sends nothing more until it is
+/// answered.
 const GATHER_SPIN: Duration = Duration::from_micros(20);
 
 impl Broker {

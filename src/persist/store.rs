@@ -55,10 +55,10 @@ pub struct FsStore;
 /// end, with [`REMOVE_PAUSE`] between cuts, before it is unlinked. Freeing
 /// a file's blocks at once (on a file system mounted with `discard`, as
 /// this project's test machine is) occupies the disk for tens of ms, and
-/// every log sync queues behind it: 100 syncs of 4 KB appends to another
-/// file, each timed, while a 128 MB file is unlinked: the slowest took
-/// 14.6-19.1 ms (5 runs); cut 4 MB at a time with 2 ms between cuts:
-/// 1.2-1.6 ms (16 MB cuts: 3.3 ms; without the pause: 4.7 ms).
+/// every log sync queues behind it. Syncs of 4 KB appends to another file,
+/// each timed, while a 128 MB file is deleted: the slowest took 14.6-19.1
+/// ms with one unlink (5 runs), 1.2-1.6 ms cut 4 MB at a time with 2 ms
+/// between cuts (2 runs; 16 MB cuts: 3.3 ms, no pause: 4.7 ms, one run each).
 const REMOVE_STEP: u64 = 4 << 20;
 
 /// The pause between two cuts of a file removed gradually.
