@@ -2,8 +2,10 @@
 # What snapshots cost the writes running while they happen: loads 1M keys of
 # 100 bytes, then runs SET -P 16 over the same key space for 800k requests
 # with a BGSAVE sent 0.3 s in. The log passes its snapshot threshold during
-# the run too, so three or four snapshots start, are written, installed, and
-# the files they cover deleted while clients wait on the log's fsync.
+# the run too, so three or four snapshots start, are walked, written and
+# installed while clients wait on the log's fsync. (The files they cover are
+# deleted in a lull of the writes, or 5 s after their snapshot: here mostly
+# after the run.)
 #
 #   bench/snapshot-latency.sh            # 3 runs against statebroker
 #   RUNS=5 REDIS=1 bench/snapshot-latency.sh   # also Redis 7 (AOF always, BGREWRITEAOF)
