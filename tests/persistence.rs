@@ -47,6 +47,14 @@ fn commit_wait(p: &mut Persister<Probe>, ks: &mut Keyspace, mut effects: Vec<Eff
     rx.recv().expect("released").1
 }
 
+/// Commits `k0`..`k{n-1}` (set to `value` in database 0), one commit each,
+/// and checks that every one was acknowledged without error.
+fn commit_keys(p: &mut Persister<Probe>, ks: &mut Keyspace, n: usize, value: &str) {
+    for i in 0..n {
+        assert_eq!(commit_wait(p, ks, vec![put(0, &format!("k{i}"), value)]), None);
+    }
+}
+
 fn segments(dir: &Path) -> Vec<PathBuf> {
     files_with_extension(dir, "sblog")
 }
@@ -127,9 +135,7 @@ fn a_torn_tail_is_cut_off_with_earlier_records_kept() {
     let dir = TempDir::new("persist-torn");
     let cfg = config(&dir.0);
     let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
-    for i in 0..10 {
-        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]);
-    }
+    commit_keys(&mut p, &mut ks, 10, "v");
     p.shutdown();
     let seg = segments(&dir.0).pop().unwrap();
     let len = data_len(&seg);
@@ -210,9 +216,7 @@ fn corruption_in_the_middle_stops_start_up_and_check_fix_repairs_it() {
     let dir = TempDir::new("persist-corrupt");
     let cfg = config(&dir.0);
     let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
-    for i in 0..10 {
-        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "value")]);
-    }
+    commit_keys(&mut p, &mut ks, 10, "value");
     p.shutdown();
     let seg = segments(&dir.0).pop().unwrap();
     let mut data = std::fs::read(&seg).unwrap();
@@ -252,9 +256,7 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     let dir = TempDir::new("persist-cut-covered");
     let cfg = config(&dir.0);
     let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
-    for i in 0..20 {
-        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "before the first snapshot")]);
-    }
+    commit_keys(&mut p, &mut ks, 20, "before the first snapshot");
     let old_segment = segments(&dir.0).pop().unwrap();
     let old_segment_data = std::fs::read(&old_segment).unwrap();
     let old_segment_len = data_len(&old_segment) as usize;
@@ -286,9 +288,7 @@ fn files_a_snapshot_covers_are_deleted_once_writes_pause() {
     let dir = TempDir::new("persist-cleanup");
     let cfg = config(&dir.0);
     let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
-    for i in 0..10 {
-        commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]);
-    }
+    commit_keys(&mut p, &mut ks, 10, "v");
     let covered = segments(&dir.0).pop().unwrap();
     p.save(&mut ks).expect("snapshot");
     // No shutdown: the server keeps running, and with no writes coming the
@@ -445,9 +445,7 @@ fn everysec_and_no_modes_persist_on_clean_shutdown() {
         let dir = TempDir::new("persist-mode");
         let cfg = Config { appendfsync: policy, ..config(&dir.0) };
         let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
-        for i in 0..50 {
-            assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, &format!("k{i}"), "v")]), None);
-        }
+        commit_keys(&mut p, &mut ks, 50, "v");
         assert!(p.info().contains(&format!("appendfsync:{}", policy.as_str())));
         p.shutdown();
         let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
