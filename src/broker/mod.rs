@@ -180,6 +180,18 @@ impl Release for Durable {
             Outgoing::deliver_all(replies, failure.as_ref());
         }
     }
+
+    /// The groups of one commit go to the broker as one message: a message
+    /// each would wake it (and write to its runtime's event descriptor)
+    /// once per group while it polls its sockets.
+    fn release_all(groups: impl Iterator<Item = Self>, failure: Option<&PersistError>) {
+        let mut groups = groups;
+        let Some(Durable { mut replies, home }) = groups.next() else { return };
+        for g in groups {
+            replies.extend(g.replies);
+        }
+        Durable { replies, home }.release(failure);
+    }
 }
 
 /// A batch being executed or parked.
@@ -269,6 +281,13 @@ impl Broker {
         let mut shutdown_signalled = false;
         let mut returns = self.returns_rx.take().expect("run is called once");
         let mut durable = self.durable_rx.take().expect("run is called once");
+        // One timer for the whole loop, moved when its deadline changes: a
+        // timer made afresh each round registered itself with the runtime's
+        // timer wheel each time, and when the wheel was empty (the previous
+        // one dropped) that registration woke the I/O driver with a write to
+        // its event descriptor, about once per request at pipeline 1.
+        let timer = tokio::time::sleep_until(next_tick);
+        tokio::pin!(timer);
         loop {
             let tick = Duration::from_millis(1000 / self.server.config.hz.clamp(1, 500) as u64);
             let mut deadline = match self.waiters.next_deadline() {
@@ -281,6 +300,9 @@ impl Broker {
             if self.persister.busy() {
                 // A snapshot walk advances a bounded step at a time.
                 deadline = deadline.min(tokio::time::Instant::now() + Duration::from_millis(1));
+            }
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
             }
             tokio::select! {
                 n = rx.recv_many(&mut msgs, 256) => {
@@ -295,7 +317,7 @@ impl Broker {
                     Outgoing::deliver_all(replies, failure.as_ref());
                 }
                 Some(effects) = returns.recv() => self.hand_back(effects),
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut timer => {
                     let now = tokio::time::Instant::now();
                     if now >= next_tick {
                         next_tick = now + tick;

@@ -36,6 +36,18 @@ pub trait Release: Send + 'static {
     /// Delivers the reply; `Err` carries the reason persistence failed, in
     /// which case the reply must become an error.
     fn release(self, failure: Option<&PersistError>);
+
+    /// Delivers the replies of every group one commit made durable, in
+    /// order. Each is released on its own unless the type can hand them
+    /// over together (one message, one wake-up of the receiver).
+    fn release_all(groups: impl Iterator<Item = Self>, failure: Option<&PersistError>)
+    where
+        Self: Sized,
+    {
+        for r in groups {
+            r.release(failure);
+        }
+    }
 }
 
 /// Why persistence failed.
@@ -391,9 +403,7 @@ impl<R: Release> Persister<R> {
     pub fn commit(&mut self, effects: &mut Vec<Effect>, releases: Vec<R>) {
         let Some(a) = &mut self.inner else {
             effects.clear();
-            for r in releases {
-                r.release(None);
-            }
+            R::release_all(releases.into_iter(), None);
             return;
         };
         a.submitted += 1;
@@ -417,9 +427,7 @@ impl<R: Release> Persister<R> {
             // The thread is gone (it panicked): nothing can be made durable.
             let err = PersistError::Io("the persistence thread has stopped".into());
             a.shared.fail(&err);
-            for r in releases {
-                r.release(Some(&err));
-            }
+            R::release_all(releases.into_iter(), Some(&err));
             a.shared.durable_groups.fetch_add(1, Ordering::AcqRel);
             return;
         }
@@ -931,9 +939,7 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
             }
         }
         shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
-        for r in pending.drain(..) {
-            r.release(failed.as_ref());
-        }
+        R::release_all(pending.drain(..), failed.as_ref());
     }
     if let Some((s, h)) = snap.take() {
         let _ = s.send(SnapMsg::Abort);
