@@ -26,4 +26,5 @@ pub mod connection;
 pub mod persist;
 pub mod resp;
 pub mod server;
+pub mod socket;
 pub mod state;

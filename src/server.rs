@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::connection::{self, ConnLimits};
 use crate::persist::{PersistError, Persister};
 use crate::resp::Limits;
+use crate::socket::Socket;
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -176,8 +177,14 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let session = Session { id, authenticated, ..Session::default() };
         tokio::spawn(async move {
             let r = match stream {
-                ConnStream::Unix(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
-                ConnStream::Tcp(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
+                ConnStream::Unix(s) => match s.into_std().and_then(Socket::new) {
+                    Ok(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
+                    Err(e) => Err(e.into()),
+                },
+                ConnStream::Tcp(s) => match s.into_std().and_then(Socket::new) {
+                    Ok(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
+                    Err(e) => Err(e.into()),
+                },
             };
             if let Err(e) = r {
                 tracing::debug!(client = id, error = ?e, "connection ended");

@@ -1,0 +1,169 @@
+//! A client connection's socket as the connection layer reads and writes
+//! it: registered with the runtime for readability only.
+//!
+//! `tokio::net` streams register for readability and writability at once.
+//! The kernel then runs the server's readiness callback every time the
+//! client reads a reply (its read frees room in the server's socket, which
+//! is announced to whoever listens for writability), and that callback woke
+//! the server's thread from the client's own system call. Measured with
+//! `perf record` on `redis-benchmark -P 1 -c 50` (SET, Unix socket), 12.5%
+//! of the benchmark client's CPU time went to those wake-ups, against 1.6%
+//! with Redis, which listens for writability only while a client's output
+//! is blocked. A [`Socket`] does the same: writes go straight to the
+//! socket, and only when one would block is a duplicate of the descriptor
+//! registered for writability, until a write completes.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+
+/// A connected stream socket from the standard library, in non-blocking
+/// mode.
+pub trait Stream: AsRawFd + Unpin + Sized
+where
+    for<'a> &'a Self: Read + Write,
+{
+    /// A second descriptor for the same socket (`dup`).
+    fn duplicate(&self) -> io::Result<Self>;
+    /// Shuts down the writing half.
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl Stream for std::os::unix::net::UnixStream {
+    fn duplicate(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+impl Stream for std::net::TcpStream {
+    fn duplicate(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+/// The smallest and largest number of bytes one read offers the kernel.
+/// A read initializes (zeroes) what it offers first; the window grows while
+/// reads fill it and shrinks back when they stay small, so a client sending
+/// one short command at a time costs no 16 KB clear per read.
+const MIN_READ: usize = 2 * 1024;
+const MAX_READ: usize = 256 * 1024;
+
+/// A client socket registered for readability only (see the module docs).
+pub struct Socket<T: Stream>
+where
+    for<'a> &'a T: Read + Write,
+{
+    io: AsyncFd<T>,
+    /// A duplicate registered for writability while a write would block.
+    blocked: Option<AsyncFd<T>>,
+    /// How many bytes the next read offers.
+    window: usize,
+}
+
+/// Registers `fd` with the runtime for `interest`.
+#[allow(deprecated)]
+fn register<T: Stream>(fd: T, interest: Interest) -> io::Result<AsyncFd<T>>
+where
+    for<'a> &'a T: Read + Write,
+{
+    // `AsyncFd::with_interest` is deprecated because an arbitrary `AsRawFd`
+    // may not own its descriptor (it could be closed or replaced while
+    // registered); the replacement is an `unsafe fn` stating that contract.
+    // The standard library's sockets own theirs (`OwnedFd`), so this use
+    // keeps the contract without `unsafe`.
+    AsyncFd::with_interest(fd, interest)
+}
+
+impl<T: Stream> Socket<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    /// Takes over a connected socket; it must be in non-blocking mode.
+    pub fn new(stream: T) -> io::Result<Self> {
+        Ok(Socket { io: register(stream, Interest::READABLE)?, blocked: None, window: MIN_READ })
+    }
+}
+
+impl<T: Stream> AsyncRead for Socket<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            let mut guard = ready!(this.io.poll_read_ready(cx))?;
+            let offered = buf.remaining().min(this.window);
+            let into = buf.initialize_unfilled_to(offered);
+            match guard.try_io(|s| s.get_ref().read(into)) {
+                Ok(Ok(n)) => {
+                    if n > 0 && n < offered {
+                        // The socket is drained: the next read waits for
+                        // readiness instead of trying a read that would block.
+                        guard.clear_ready();
+                    }
+                    if n == offered {
+                        this.window = (this.window * 2).min(MAX_READ);
+                    } else if n < this.window / 8 {
+                        this.window = (this.window / 2).max(MIN_READ);
+                    }
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                // Would block: readiness was cleared; wait for the next.
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+impl<T: Stream> AsyncWrite for Socket<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(blocked) = &this.blocked {
+                let mut guard = ready!(blocked.poll_write_ready(cx))?;
+                match guard.try_io(|s| s.get_ref().write(data)) {
+                    Ok(r) => {
+                        if matches!(r, Ok(n) if n == data.len()) {
+                            // Room again: stop listening for writability.
+                            this.blocked = None;
+                        }
+                        return Poll::Ready(r);
+                    }
+                    Err(_) => continue,
+                }
+            }
+            match this.io.get_ref().write(data) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Registering checks readiness at once: room made since
+                    // the failed write is not missed.
+                    this.blocked = Some(register(this.io.get_ref().duplicate()?, Interest::WRITABLE)?);
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.io.get_ref().shutdown_write())
+    }
+}
