@@ -167,3 +167,73 @@ where
         Poll::Ready(self.io.get_ref().shutdown_write())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn pair() -> (Socket<UnixStream>, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().expect("socket pair");
+        ours.set_nonblocking(true).expect("non-blocking");
+        (Socket::new(ours).expect("registered"), theirs)
+    }
+
+    #[tokio::test]
+    async fn a_blocked_write_waits_for_room_and_then_completes() {
+        let (mut sock, mut peer) = pair();
+        let data: Vec<u8> = (0..8 << 20).map(|i| (i % 251) as u8).collect();
+        let wait = std::time::Duration::from_millis(50);
+        // The first write takes what the socket buffers; with nobody
+        // reading, the next one blocks and listens for writability.
+        let first = sock.write(&data).await.expect("first write");
+        assert!(first > 0 && first < data.len());
+        assert!(sock.blocked.is_none());
+        assert!(tokio::time::timeout(wait, sock.write(&data[first..])).await.is_err(), "the full socket blocks");
+        assert!(sock.blocked.is_some(), "a blocked write listens for writability");
+        let expected = data.clone();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(&mut peer, &mut got).expect("read");
+            got
+        });
+        let rest = tokio::time::timeout(std::time::Duration::from_secs(20), sock.write_all(&data[first..]));
+        rest.await.expect("room is noticed").expect("written once the peer reads");
+        assert!(sock.blocked.is_none(), "writability is no longer listened for");
+        sock.shutdown().await.expect("shutdown");
+        assert!(reader.join().expect("reader") == expected, "the bytes arrive whole and in order");
+    }
+
+    #[tokio::test]
+    async fn reads_see_each_write_and_the_end_of_the_stream() {
+        let (mut sock, mut peer) = pair();
+        let mut buf = vec![0u8; 64];
+        std::io::Write::write_all(&mut peer, b"PING\r\n").expect("send");
+        let n = sock.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"PING\r\n");
+        std::io::Write::write_all(&mut peer, b"ECHO\r\n").expect("send");
+        let n = sock.read(&mut buf).await.expect("read after the socket was drained");
+        assert_eq!(&buf[..n], b"ECHO\r\n");
+        drop(peer);
+        assert_eq!(sock.read(&mut buf).await.expect("end"), 0);
+    }
+
+    #[tokio::test]
+    async fn the_read_window_grows_while_reads_fill_it_and_shrinks_back() {
+        let (mut sock, mut peer) = pair();
+        let big = vec![b'x'; 64 * 1024];
+        std::io::Write::write_all(&mut peer, &big).expect("send");
+        let mut buf = bytes::BytesMut::with_capacity(1 << 20);
+        while buf.len() < big.len() {
+            sock.read_buf(&mut buf).await.expect("read");
+        }
+        assert!(sock.window > MIN_READ, "grew to {}", sock.window);
+        for _ in 0..16 {
+            std::io::Write::write_all(&mut peer, b"+OK\r\n").expect("send");
+            buf.clear();
+            sock.read_buf(&mut buf).await.expect("read");
+        }
+        assert_eq!(sock.window, MIN_READ);
+    }
+}
