@@ -4,17 +4,19 @@
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{mpsc, watch};
 
-use crate::broker::{Broker, Durable, Message};
+use crate::broker::pubsub::ClientOutput;
+use crate::broker::{Broker, Durable, Message, Push};
 use crate::cmd::{ClientInfo, ServerState, Session};
 use crate::config::Config;
 use crate::connection::{self, ConnLimits};
 use crate::persist::{PersistError, Persister};
 use crate::resp::Limits;
-use crate::socket::Socket;
+use crate::socket::{Socket, Stream};
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -167,7 +169,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             last_cmd: String::new(),
             lib: (None, None),
         });
-        let output = crate::broker::pubsub::ClientOutput::new();
+        let output = ClientOutput::new();
         if tx.send(Message::Connect { info, push: push_tx, output: output.clone() }).await.is_err() {
             break;
         }
@@ -177,14 +179,8 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let session = Session { id, authenticated, ..Session::default() };
         tokio::spawn(async move {
             let r = match stream {
-                ConnStream::Unix(s) => match s.into_std().and_then(Socket::new) {
-                    Ok(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
-                    Err(e) => Err(e.into()),
-                },
-                ConnStream::Tcp(s) => match s.into_std().and_then(Socket::new) {
-                    Ok(s) => connection::serve(s, session, tx, (push_rx, output), limits).await,
-                    Err(e) => Err(e.into()),
-                },
+                ConnStream::Unix(s) => serve_client(s.into_std(), session, tx, (push_rx, output), limits).await,
+                ConnStream::Tcp(s) => serve_client(s.into_std(), session, tx, (push_rx, output), limits).await,
             };
             if let Err(e) = r {
                 tracing::debug!(client = id, error = ?e, "connection ended");
@@ -205,6 +201,21 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let _ = broker_task.await;
     tracing::info!("statebroker stopped");
     Ok(())
+}
+
+/// Serves one client over its socket, registered with the runtime for
+/// readability only (see [`Socket`]).
+async fn serve_client<T: Stream>(
+    stream: io::Result<T>,
+    session: Session,
+    tx: mpsc::Sender<Message>,
+    pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
+    limits: ConnLimits,
+) -> Result<(), connection::ConnError>
+where
+    for<'a> &'a T: std::io::Read + std::io::Write,
+{
+    connection::serve(Socket::new(stream?)?, session, tx, pushes, limits).await
 }
 
 enum ConnStream {

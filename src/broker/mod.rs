@@ -181,9 +181,8 @@ impl Release for Durable {
         }
     }
 
-    /// The groups of one commit go to the broker as one message: a message
-    /// each would wake it (and write to its runtime's event descriptor)
-    /// once per group while it polls its sockets.
+    /// The groups of one commit go to the broker as one message, delivered
+    /// in one turn of its loop (a message per group took a turn each).
     fn release_all(groups: impl Iterator<Item = Self>, failure: Option<&PersistError>) {
         let mut groups = groups;
         let Some(Durable { mut replies, home }) = groups.next() else { return };
