@@ -211,10 +211,7 @@ async fn serve_client<T: Stream>(
     tx: mpsc::Sender<Message>,
     pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
-) -> Result<(), connection::ConnError>
-where
-    for<'a> &'a T: std::io::Read + std::io::Write,
-{
+) -> Result<(), connection::ConnError> {
     connection::serve(Socket::new(stream?)?, session, tx, pushes, limits).await
 }
 

@@ -24,33 +24,37 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 /// A connected stream socket from the standard library, in non-blocking
 /// mode.
-pub trait Stream: AsRawFd + Unpin + Sized
-where
-    for<'a> &'a Self: Read + Write,
-{
+pub trait Stream: AsRawFd + Unpin + Sized {
+    /// Reads what is there, up to `buf.len()` bytes.
+    fn read_some(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes what fits, up to all of `data`.
+    fn write_some(&self, data: &[u8]) -> io::Result<usize>;
     /// A second descriptor for the same socket (`dup`).
     fn duplicate(&self) -> io::Result<Self>;
     /// Shuts down the writing half.
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
-impl Stream for std::os::unix::net::UnixStream {
-    fn duplicate(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
+macro_rules! stream {
+    ($t:ty) => {
+        impl Stream for $t {
+            fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
+                (&*self).read(buf)
+            }
+            fn write_some(&self, data: &[u8]) -> io::Result<usize> {
+                (&*self).write(data)
+            }
+            fn duplicate(&self) -> io::Result<Self> {
+                self.try_clone()
+            }
+            fn shutdown_write(&self) -> io::Result<()> {
+                self.shutdown(Shutdown::Write)
+            }
+        }
+    };
 }
-
-impl Stream for std::net::TcpStream {
-    fn duplicate(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
+stream!(std::os::unix::net::UnixStream);
+stream!(std::net::TcpStream);
 
 /// The smallest and largest number of bytes one read offers the kernel.
 /// A read initializes (zeroes) what it offers first; the window grows while
@@ -60,10 +64,7 @@ const MIN_READ: usize = 2 * 1024;
 const MAX_READ: usize = 256 * 1024;
 
 /// A client socket registered for readability only (see the module docs).
-pub struct Socket<T: Stream>
-where
-    for<'a> &'a T: Read + Write,
-{
+pub struct Socket<T: Stream> {
     io: AsyncFd<T>,
     /// A duplicate registered for writability while a write would block.
     blocked: Option<AsyncFd<T>>,
@@ -73,10 +74,7 @@ where
 
 /// Registers `fd` with the runtime for `interest`.
 #[allow(deprecated)]
-fn register<T: Stream>(fd: T, interest: Interest) -> io::Result<AsyncFd<T>>
-where
-    for<'a> &'a T: Read + Write,
-{
+fn register<T: Stream>(fd: T, interest: Interest) -> io::Result<AsyncFd<T>> {
     // `AsyncFd::with_interest` is deprecated because an arbitrary `AsRawFd`
     // may not own its descriptor (it could be closed or replaced while
     // registered); the replacement is an `unsafe fn` stating that contract.
@@ -85,27 +83,21 @@ where
     AsyncFd::with_interest(fd, interest)
 }
 
-impl<T: Stream> Socket<T>
-where
-    for<'a> &'a T: Read + Write,
-{
+impl<T: Stream> Socket<T> {
     /// Takes over a connected socket; it must be in non-blocking mode.
     pub fn new(stream: T) -> io::Result<Self> {
         Ok(Socket { io: register(stream, Interest::READABLE)?, blocked: None, window: MIN_READ })
     }
 }
 
-impl<T: Stream> AsyncRead for Socket<T>
-where
-    for<'a> &'a T: Read + Write,
-{
+impl<T: Stream> AsyncRead for Socket<T> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
             let mut guard = ready!(this.io.poll_read_ready(cx))?;
             let offered = buf.remaining().min(this.window);
             let into = buf.initialize_unfilled_to(offered);
-            match guard.try_io(|s| s.get_ref().read(into)) {
+            match guard.try_io(|s| s.get_ref().read_some(into)) {
                 Ok(Ok(n)) => {
                     if n > 0 && n < offered {
                         // The socket is drained: the next read waits for
@@ -128,16 +120,13 @@ where
     }
 }
 
-impl<T: Stream> AsyncWrite for Socket<T>
-where
-    for<'a> &'a T: Read + Write,
-{
+impl<T: Stream> AsyncWrite for Socket<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         loop {
             if let Some(blocked) = &this.blocked {
                 let mut guard = ready!(blocked.poll_write_ready(cx))?;
-                match guard.try_io(|s| s.get_ref().write(data)) {
+                match guard.try_io(|s| s.get_ref().write_some(data)) {
                     Ok(r) => {
                         if matches!(r, Ok(n) if n == data.len()) {
                             // Room again: stop listening for writability.
@@ -148,7 +137,7 @@ where
                     Err(_) => continue,
                 }
             }
-            match this.io.get_ref().write(data) {
+            match this.io.get_ref().write_some(data) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Registering checks readiness at once: room made since
                     // the failed write is not missed.
