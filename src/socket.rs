@@ -11,8 +11,11 @@
 //! with Redis, which listens for writability only while a client's output
 //! is blocked. A [`Socket`] does the same: writes go straight to the
 //! socket, and only when one would block is a duplicate of the descriptor
-//! registered for writability, until a write completes.
+//! registered for writability, until a write completes. (A process out of
+//! descriptors cannot make the duplicate: the write is then tried again
+//! every millisecond rather than the client dropped.)
 
+use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
@@ -70,7 +73,14 @@ pub struct Socket<T: Stream> {
     blocked: Option<AsyncFd<T>>,
     /// How many bytes the next read offers.
     window: usize,
+    /// When a blocked write may try again, if no duplicate descriptor
+    /// could be made for it.
+    retry: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long a blocked write waits before trying again when it cannot listen
+/// for writability.
+const WRITE_RETRY: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Registers `fd` with the runtime for `interest`.
 #[allow(deprecated)]
@@ -86,7 +96,7 @@ fn register<T: Stream>(fd: T, interest: Interest) -> io::Result<AsyncFd<T>> {
 impl<T: Stream> Socket<T> {
     /// Takes over a connected socket; it must be in non-blocking mode.
     pub fn new(stream: T) -> io::Result<Self> {
-        Ok(Socket { io: register(stream, Interest::READABLE)?, blocked: None, window: MIN_READ })
+        Ok(Socket { io: register(stream, Interest::READABLE)?, blocked: None, window: MIN_READ, retry: None })
     }
 }
 
@@ -137,11 +147,21 @@ impl<T: Stream> AsyncWrite for Socket<T> {
                     Err(_) => continue,
                 }
             }
+            if let Some(retry) = &mut this.retry {
+                ready!(retry.as_mut().poll(cx));
+                this.retry = None;
+            }
             match this.io.get_ref().write_some(data) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Registering checks readiness at once: room made since
                     // the failed write is not missed.
-                    this.blocked = Some(register(this.io.get_ref().duplicate()?, Interest::WRITABLE)?);
+                    match this.io.get_ref().duplicate().and_then(|d| register(d, Interest::WRITABLE)) {
+                        Ok(fd) => this.blocked = Some(fd),
+                        // No descriptor to spare (the process is at its
+                        // limit): the client is not dropped for it; the write
+                        // is tried again shortly.
+                        Err(_) => this.retry = Some(Box::pin(tokio::time::sleep(WRITE_RETRY))),
+                    }
                 }
                 r => return Poll::Ready(r),
             }
@@ -190,6 +210,53 @@ mod tests {
         let rest = tokio::time::timeout(std::time::Duration::from_secs(20), sock.write_all(&data[first..]));
         rest.await.expect("room is noticed").expect("written once the peer reads");
         assert!(sock.blocked.is_none(), "writability is no longer listened for");
+        sock.shutdown().await.expect("shutdown");
+        assert!(reader.join().expect("reader") == expected, "the bytes arrive whole and in order");
+    }
+
+    /// A socket that cannot be duplicated, as when the process has no
+    /// descriptor to spare.
+    struct NoDuplicate(UnixStream);
+
+    impl AsRawFd for NoDuplicate {
+        fn as_raw_fd(&self) -> std::os::fd::RawFd {
+            self.0.as_raw_fd()
+        }
+    }
+
+    impl Stream for NoDuplicate {
+        fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.0.read_some(buf)
+        }
+        fn write_some(&self, data: &[u8]) -> io::Result<usize> {
+            self.0.write_some(data)
+        }
+        fn duplicate(&self) -> io::Result<Self> {
+            Err(io::Error::from_raw_os_error(24)) // EMFILE
+        }
+        fn shutdown_write(&self) -> io::Result<()> {
+            self.0.shutdown_write()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_blocked_write_without_a_spare_descriptor_retries_until_it_completes() {
+        let (ours, mut peer) = UnixStream::pair().expect("socket pair");
+        ours.set_nonblocking(true).expect("non-blocking");
+        let mut sock = Socket::new(NoDuplicate(ours)).expect("registered");
+        let data: Vec<u8> = (0..4 << 20).map(|i| (i % 253) as u8).collect();
+        let first = sock.write(&data).await.expect("first write");
+        let wait = std::time::Duration::from_millis(50);
+        assert!(tokio::time::timeout(wait, sock.write(&data[first..])).await.is_err(), "the full socket blocks");
+        assert!(sock.blocked.is_none() && sock.retry.is_some(), "it waits to try again");
+        let expected = data.clone();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(&mut peer, &mut got).expect("read");
+            got
+        });
+        let rest = tokio::time::timeout(std::time::Duration::from_secs(20), sock.write_all(&data[first..]));
+        rest.await.expect("the retries find room").expect("written once the peer reads");
         sock.shutdown().await.expect("shutdown");
         assert!(reader.join().expect("reader") == expected, "the bytes arrive whole and in order");
     }
