@@ -5,6 +5,9 @@
 #
 #   bench/compare.sh            # 3 rounds, 100k requests per run (400k with -P 16)
 #   ROUNDS=5 N=200000 bench/compare.sh
+#   CLIENTS=10 TESTS=set PIPES=1 bench/compare.sh   # 10 clients (default 50),
+#                               # only SET (default: set incr lpush rpop hset),
+#                               # only pipeline 1 (default: "1 16")
 #
 # Prints, per test and pipeline depth, the median requests/s over the
 # rounds, the median p99 latency (ms), the ratio statebroker / Redis of the
