@@ -189,18 +189,23 @@ mod tests {
         (Socket::new(ours).expect("registered"), theirs)
     }
 
-    #[tokio::test]
-    async fn a_blocked_write_waits_for_room_and_then_completes() {
-        let (mut sock, mut peer) = pair();
+    /// Writes 8 MB to `sock`, far more than a Unix socket buffers: the
+    /// first write takes what fits; the next, with nobody reading yet,
+    /// blocks, and `while_blocked` checks the socket then. A reader on
+    /// another thread then takes everything, which must be written in full
+    /// (within 20 s) and arrive whole and in order.
+    async fn write_past_a_full_socket<T: Stream>(
+        sock: &mut Socket<T>,
+        mut peer: UnixStream,
+        while_blocked: impl FnOnce(&Socket<T>),
+    ) {
         let data: Vec<u8> = (0..8 << 20).map(|i| (i % 251) as u8).collect();
-        let wait = std::time::Duration::from_millis(50);
-        // The first write takes what the socket buffers; with nobody
-        // reading, the next one blocks and listens for writability.
         let first = sock.write(&data).await.expect("first write");
         assert!(first > 0 && first < data.len());
         assert!(sock.blocked.is_none());
+        let wait = std::time::Duration::from_millis(50);
         assert!(tokio::time::timeout(wait, sock.write(&data[first..])).await.is_err(), "the full socket blocks");
-        assert!(sock.blocked.is_some(), "a blocked write listens for writability");
+        while_blocked(sock);
         let expected = data.clone();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
@@ -209,9 +214,18 @@ mod tests {
         });
         let rest = tokio::time::timeout(std::time::Duration::from_secs(20), sock.write_all(&data[first..]));
         rest.await.expect("room is noticed").expect("written once the peer reads");
-        assert!(sock.blocked.is_none(), "writability is no longer listened for");
         sock.shutdown().await.expect("shutdown");
         assert!(reader.join().expect("reader") == expected, "the bytes arrive whole and in order");
+    }
+
+    #[tokio::test]
+    async fn a_blocked_write_waits_for_room_and_then_completes() {
+        let (mut sock, peer) = pair();
+        write_past_a_full_socket(&mut sock, peer, |s| {
+            assert!(s.blocked.is_some(), "a blocked write listens for writability");
+        })
+        .await;
+        assert!(sock.blocked.is_none(), "writability is no longer listened for");
     }
 
     /// A socket that cannot be duplicated, as when the process has no
@@ -241,24 +255,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_blocked_write_without_a_spare_descriptor_retries_until_it_completes() {
-        let (ours, mut peer) = UnixStream::pair().expect("socket pair");
+        let (ours, peer) = UnixStream::pair().expect("socket pair");
         ours.set_nonblocking(true).expect("non-blocking");
         let mut sock = Socket::new(NoDuplicate(ours)).expect("registered");
-        let data: Vec<u8> = (0..4 << 20).map(|i| (i % 253) as u8).collect();
-        let first = sock.write(&data).await.expect("first write");
-        let wait = std::time::Duration::from_millis(50);
-        assert!(tokio::time::timeout(wait, sock.write(&data[first..])).await.is_err(), "the full socket blocks");
-        assert!(sock.blocked.is_none() && sock.retry.is_some(), "it waits to try again");
-        let expected = data.clone();
-        let reader = std::thread::spawn(move || {
-            let mut got = Vec::new();
-            std::io::Read::read_to_end(&mut peer, &mut got).expect("read");
-            got
-        });
-        let rest = tokio::time::timeout(std::time::Duration::from_secs(20), sock.write_all(&data[first..]));
-        rest.await.expect("the retries find room").expect("written once the peer reads");
-        sock.shutdown().await.expect("shutdown");
-        assert!(reader.join().expect("reader") == expected, "the bytes arrive whole and in order");
+        write_past_a_full_socket(&mut sock, peer, |s| {
+            assert!(s.blocked.is_none() && s.retry.is_some(), "it waits to try again");
+        })
+        .await;
     }
 
     #[tokio::test]
