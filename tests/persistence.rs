@@ -504,6 +504,9 @@ fn info_persistence_counts_acknowledged_writes_at_once() {
     assert_eq!(info_field(&mut c, "persistence", "rdb_changes_since_last_save"), 2);
     assert_eq!(info_field(&mut c, "persistence", "commits"), 2);
     assert_eq!(info_field(&mut c, "persistence", "durable_seq"), 2);
+    // Each reply waited for its group's fsync, so for its hand-over, too.
+    let fsync = info_field(&mut c, "persistence", "fsync_p50_us");
+    assert!(info_field(&mut c, "persistence", "durable_wait_p50_us") >= fsync);
     assert_eq!(val(&mut c, &["SAVE"]), redis::Value::Okay);
     let lastsave: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
     assert_eq!(info_field(&mut c, "persistence", "rdb_last_save_time"), lastsave);

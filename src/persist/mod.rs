@@ -106,11 +106,13 @@ enum Msg<R> {
     /// the effects are also dropped there, where they were allocated).
     /// `more`: the broker already has more work queued, so another commit
     /// follows at once and is worth waiting for before syncing.
+    /// `handed_over`: when the broker sent it (for `durable_wait_*`).
     Commit {
         bytes: Vec<u8>,
         records: u64,
         releases: Vec<R>,
         more: bool,
+        handed_over: Instant,
     },
     SnapBegin,
     SnapChunk(Vec<u8>),
@@ -130,7 +132,10 @@ struct Stats {
     /// Live segments as `(first_seq, bytes)`.
     segments: Vec<(u64, u64)>,
     durable_seq: u64,
-    fsync_us: VecDeque<u32>,
+    /// Latest fsync latencies of the log, in µs.
+    fsync_us: Latencies,
+    /// Latest times from a commit's hand-over to its release, in µs.
+    durable_wait_us: Latencies,
     last_write_ok: bool,
     failure: Option<PersistError>,
     last_save_unix: u64,
@@ -145,6 +150,29 @@ struct Stats {
 impl Stats {
     fn log_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.1).sum()
+    }
+}
+
+/// The latest [`Latencies::KEPT`] latencies of something, in µs.
+#[derive(Debug, Default)]
+struct Latencies(VecDeque<u32>);
+
+impl Latencies {
+    const KEPT: usize = 4096;
+
+    fn record(&mut self, d: Duration) {
+        if self.0.len() >= Self::KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(d.as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    /// The `p50` and `p99` of those kept (0 when there are none).
+    fn p50_p99(&self) -> (u32, u32) {
+        let mut lat: Vec<u32> = self.0.iter().copied().collect();
+        lat.sort_unstable();
+        let pct = |p: usize| if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] };
+        (pct(50), pct(99))
     }
 }
 
@@ -422,7 +450,7 @@ impl<R: Release> Persister<R> {
         if effects.capacity() > 4096 {
             effects.shrink_to(4096);
         }
-        let msg = Msg::Commit { bytes, records, releases, more };
+        let msg = Msg::Commit { bytes, records, releases, more, handed_over: Instant::now() };
         if let Err(mpsc::SendError(Msg::Commit { releases, .. })) = a.tx.send(msg) {
             // The thread is gone (it panicked): nothing can be made durable.
             let err = PersistError::Io("the persistence thread has stopped".into());
@@ -555,9 +583,6 @@ impl<R: Release> Persister<R> {
             return "loading:0\r\naof_enabled:0\r\nrdb_bgsave_in_progress:0\r\naof_rewrite_in_progress:0\r\n".into();
         };
         let st = a.shared.stats();
-        let mut lat: Vec<u32> = st.fsync_us.iter().copied().collect();
-        lat.sort_unstable();
-        let pct = |p: usize| if lat.is_empty() { 0 } else { lat[(lat.len() - 1) * p / 100] };
         let running = u8::from(a.shared.snapshot_running());
         let ok = |b: bool| if b { "ok" } else { "err" };
         let mut s = String::new();
@@ -590,8 +615,12 @@ impl<R: Release> Persister<R> {
         line("records", st.records.to_string());
         let mean = if st.commits == 0 { 0.0 } else { st.records as f64 / st.commits as f64 };
         line("records_per_commit", format!("{mean:.2}"));
-        line("fsync_p50_us", pct(50).to_string());
-        line("fsync_p99_us", pct(99).to_string());
+        let (p50, p99) = st.fsync_us.p50_p99();
+        line("fsync_p50_us", p50.to_string());
+        line("fsync_p99_us", p99.to_string());
+        let (p50, p99) = st.durable_wait_us.p50_p99();
+        line("durable_wait_p50_us", p50.to_string());
+        line("durable_wait_p99_us", p99.to_string());
         line("durable_seq", st.durable_seq.to_string());
         s
     }
@@ -728,6 +757,8 @@ fn io_failure(what: &str, e: std::io::Error) -> PersistError {
 fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<Shared>, policy: FsyncPolicy) {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut pending: Vec<R> = Vec::new();
+    // When each commit of the group with replies to release was handed over.
+    let mut handed: Vec<Instant> = Vec::new();
     let mut snap: Option<(mpsc::Sender<SnapMsg>, JoinHandle<()>)> = None;
     // Snapshot threads past their install, deleting the files covered.
     let mut finishing: Vec<JoinHandle<()>> = Vec::new();
@@ -806,8 +837,11 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         let was_ok = failed.is_none();
         for m in msgs.drain(..) {
             match m {
-                Msg::Commit { bytes, records: n, releases, .. } => {
+                Msg::Commit { bytes, records: n, releases, handed_over, .. } => {
                     groups += 1;
+                    if !releases.is_empty() {
+                        handed.push(handed_over);
+                    }
                     // Sequence numbers were given out in this order.
                     wal.next_seq += n;
                     if failed.is_none() {
@@ -894,14 +928,14 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
             FsyncPolicy::Everysec => last_sync.elapsed() >= Duration::from_secs(1),
             FsyncPolicy::No => false,
         };
-        let mut synced_us = None;
+        let mut synced = None;
         if failed.is_none() && dirty && (sync_now || shutdown) {
             let t = Instant::now();
             match wal.file.sync() {
                 Ok(()) => {
                     dirty = false;
                     last_sync = Instant::now();
-                    synced_us = Some(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    synced = Some(t.elapsed());
                 }
                 // Never retried: after a failed fsync the kernel may have
                 // dropped the dirty pages, so a later "success" proves nothing.
@@ -928,11 +962,13 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                     last.1 += written;
                 }
             }
-            if let Some(us) = synced_us {
-                if st.fsync_us.len() >= 4096 {
-                    st.fsync_us.pop_front();
-                }
-                st.fsync_us.push_back(us);
+            if let Some(d) = synced {
+                st.fsync_us.record(d);
+            }
+            // The replies of these commits leave now (below).
+            let now = Instant::now();
+            for t in handed.drain(..) {
+                st.durable_wait_us.record(now.saturating_duration_since(t));
             }
             if failed.is_none() && !dirty {
                 st.durable_seq = wal.next_seq - 1;
