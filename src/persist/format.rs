@@ -108,11 +108,14 @@ pub enum Next {
     Record(Vec<u8>),
     /// The file ends cleanly here.
     End,
-    /// A bad frame. `torn` is true when it can only be an interrupted
-    /// append at the end of the file: the frame runs past the end of the
-    /// file, or everything after it is zero bytes, or it is the last frame
-    /// and its checksum fails. (Zeros where a frame should start, to the
-    /// end of the file, are [`Next::End`].)
+    /// A bad frame. `torn` (judged only by a reader made with
+    /// [`FrameReader::for_log`]) is true when it can be an interrupted
+    /// append at the end of the file: no intact frame (a non-zero length
+    /// that fits in the file, a matching checksum) starts anywhere after
+    /// the bad frame's first byte. A damaged record in the middle of a log
+    /// is followed by intact ones, and those were acknowledged: they must
+    /// not be cut off as a torn tail. (Zeros where a frame should start, to
+    /// the end of the file, are [`Next::End`].)
     Bad {
         /// Why.
         reason: String,
@@ -126,6 +129,8 @@ pub struct FrameReader<R: Read> {
     r: R,
     /// Offset of the next frame in the file.
     pub offset: u64,
+    /// Whether a bad frame is judged torn or not (see [`Next::Bad`]).
+    judge_torn: bool,
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -141,10 +146,40 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Whether an intact frame (a non-zero length that fits in `bytes`, a
+/// matching checksum) starts anywhere in `bytes` after its first byte.
+fn intact_frame_after_start(bytes: &[u8]) -> bool {
+    (1..(bytes.len() + 1).saturating_sub(FRAME_HEADER)).any(|i| {
+        let len = u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4")) as usize;
+        let crc = u32::from_le_bytes(bytes[i + 4..i + 8].try_into().expect("4"));
+        let body = i + FRAME_HEADER;
+        len > 0 && len <= bytes.len() - body && crc32c::crc32c(&bytes[body..body + len]) == crc
+    })
+}
+
 impl<R: Read> FrameReader<R> {
-    /// A reader positioned after a header of `header_len` bytes.
+    /// A reader positioned after a header of `header_len` bytes. Every bad
+    /// frame it finds is reported as not torn (a snapshot is complete
+    /// before it is installed: any bad frame in it is damage).
     pub fn new(r: R, header_len: u64) -> FrameReader<R> {
-        FrameReader { r, offset: header_len }
+        FrameReader { r, offset: header_len, judge_torn: false }
+    }
+
+    /// A reader of a log segment, which may end with an interrupted append:
+    /// it judges whether a bad frame can be one (see [`Next::Bad`]), for
+    /// which it reads the rest of the file into memory.
+    pub fn for_log(r: R, header_len: u64) -> FrameReader<R> {
+        FrameReader { r, offset: header_len, judge_torn: true }
+    }
+
+    /// A bad frame whose bytes read so far (from its first byte) are
+    /// `seen`: whether it can be a torn tail, judged on the rest of the file.
+    fn bad(&mut self, reason: String, mut seen: Vec<u8>) -> io::Result<Next> {
+        if !self.judge_torn {
+            return Ok(Next::Bad { reason, torn: false });
+        }
+        self.r.read_to_end(&mut seen)?;
+        Ok(Next::Bad { reason, torn: !intact_frame_after_start(&seen) })
     }
 
     /// Reads exactly a header; `Ok(None)` if the file is shorter.
@@ -154,20 +189,10 @@ impl<R: Read> FrameReader<R> {
         Ok((n == len).then_some(h))
     }
 
-    fn rest_is_zero(&mut self, seen: &[u8]) -> io::Result<bool> {
-        if seen.iter().any(|&b| b != 0) {
-            return Ok(false);
-        }
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = read_full(&mut self.r, &mut buf)?;
-            if buf[..n].iter().any(|&b| b != 0) {
-                return Ok(false);
-            }
-            if n < buf.len() {
-                return Ok(true);
-            }
-        }
+    /// Reads the rest of the file onto `seen`: whether all of it is zeros.
+    fn rest_is_zero(&mut self, seen: &mut Vec<u8>) -> io::Result<bool> {
+        self.r.read_to_end(seen)?;
+        Ok(seen.iter().all(|&b| b == 0))
     }
 
     /// The next frame. The offset advances only over good records.
@@ -183,7 +208,7 @@ impl<R: Read> FrameReader<R> {
                 // written ahead, like a longer run of them.
                 return Ok(Next::End);
             }
-            return Ok(Next::Bad { reason: format!("incomplete record header ({n} of 8 bytes)"), torn: true });
+            return self.bad(format!("incomplete record header ({n} of 8 bytes)"), h[..n].to_vec());
         }
         let len = u32::from_le_bytes(h[..4].try_into().expect("4")) as u64;
         let crc = u32::from_le_bytes(h[4..].try_into().expect("4"));
@@ -191,24 +216,23 @@ impl<R: Read> FrameReader<R> {
             // No record is empty. Zeros from here to the end of the file
             // are space written ahead of the data (or a zero-filled
             // unacknowledged append): the data ends here.
-            if self.rest_is_zero(&h)? {
+            let mut seen = h.to_vec();
+            if self.rest_is_zero(&mut seen)? {
                 return Ok(Next::End);
             }
-            return Ok(Next::Bad { reason: "empty record header".into(), torn: false });
+            return self.bad("empty record header".into(), seen);
         }
         let mut body = Vec::new();
         let got = (&mut self.r).take(len).read_to_end(&mut body)? as u64;
-        if got < len {
-            return Ok(Next::Bad {
-                reason: format!("record of {len} bytes runs past the end of the file ({got} present)"),
-                torn: true,
-            });
-        }
-        if crc32c::crc32c(&body) != crc {
-            let mut probe = [0u8; 1];
-            let at_end = read_full(&mut self.r, &mut probe)? == 0;
-            let torn = at_end || self.rest_is_zero(&probe)?;
-            return Ok(Next::Bad { reason: "checksum mismatch".into(), torn });
+        if got < len || crc32c::crc32c(&body) != crc {
+            let reason = if got < len {
+                format!("record of {len} bytes runs past the end of the file ({got} present)")
+            } else {
+                "checksum mismatch".into()
+            };
+            let mut seen = h.to_vec();
+            seen.append(&mut body);
+            return self.bad(reason, seen);
         }
         self.offset += FRAME_HEADER as u64 + len;
         Ok(Next::Record(body))
@@ -223,7 +247,7 @@ mod tests {
         let mut buf = Vec::new();
         put_frame(&mut buf, b"one");
         buf.extend_from_slice(tail);
-        let mut fr = FrameReader::new(&buf[..], 0);
+        let mut fr = FrameReader::for_log(&buf[..], 0);
         let mut out = Vec::new();
         loop {
             let next = fr.next_frame().unwrap();
@@ -247,5 +271,29 @@ mod tests {
         // Anything else short of a header is a torn append.
         let got = frames(&[0, 0, 1]);
         assert!(matches!(got[..], [Next::Record(_), Next::Bad { torn: true, .. }]), "{got:?}");
+    }
+
+    /// A bad frame is torn only if no intact frame follows it anywhere.
+    #[test]
+    fn a_bad_frame_followed_by_an_intact_one_is_damage_not_a_torn_tail() {
+        let mut bad = Vec::new();
+        put_frame(&mut bad, b"two");
+        bad[FRAME_HEADER] ^= 1;
+        let mut good = Vec::new();
+        put_frame(&mut good, b"three");
+        let torn = |tail: &[u8]| match &frames(tail)[..] {
+            [Next::Record(_), Next::Bad { torn, .. }] => *torn,
+            other => panic!("{other:?}"),
+        };
+        assert!(torn(&bad));
+        assert!(torn(&[bad.clone(), vec![0; 100]].concat()));
+        assert!(!torn(&[bad.clone(), good.clone()].concat()));
+        assert!(!torn(&[bad.clone(), vec![0; 100], good.clone()].concat()));
+        // A length too long for the file, or zero with data after it.
+        let mut long = bad.clone();
+        long[1] = 0x10;
+        assert!(torn(&long));
+        assert!(!torn(&[long, good.clone()].concat()));
+        assert!(!torn(&[vec![0; 8], vec![1], good].concat()));
     }
 }

@@ -149,7 +149,7 @@ pub fn scan_segment(
     if named != first_seq {
         return Err(corrupt(path, 0, format!("header says first record {named}, file name says {first_seq}")));
     }
-    let mut fr = FrameReader::new(r, format::LOG_HEADER as u64);
+    let mut fr = FrameReader::for_log(r, format::LOG_HEADER as u64);
     let mut expect = first_seq;
     loop {
         let at = fr.offset;
