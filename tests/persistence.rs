@@ -316,6 +316,37 @@ fn a_group_that_lost_its_first_page_is_a_torn_tail() {
     p.shutdown();
 }
 
+/// A log written by a server with `--databases 32`, read with the default
+/// 16: its records are sound, only the setting is too low. Start-up and
+/// `check` say so and name the setting; `check --fix` must cut nothing (it
+/// cut the log at the first record in database 16 or above).
+#[test]
+fn a_log_using_more_databases_than_given_is_refused_not_cut() {
+    let dir = TempDir::new("persist-databases");
+    let cfg = Config { databases: 32, ..config(&dir.0) };
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_keys(&mut p, &mut ks, 5, "v");
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(20, "high", "v")]), None);
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "after", "v")]), None);
+    p.shutdown();
+    let seg = segments(&dir.0).pop().unwrap();
+    let before = std::fs::read(&seg).unwrap();
+    let err = match Persister::<Probe>::open(&config(&dir.0)) {
+        Err(e) => e,
+        Ok(_) => panic!("16 databases cannot hold a key of database 20"),
+    };
+    assert!(matches!(err, PersistError::Unsupported(_)), "{err}");
+    assert!(err.to_string().contains("--databases 21"), "{err}");
+    for fix in [false, true] {
+        let err = statebroker::persist::check::check(&dir.0, 16, fix).unwrap_err();
+        assert!(err.to_string().contains("--databases 21"), "{err}");
+    }
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "check --fix changed the log");
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 7);
+    p.shutdown();
+}
+
 #[test]
 fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     // Covered files are cut down a few megabytes at a time before they are

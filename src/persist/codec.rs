@@ -391,28 +391,23 @@ pub fn put_effect(out: &mut Vec<u8>, e: &Effect) {
     }
 }
 
-/// Decodes an effect, checking database indexes against `databases`.
-pub fn get_effect(r: &mut Reader, databases: usize) -> Result<Effect, DecodeError> {
-    let check = |d: u32| {
-        if (d as usize) < databases {
-            Ok(d)
-        } else {
-            Err(DecodeError(format!("database {d} out of range (the server has {databases})")))
-        }
-    };
+/// Decodes an effect. Its database indexes are not checked here: a
+/// number beyond the server's databases is a setting to raise, not damage
+/// (see [`Effect::highest_db`]).
+pub fn get_effect(r: &mut Reader) -> Result<Effect, DecodeError> {
     let tag = r.u8()?;
     if tag == 5 {
-        let a = check(r.u32()?)?;
-        let b = check(r.u32()?)?;
+        let a = r.u32()?;
+        let b = r.u32()?;
         return Ok(Effect::SwapDb { a, b });
     }
     if tag == 6 {
-        return Ok(Effect::FlushDb { db: check(r.u32()?)? });
+        return Ok(Effect::FlushDb { db: r.u32()? });
     }
     if tag == 7 {
         return Ok(Effect::FlushAll);
     }
-    let db = check(r.u32()?)?;
+    let db = r.u32()?;
     let key = r.bytes()?;
     let left = |r: &mut Reader| -> Result<bool, DecodeError> {
         match r.u8()? {
@@ -425,7 +420,7 @@ pub fn get_effect(r: &mut Reader, databases: usize) -> Result<Effect, DecodeErro
         1 => Effect::Del { db, key },
         2 => Effect::SetExpire { db, key, at: r.opt_time()? },
         3 => Effect::Rename { db, from: key, to: r.bytes()? },
-        4 => Effect::Move { db, key, to_db: check(r.u32()?)? },
+        4 => Effect::Move { db, key, to_db: r.u32()? },
         8 => {
             let expire = match r.u8()? {
                 0 => ExpireChange::Clear,
@@ -527,21 +522,23 @@ mod tests {
             let mut out = Vec::new();
             put_effect(&mut out, &e);
             let mut r = Reader::new(&out);
-            assert_eq!(get_effect(&mut r, 16).unwrap(), e);
+            assert_eq!(get_effect(&mut r).unwrap(), e);
             r.finish().unwrap();
             // Every strict prefix fails cleanly.
             for cut in 0..out.len() {
                 let mut r = Reader::new(&out[..cut]);
-                assert!(get_effect(&mut r, 16).and_then(|_| r.finish()).is_err(), "{e:?} cut at {cut}");
+                assert!(get_effect(&mut r).and_then(|_| r.finish()).is_err(), "{e:?} cut at {cut}");
             }
         }
     }
 
     #[test]
-    fn out_of_range_database_is_an_error() {
-        let mut out = Vec::new();
-        put_effect(&mut out, &Effect::Del { db: 20, key: b("k") });
-        assert!(get_effect(&mut Reader::new(&out), 16).is_err());
+    fn a_database_beyond_sixteen_decodes() {
+        for e in [Effect::Del { db: 20, key: b("k") }, Effect::SwapDb { a: 1, b: 31 }] {
+            let mut out = Vec::new();
+            put_effect(&mut out, &e);
+            assert_eq!(get_effect(&mut Reader::new(&out)).unwrap(), e);
+        }
     }
 
     proptest! {
@@ -554,7 +551,7 @@ mod tests {
 
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = get_effect(&mut Reader::new(&bytes), 16);
+            let _ = get_effect(&mut Reader::new(&bytes));
             let _ = get_entry(&mut Reader::new(&bytes));
         }
     }

@@ -69,6 +69,17 @@ fn corrupt(file: &Path, offset: u64, reason: impl Into<String>) -> PersistError 
     PersistError::Corrupt { file: file.to_owned(), offset, reason: reason.into() }
 }
 
+/// A sound record naming a database the server (or `check`) was not given:
+/// a setting to raise, not damage, so nothing may be cut for it.
+fn too_few_databases(file: &Path, offset: u64, db: u32, databases: usize) -> PersistError {
+    PersistError::Unsupported(format!(
+        "{} at offset {offset}: a record uses database {db}, but the server has {databases} databases; \
+         start it (or `statebroker check`) with --databases {} or more",
+        file.display(),
+        db as u64 + 1
+    ))
+}
+
 /// Loads a snapshot into `ks`; returns its sequence number and entry count.
 pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Result<(u64, u64), PersistError> {
     let mut r = BufReader::with_capacity(1 << 20, store.open_read(path).map_err(|e| io_err(path, e))?);
@@ -94,11 +105,7 @@ pub fn load_snapshot(store: &dyn Store, path: &Path, ks: &mut Keyspace) -> Resul
                             .and_then(|e| rd.finish().map(|_| e))
                             .map_err(|e| corrupt(path, at, e.0))?;
                         if db as usize >= databases {
-                            return Err(corrupt(
-                                path,
-                                at,
-                                format!("key in database {db}, but the server has {databases} (raise --databases)"),
-                            ));
+                            return Err(too_few_databases(path, at, db, databases));
                         }
                         ks.dbs[db as usize].insert(&key, value, exp);
                         entries += 1;
@@ -161,9 +168,14 @@ pub fn scan_segment(
                 if seq != expect {
                     return Err(corrupt(path, at, format!("record {seq} where {expect} was expected")));
                 }
-                let effect = codec::get_effect(&mut rd, databases)
+                let effect = codec::get_effect(&mut rd)
                     .and_then(|e| rd.finish().map(|_| e))
                     .map_err(|e| corrupt(path, at, e.0))?;
+                if let Some(db) = effect.highest_db()
+                    && db as usize >= databases
+                {
+                    return Err(too_few_databases(path, at, db, databases));
+                }
                 f(seq, effect, closes_unit, fr.offset)?;
                 expect += 1;
             }

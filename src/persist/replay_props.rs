@@ -974,7 +974,7 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
         let mut bytes = Vec::new();
         codec::put_effect(&mut bytes, e);
         let mut r = Reader::new(&bytes);
-        let back = codec::get_effect(&mut r, DBS).unwrap_or_else(|err| panic!("{e:?} does not decode: {err}"));
+        let back = codec::get_effect(&mut r).unwrap_or_else(|err| panic!("{e:?} does not decode: {err}"));
         r.finish().unwrap_or_else(|err| panic!("{e:?}: {err}"));
         assert_eq!(&back, e);
         if let (Effect::ZAdd { pairs: a, .. }, Effect::ZAdd { pairs: b, .. }) = (&back, e) {

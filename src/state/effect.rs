@@ -110,6 +110,19 @@ impl Effect {
         }
     }
 
+    /// The highest database index this effect names (`None` for
+    /// `FlushAll`, which names none).
+    pub fn highest_db(&self) -> Option<u32> {
+        match self {
+            Effect::FlushAll => None,
+            Effect::SwapDb { a, b } => Some(*a.max(b)),
+            Effect::FlushDb { db } => Some(*db),
+            Effect::Move { db, to_db, .. } => Some(*db.max(to_db)),
+            Effect::Rename { db, .. } => Some(*db),
+            other => other.key().map(|(db, _)| db),
+        }
+    }
+
     /// The database and key this effect changes, if it names one key that
     /// may have gained elements (used to wake blocked clients).
     pub fn target(&self) -> Option<(u32, &Bytes)> {
