@@ -347,6 +347,31 @@ fn a_log_using_more_databases_than_given_is_refused_not_cut() {
     p.shutdown();
 }
 
+/// A write made while a background snapshot walks the keyspace is not in
+/// that snapshot, so it still counts as a change since the last save (it
+/// was counted from the snapshot's installation, as if it were in it).
+#[test]
+fn writes_during_a_snapshot_walk_count_as_changes_since_it() {
+    let dir = TempDir::new("persist-dirty");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "before", "v")]), None);
+    p.request_snapshot();
+    p.tick(&mut ks); // the snapshot point: the walk begins
+    assert!(ks.hook.is_some());
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "during", "v")]), None);
+    while ks.hook.is_some() {
+        p.tick(&mut ks);
+    }
+    while p.busy() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let info = p.info();
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:1\r\n"), "{info}");
+    p.shutdown();
+}
+
 #[test]
 fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     // Covered files are cut down a few megabytes at a time before they are

@@ -863,20 +863,30 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                             .map_err(|e| io_failure("writing the log", e))
                             .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)))
                             .and_then(|_| wal.rotate());
+                        let appended = buf.len() as u64;
                         buf.clear();
                         dirty = false;
                         match r {
                             Err(e) => failed = Some(e),
                             Ok(rotated) => {
-                                if rotated {
-                                    shared.stats().segments.push((wal.seg_first, format::LOG_HEADER as u64));
-                                }
+                                // The records the snapshot covers: those
+                                // counted already and this round's so far.
+                                let covered = {
+                                    let mut st = shared.stats();
+                                    if let Some(last) = st.segments.last_mut() {
+                                        last.1 += appended;
+                                    }
+                                    if rotated {
+                                        st.segments.push((wal.seg_first, format::LOG_HEADER as u64));
+                                    }
+                                    st.records + records
+                                };
                                 let seq = wal.next_seq - 1;
                                 let (stx, srx) = mpsc::channel();
                                 let (store, dir, sh) = (wal.store.clone(), wal.dir.clone(), shared.clone());
                                 let h = std::thread::Builder::new()
                                     .name("snapshot".into())
-                                    .spawn(move || snapshot_thread(store, dir, seq, srx, sh));
+                                    .spawn(move || snapshot_thread(store, dir, (seq, covered), srx, sh));
                                 match h {
                                     Ok(h) => snap = Some((stx, h)),
                                     Err(e) => tracing::warn!(error = %e, "could not start the snapshot thread"),
@@ -995,7 +1005,16 @@ enum SnapMsg {
 
 /// Writes one snapshot to a temporary file, then installs it and deletes
 /// what it replaces.
-fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Receiver<SnapMsg>, shared: Arc<Shared>) {
+/// `point`: the sequence number of the last record the snapshot holds, and
+/// how many records the server had logged by then (for `INFO`).
+fn snapshot_thread(
+    store: Arc<dyn Store>,
+    dir: PathBuf,
+    point: (u64, u64),
+    rx: mpsc::Receiver<SnapMsg>,
+    shared: Arc<Shared>,
+) {
+    let (seq, covered) = point;
     let started = Instant::now();
     let name = format::snapshot_name(seq);
     let tmp = dir.join(format!("{name}.tmp"));
@@ -1053,7 +1072,8 @@ fn snapshot_thread(store: Arc<dyn Store>, dir: PathBuf, seq: u64, rx: mpsc::Rece
                 st.last_save_unix = unix_ms() / 1000;
                 st.last_snapshot_ms = Some(started.elapsed().as_millis() as u64);
                 st.snapshot_bytes = size;
-                st.records_at_snapshot = st.records;
+                // Writes made during the walk are not in the snapshot.
+                st.records_at_snapshot = covered;
             }
             Ok(false) => {}
             Err(msg) => {
