@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use statebroker::broker::{Batch, BatchReply, Broker, Durable, Message};
 use statebroker::cmd::{ServerState, Session};
 use statebroker::config::{Config, FsyncPolicy};
-use statebroker::persist::store::{FailingStore, FsStore, Store};
+use statebroker::persist::store::{FailingStore, FsStore, Store, StoreFile};
 use statebroker::persist::{PersistError, Persister, Release};
 use statebroker::state::zset::ZSet;
 use statebroker::state::{Effect, ExpireChange, Keyspace, Value};
@@ -402,10 +402,59 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
 
     let report = statebroker::persist::check::check(&dir.0, 16, false).unwrap();
     assert!(report.ok, "{:?}", report.lines);
-    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    let store = Arc::new(RecordingStore::default());
+    let (p, ks) = Persister::<Probe>::open_with(&cfg, store.clone()).unwrap();
     assert_eq!(ks.sorted_entries(), expected);
     p.shutdown();
     assert!(!old_segment.exists() && !old_snapshot.exists(), "start-up deleted the leftovers");
+    // The snapshot they are covered by may have been renamed into place
+    // just before the crash: its name is made durable before they go.
+    let ops = store.ops.lock().unwrap().clone();
+    let first_remove = ops.iter().position(|op| op.starts_with("remove")).expect("removals");
+    assert!(ops[..first_remove].contains(&"sync_dir".to_string()), "{ops:?}");
+}
+
+/// The real file system, with a list of the directory operations made.
+#[derive(Default)]
+struct RecordingStore {
+    ops: std::sync::Mutex<Vec<String>>,
+}
+
+impl RecordingStore {
+    fn note(&self, op: &str, path: &Path) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.ops.lock().unwrap().push(if name.is_empty() { op.to_string() } else { format!("{op} {name}") });
+    }
+}
+
+impl Store for RecordingStore {
+    fn create(&self, path: &Path, preallocate: bool) -> std::io::Result<Box<dyn StoreFile>> {
+        FsStore.create(path, preallocate)
+    }
+    fn open_append(&self, path: &Path, at: u64, preallocate: bool) -> std::io::Result<Box<dyn StoreFile>> {
+        FsStore.open_append(path, at, preallocate)
+    }
+    fn open_read(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        FsStore.open_read(path)
+    }
+    fn truncate(&self, path: &Path, len: u64) -> std::io::Result<()> {
+        FsStore.truncate(path, len)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.note("rename", to);
+        FsStore.rename(from, to)
+    }
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        self.note("remove", path);
+        FsStore.remove(path)
+    }
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        self.ops.lock().unwrap().push("sync_dir".into());
+        FsStore.sync_dir(dir)
+    }
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        FsStore.list(dir)
+    }
 }
 
 #[test]

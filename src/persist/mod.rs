@@ -297,15 +297,20 @@ impl<R: Release> Persister<R> {
             let _ = store.remove(t);
         }
         let mut rec = recover::recover(store.as_ref(), &dir, config.databases)?;
-        // Leftovers from a compaction that did not finish cleaning up.
-        for (seq, path) in &layout.snapshots {
-            if *seq < rec.snapshot_seq {
-                let _ = store.remove(path);
-            }
-        }
-        for (first, path) in &layout.segments {
-            if !rec.segments.iter().any(|s| s.0 == *first) {
-                let _ = store.remove(path);
+        // Leftovers from a compaction that did not finish cleaning up: what
+        // the loaded snapshot covers. Its own name is made durable first (a
+        // crash may have come between its rename and the directory's sync),
+        // so that a power loss cannot keep these deletions without it.
+        let leftovers: Vec<&PathBuf> = (layout.snapshots.iter().filter(|(seq, _)| *seq < rec.snapshot_seq))
+            .chain(layout.segments.iter().filter(|(first, _)| !rec.segments.iter().any(|s| s.0 == *first)))
+            .map(|(_, path)| path)
+            .collect();
+        if !leftovers.is_empty() {
+            match store.sync_dir(&dir) {
+                Ok(()) => leftovers.into_iter().for_each(|path| {
+                    let _ = store.remove(path);
+                }),
+                Err(e) => tracing::warn!(error = %e, "could not sync the data directory; covered files are kept"),
             }
         }
         let io = |what: String| move |e: std::io::Error| PersistError::Io(format!("{what}: {e}"));
