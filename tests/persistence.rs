@@ -414,6 +414,32 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     assert!(ops[..first_remove].contains(&"sync_dir".to_string()), "{ops:?}");
 }
 
+/// `SAVE` while a background snapshot's walk has just been abandoned (a
+/// `FLUSHALL` in the same round): it must still take a snapshot (it
+/// finished the abandoned walk, failed, and took none).
+#[test]
+fn save_after_an_abandoned_walk_takes_a_fresh_snapshot() {
+    let dir = TempDir::new("persist-save-abandoned");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_keys(&mut p, &mut ks, 5, "v");
+    p.request_snapshot();
+    p.tick(&mut ks); // the walk begins
+    assert!(ks.hook.is_some());
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![Effect::FlushAll, put(3, "after", "flush")]), None);
+    p.save(&mut ks).expect("SAVE takes a snapshot");
+    let expected = ks.sorted_entries();
+    p.shutdown();
+    assert_eq!(snapshots(&dir.0).len(), 1);
+    // The log is not needed: the snapshot holds everything.
+    for seg in segments(&dir.0) {
+        std::fs::remove_file(seg).unwrap();
+    }
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.sorted_entries(), expected);
+    p.shutdown();
+}
+
 /// The real file system, with a list of the directory operations made.
 #[derive(Default)]
 struct RecordingStore {

@@ -555,6 +555,11 @@ impl<R: Release> Persister<R> {
         if let Some(f) = a.shared.stats().failure.clone() {
             return Err(f);
         }
+        if snapshot::walk_of(ks).is_some_and(|(_, w)| w.aborted) {
+            // A walk abandoned by a change in this round (`FLUSHALL`,
+            // `SWAPDB`) holds nothing worth finishing: a fresh one is taken.
+            a.step(ks, 0, Duration::ZERO, None);
+        }
         if ks.hook.is_none() {
             // A finished walk whose file is still being synced: let it land.
             while a.shared.snapshot_running() {
