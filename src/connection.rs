@@ -175,7 +175,10 @@ where
                 return Ok(());
             }
         }
-        let want_read = !eof && in_flight.is_none() || buf.len() < 64 * 1024;
+        // Input is read ahead of a batch in flight up to 64 KiB, and without
+        // bound (but the query buffer limit) while it is parked by a blocking
+        // command: a parked client must still be seen closing its socket.
+        let want_read = !eof && (in_flight.is_none() || parked || buf.len() < 64 * 1024);
         if buf.capacity() - buf.len() < 4096 {
             let wanted = decoder.bytes_wanted().unwrap_or(0).min(1 << 20);
             buf.reserve(wanted.max(16 * 1024));
@@ -200,7 +203,7 @@ where
                             received += 1;
                             held.push_back((received, data));
                         }
-                        Ok(Push::Parked) => received += 1,
+                        Ok(Push::Parked | Push::Resumed) => received += 1,
                         Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
                         Err(mpsc::error::TryRecvError::Empty) => break,
                     }
@@ -243,9 +246,13 @@ where
             r = stream.read_buf(&mut buf), if want_read && !eof => {
                 if r? == 0 {
                     eof = true;
-                    if in_flight.is_some() && !more_to_send {
+                    if in_flight.is_some() && !more_to_send && parked {
                         // Like Redis, a closed client is dropped: tell the broker
-                        // now so a blocked command stops waiting.
+                        // now so a blocked command stops waiting. (Not earlier
+                        // than that: the commands still in `buf` run after the
+                        // batch in flight, under this client's session — its
+                        // `WATCH`es, its `CLIENT REPLY` mode — which a
+                        // disconnect would discard.)
                         let _ = broker.send(Message::Disconnect { id }).await;
                     }
                 } else if buf.len() > limits.query_buffer_limit {
@@ -268,6 +275,10 @@ where
                         // A blocked command may wait long: let pushes through.
                         received += 1;
                         parked = true;
+                        if eof && !more_to_send {
+                            // Closed before its batch was parked (see above).
+                            let _ = broker.send(Message::Disconnect { id }).await;
+                        }
                         let mut pushed = 0;
                         let mut out = BytesMut::new();
                         for (_, data) in held.drain(..) {
@@ -278,6 +289,11 @@ where
                             write(stream, &out, input!(), killed.as_mut()).await?;
                             output.written(pushed);
                         }
+                    }
+                    Some(Push::Resumed) => {
+                        // The parked batch was served: its reply goes first.
+                        received += 1;
+                        parked = false;
                     }
                     // After a disconnect the broker forgets the client, which
                     // closes this channel; the reply in flight is still written.
@@ -437,10 +453,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_reply_that_cannot_be_written_gives_back_what_it_carried() {
-        let Conn { client, mut broker_rx, push_tx: _push_tx, conn } = start_conn();
+        let Conn { client, mut broker_rx, push_tx, conn } = start_conn();
         let mut client = client;
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        push_tx.send(Push::Parked).unwrap();
         // The client goes away while its command waits.
         drop(client);
         let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
@@ -474,7 +491,6 @@ mod tests {
         });
         let Some(Message::Batch(mut batch)) = broker_rx.recv().await else { panic!("expected the batch") };
         assert_eq!(batch.commands.len(), 2);
-        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
         // One read-only reply to `session`, and the commands handed back.
         let reply = |session, out: &[u8], rest| BatchReply {
             session,
@@ -490,6 +506,9 @@ mod tests {
         batch.reply.send(reply(batch.session, b"+PONG\r\n", rest)).unwrap();
         let Some(Message::Batch(again)) = broker_rx.recv().await else { panic!("expected the rest") };
         assert_eq!(Vec::from(again.commands.clone()), [vec![Bytes::from("ECHO"), Bytes::from("a")]]);
+        // The end of input is told once the last commands are sent, not
+        // before (they run under the session a disconnect would discard).
+        let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
         again.reply.send(reply(again.session, b"$1\r\na\r\n", VecDeque::new())).unwrap();
         assert_eq!(reader.await.unwrap(), b"+PONG\r\n$1\r\na\r\n");
         assert!(conn.await.unwrap().is_ok());
@@ -502,6 +521,8 @@ mod tests {
         wr.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         wr.shutdown().await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        // Parked: only now does the end of input tell the broker.
+        push_tx.send(Push::Parked).unwrap();
         let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
         // The broker had served the client before it saw the disconnect,
         // then forgot the client.

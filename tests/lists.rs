@@ -994,3 +994,24 @@ fn long_lists_with_large_elements_match_a_model_and_survive_restarts() {
         check(&mut c, &model);
     }
 }
+
+/// A parked client with more than 64 KiB of pipelined input behind its
+/// blocking command that closes its socket is dropped, and its wait ends
+/// (input was read ahead of a batch in flight only up to 64 KiB, so the
+/// close was never seen: the client stayed connected and blocked).
+#[test]
+fn a_parked_client_with_much_input_queued_that_closes_is_dropped() {
+    let srv = TestServer::start();
+    let mut probe = srv.client();
+    let info = |c: &mut redis::Connection| -> String { redis::cmd("INFO").arg("clients").query(c).unwrap() };
+    let mut raw = srv.raw();
+    let mut input = wire(&["BLPOP", "q", "0"]);
+    input.extend(b"PING\r\n".repeat(70_000 / 6));
+    raw.send(&input);
+    wait_until("the client to park", || info(&mut probe).contains("blocked_clients:1"));
+    drop(raw);
+    wait_until("the client to be dropped", || {
+        let i = info(&mut probe);
+        i.contains("blocked_clients:0") && i.contains("connected_clients:1\r\n")
+    });
+}

@@ -265,3 +265,30 @@ fn resp3_subscriber_blocked_in_a_command_still_gets_messages() {
     assert_eq!(n, 1);
     s.expect(b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n");
 }
+
+/// A RESP3 subscriber parked by `BLPOP`, then served: a message published
+/// after the element was handed to it follows the `BLPOP` reply, as in
+/// Redis (while its reply waited for the fsync, the message went first).
+#[test]
+fn a_message_published_after_a_parked_pop_is_served_follows_its_reply() {
+    let srv = TestServer::start();
+    let mut a = srv.raw();
+    a.hello3();
+    a.send(b"SUBSCRIBE ch\r\n");
+    a.expect(b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    a.send(b"BLPOP q 0\r\n");
+    let mut probe = srv.client();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut probe).unwrap();
+        if info.contains("blocked_clients:1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "BLPOP never parked");
+    }
+    let mut b = srv.raw();
+    b.send(b"RPUSH q a\r\nPUBLISH ch m\r\n");
+    b.expect(b":1\r\n:1\r\n");
+    a.expect(b"*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+    a.expect(b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n");
+}

@@ -156,3 +156,31 @@ fn watch_race_counts_exactly() -> TestResult {
     assert_eq!(v, (CLIENTS * INCREMENTS) as i64, "after {retries} retries");
     Ok(())
 }
+
+/// A client that half-closes its socket while a batch is in flight still
+/// runs the commands after it under its own session: an `EXEC` after a
+/// failed `WATCH` is refused. (The end of input was told to the broker at
+/// once, which forgot the client's watches, and the `EXEC` ran.)
+#[test]
+fn a_half_closed_client_cannot_exec_past_a_failed_watch() {
+    let srv = TestServer::start();
+    let mut other = srv.raw();
+    other.send(b"SET k orig\r\n");
+    other.expect(b"+OK\r\n");
+    let mut a = srv.raw();
+    a.send(b"WATCH k\r\n");
+    a.expect(b"+OK\r\n");
+    other.send(b"SET k changed\r\n");
+    other.expect(b"+OK\r\n");
+    // Held by the pause, `SET x 1` stays in flight while the rest arrives.
+    other.send(b"CLIENT PAUSE 500 WRITE\r\n");
+    other.expect(b"+OK\r\n");
+    a.send(b"SET x 1\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    a.send(b"MULTI\r\nSET k mine\r\nEXEC\r\n");
+    a.0.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let got = String::from_utf8_lossy(&a.read_to_close()).into_owned();
+    assert_eq!(got, "+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n");
+    other.send(b"GET k\r\n");
+    other.expect(b"$7\r\nchanged\r\n");
+}

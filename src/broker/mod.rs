@@ -121,6 +121,9 @@ pub enum Push {
     /// The client's batch is parked by a blocking command: pushes may be
     /// written before its reply.
     Parked,
+    /// The parked batch was served: pushes made from now on follow its
+    /// reply again (its reply was made before them).
+    Resumed,
 }
 
 /// A batch's reply on its way out, once durable.
@@ -590,6 +593,7 @@ impl Broker {
                     self.waiters.park_front(run.session.id, run.session.db, block, run);
                     break;
                 }
+                self.server.hub.resumed(run.session.id);
                 run.replies += self.server.hub.emit(&run.session, frame, &mut run.out);
                 if self.effects.len() > mark {
                     run.writes += 1;
@@ -605,6 +609,7 @@ impl Broker {
         let now = unix_ms();
         for (mut run, on_timeout) in self.waiters.take_expired(now) {
             run.commands.pop_front();
+            self.server.hub.resumed(run.session.id);
             run.replies += self.server.hub.emit(&run.session, on_timeout, &mut run.out);
             self.execute_batch(run);
         }

@@ -407,14 +407,24 @@ impl Hub {
     /// Tells a connection its batch is parked, so pushes need not wait
     /// for the batch's reply.
     pub fn parked(&mut self, id: u64) {
+        self.mark(id, Push::Parked);
+    }
+
+    /// Tells a connection its parked batch was served: pushes wait for the
+    /// batch's reply again.
+    pub fn resumed(&mut self, id: u64) {
+        self.mark(id, Push::Resumed);
+    }
+
+    fn mark(&mut self, id: u64, marker: Push) {
         if let Some(c) = self.clients.get_mut(&id) {
             // Counted like data, so the reply that follows accounts for it.
             c.sent += 1;
-            let _ = c.push.send(Push::Parked);
+            let _ = c.push.send(marker);
         }
     }
 
-    /// Pushes (data and park markers) sent to `id` so far (the connection
+    /// Pushes (data and park/resume markers) sent to `id` so far (the connection
     /// writes the ones sent before a batch's reply ahead of it).
     pub fn sent_to(&self, id: u64) -> u64 {
         self.clients.get(&id).map_or(0, |c| c.sent)
