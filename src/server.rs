@@ -129,26 +129,31 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| StartError::Io("installing SIGTERM handler".into(), e))?;
     let local_unix = socket_path.display().to_string();
+    let mut accept_failures = AcceptFailures::new();
     loop {
-        let accepted: Option<(ConnStream, String, String)> = tokio::select! {
+        let accepted: Result<(ConnStream, String, String), (io::Error, bool)> = tokio::select! {
             r = unix.accept() => match r {
-                Ok((s, _)) => Some((ConnStream::Unix(s), format!("{local_unix}:0"), format!("{local_unix}:0"))),
-                Err(e) => { tracing::warn!(error = %e, "accept failed"); None }
+                Ok((s, _)) => Ok((ConnStream::Unix(s), format!("{local_unix}:0"), format!("{local_unix}:0"))),
+                Err(e) => Err((e, false)),
             },
             r = async { tcp.as_ref().expect("guarded").accept().await }, if tcp.is_some() => match r {
                 Ok((s, peer)) => {
                     let _ = s.set_nodelay(true);
                     let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                    Some((ConnStream::Tcp(s), peer.to_string(), local))
+                    Ok((ConnStream::Tcp(s), peer.to_string(), local))
                 }
-                Err(e) => { tracing::warn!(error = %e, "accept failed"); None }
+                Err(e) => Err((e, true)),
             },
             _ = sigint.recv() => { tracing::info!("SIGINT received, shutting down"); break; }
             _ = sigterm.recv() => { tracing::info!("SIGTERM received, shutting down"); break; }
             _ = shutdown_rx.changed() => { tracing::info!("SHUTDOWN requested, shutting down"); break; }
         };
-        let Some((stream, addr, laddr)) = accepted else {
-            continue;
+        let (stream, addr, laddr) = match accepted {
+            Ok(client) => client,
+            Err((e, from_tcp)) => {
+                accept_failures.handle(e, &unix, if from_tcp { tcp.as_ref() } else { None }).await;
+                continue;
+            }
         };
         // Redis's rule: a connection made while no password is required is
         // authenticated.
@@ -218,6 +223,65 @@ async fn serve_client<T: Stream>(
 enum ConnStream {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
+}
+
+/// How the accept loop meets failures. Out of file descriptors, a client
+/// waits in the listener's backlog and the listener stays readable, so
+/// accepting again at once would spin, and the client would hang. One
+/// descriptor is therefore kept in reserve: given up for a moment, it lets
+/// the client be accepted and refused with Redis's error for too many
+/// clients. Other failures (or no reserve) pause accepting briefly. The
+/// warning is logged at most once a second.
+struct AcceptFailures {
+    reserve: Option<std::fs::File>,
+    last_warning: Option<Instant>,
+    since_warning: u64,
+}
+
+/// How long accepting pauses after a failure it cannot deal with at once.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
+
+impl AcceptFailures {
+    fn new() -> AcceptFailures {
+        AcceptFailures { reserve: std::fs::File::open("/dev/null").ok(), last_warning: None, since_warning: 0 }
+    }
+
+    /// Deals with `e`, from the TCP listener if `tcp` is given, otherwise
+    /// from `unix`.
+    async fn handle(&mut self, e: io::Error, unix: &UnixListener, tcp: Option<&TcpListener>) {
+        let out_of_descriptors = matches!(e.raw_os_error(), Some(23 | 24)); // ENFILE, EMFILE
+        let mut refused = false;
+        if out_of_descriptors && self.reserve.take().is_some() {
+            let accept = async {
+                match tcp {
+                    Some(l) => l.accept().await.map(|(s, _)| ConnStream::Tcp(s)),
+                    None => unix.accept().await.map(|(s, _)| ConnStream::Unix(s)),
+                }
+            };
+            if let Ok(Ok(client)) = tokio::time::timeout(ACCEPT_PAUSE, accept).await {
+                const TOO_MANY: &[u8] = b"-ERR max number of clients reached\r\n";
+                let _ = match &client {
+                    ConnStream::Unix(s) => s.try_write(TOO_MANY),
+                    ConnStream::Tcp(s) => s.try_write(TOO_MANY),
+                };
+                refused = true;
+            }
+            self.reserve = std::fs::File::open("/dev/null").ok();
+        }
+        self.since_warning += 1;
+        if self.last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            let failures = std::mem::take(&mut self.since_warning);
+            if out_of_descriptors {
+                tracing::warn!(error = %e, failures, "out of file descriptors: clients are refused (raise `ulimit -n`)");
+            } else {
+                tracing::warn!(error = %e, failures, "accept failed");
+            }
+            self.last_warning = Some(Instant::now());
+        }
+        if !refused {
+            tokio::time::sleep(ACCEPT_PAUSE).await;
+        }
+    }
 }
 
 /// Builds the runtime `config.io_threads` asks for: one thread runs

@@ -118,3 +118,55 @@ fn a_bad_flag_value_is_one_clear_line_and_a_failed_exit() {
         "stderr: {stderr}"
     );
 }
+
+/// Out of file descriptors (the binary started under `ulimit -n 48`), the
+/// clients that cannot be accepted are refused with Redis's error for too
+/// many clients, and the server then idles. (The listener stayed readable
+/// with those clients in its backlog: accepting failed at once, again and
+/// again, at 100% CPU, and the clients hung.)
+#[test]
+fn clients_past_the_descriptor_limit_are_refused_without_spinning() {
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("descriptors");
+    let socket = dir.0.join("sb.sock");
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -n 48 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_statebroker"))
+        .arg("--dir")
+        .arg(&dir.0)
+        .arg("--unixsocket")
+        .arg(&socket)
+        .args(["--loglevel", "warning"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server binary");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "the server exited");
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let clients: Vec<UnixStream> = (0..80).map(|_| UnixStream::connect(&socket).expect("connect")).collect();
+    let mut last = &clients[79];
+    last.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let read = last.read_to_end(&mut got);
+    let cpu_ticks = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        let fields: Vec<u64> =
+            stat.rsplit(')').next().unwrap().split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        fields[11] + fields[12]
+    };
+    let before = cpu_ticks();
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_ticks() - before;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(read.is_ok(), "the client past the limit got no answer: {read:?}");
+    assert_eq!(String::from_utf8_lossy(&got), "-ERR max number of clients reached\r\n");
+    assert!(spent < 20, "the server used {spent} of 100 CPU ticks in a second with nothing to do");
+}
