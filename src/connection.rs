@@ -36,6 +36,11 @@ pub enum ConnError {
     BrokerGone,
     /// The client was killed (`CLIENT KILL`, output-buffer limits).
     Killed,
+    /// The client's input reached the query buffer limit while its replies
+    /// could not be written: it sends without reading. Both sides would
+    /// wait for each other for good, so it is closed, as Redis closes a
+    /// client past the limit.
+    QueryBufferFull,
 }
 
 impl From<std::io::Error> for ConnError {
@@ -414,6 +419,10 @@ where
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
                 Poll::Pending => break,
             }
+        }
+        if buf.len() >= limit {
+            tracing::warn!(limit, "closing a client that fills the query buffer limit without reading its replies");
+            return Poll::Ready(Err(ConnError::QueryBufferFull));
         }
         Poll::Pending
     })

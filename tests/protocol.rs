@@ -257,6 +257,29 @@ fn the_query_buffer_limit_disconnects_the_client() {
     assert_eq!(v, small);
 }
 
+/// A client that sends a pipeline larger than the query buffer limit
+/// without reading its replies is closed once its unread replies block the
+/// server and its input reaches the limit. (Both sides then waited on each
+/// other for good, without a word.)
+#[test]
+fn a_client_that_fills_the_query_buffer_without_reading_is_closed() {
+    use std::io::Read;
+    use std::time::Duration;
+    let srv = TestServer::start_with(|c| c.client_query_buffer_limit = 1024 * 1024);
+    let mut raw = srv.raw();
+    raw.0.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let n = 20_000;
+    // While closing, the server reads and drops what is still coming, so
+    // all of it may be written.
+    let _ = raw.0.write_all(&resp(&[b"ECHO", &[b'x'; 1000]]).repeat(n));
+    raw.0.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let read = raw.0.read_to_end(&mut got);
+    assert!(read.is_ok(), "the connection is still open: {read:?}");
+    let replies = got.len() / bulk(&[b'x'; 1000]).len();
+    assert!(replies < n, "all {replies} replies came");
+}
+
 #[test]
 fn a_half_closed_client_gets_every_reply() {
     // A client may send its whole pipeline and shut down its writing side
