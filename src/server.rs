@@ -217,7 +217,14 @@ async fn serve_client<T: Stream>(
     pushes: (mpsc::UnboundedReceiver<Push>, Arc<ClientOutput>),
     limits: ConnLimits,
 ) -> Result<(), connection::ConnError> {
-    connection::serve(Socket::new(stream?)?, session, tx, pushes, limits).await
+    match stream.and_then(Socket::new) {
+        Ok(socket) => connection::serve(socket, session, tx, pushes, limits).await,
+        Err(e) => {
+            // The broker counts the client already: let it go.
+            let _ = tx.send(Message::Disconnect { id: session.id }).await;
+            Err(e.into())
+        }
+    }
 }
 
 enum ConnStream {
