@@ -109,6 +109,8 @@ where
     let mut session = Some(Box::new(session));
     let mut protocol_error: Option<String> = None;
     let mut eof = false;
+    // Whether the broker was told of `eof` while a batch was parked.
+    let mut told_eof = false;
     // The batch in flight ended early (see below): commands may follow it.
     let mut more_to_send = false;
     // Commands the broker handed back unrun (a batch stops once its replies
@@ -179,6 +181,17 @@ where
                 // nothing more to run.
                 return Ok(());
             }
+        }
+        if eof && parked && in_flight.is_some() && !more_to_send && !told_eof {
+            // Like Redis, a closed client is dropped: the broker is told now
+            // so that the blocked command stops waiting. (Only once its batch
+            // is parked: until then the commands still in `buf` run after
+            // the batch in flight, under this client's session — its
+            // `WATCH`es, its `CLIENT REPLY` mode — which a disconnect would
+            // discard.) The end of input may have been read here or while a
+            // write waited.
+            told_eof = true;
+            let _ = broker.send(Message::Disconnect { id }).await;
         }
         // Input is read ahead of a batch in flight up to 64 KiB, and without
         // bound (but the query buffer limit) while it is parked by a blocking
@@ -251,15 +264,6 @@ where
             r = stream.read_buf(&mut buf), if want_read && !eof => {
                 if r? == 0 {
                     eof = true;
-                    if in_flight.is_some() && !more_to_send && parked {
-                        // Like Redis, a closed client is dropped: tell the broker
-                        // now so a blocked command stops waiting. (Not earlier
-                        // than that: the commands still in `buf` run after the
-                        // batch in flight, under this client's session — its
-                        // `WATCH`es, its `CLIENT REPLY` mode — which a
-                        // disconnect would discard.)
-                        let _ = broker.send(Message::Disconnect { id }).await;
-                    }
                 } else if buf.len() > limits.query_buffer_limit {
                     let err = Frame::error("ERR Protocol error: client query buffer limit exceeded");
                     return close_with_error(stream, err, Protocol::Resp2).await;
@@ -280,10 +284,6 @@ where
                         // A blocked command may wait long: let pushes through.
                         received += 1;
                         parked = true;
-                        if eof && !more_to_send {
-                            // Closed before its batch was parked (see above).
-                            let _ = broker.send(Message::Disconnect { id }).await;
-                        }
                         let mut pushed = 0;
                         let mut out = BytesMut::new();
                         for (_, data) in held.drain(..) {
