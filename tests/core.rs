@@ -69,20 +69,12 @@ fn the_socket_is_owner_only_by_default() {
 
 #[test]
 fn sigterm_stops_the_binary_cleanly_and_removes_the_socket() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use std::time::{Duration, Instant};
     let dir = TempDir::new("sigterm");
-    let socket = dir.0.join("sb.sock");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_statebroker"))
-        .arg("--dir")
-        .arg(&dir.0)
-        .arg("--unixsocket")
-        .arg(&socket)
-        .args(["--loglevel", "warning"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the binary");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_statebroker"));
+    let socket = server_args(&mut cmd, &dir.0);
+    let mut child = cmd.spawn().expect("start the binary");
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut c = loop {
         if let Ok(c) = redis::Client::open(format!("unix://{}", socket.display())).and_then(|c| c.get_connection()) {
@@ -128,22 +120,13 @@ fn a_bad_flag_value_is_one_clear_line_and_a_failed_exit() {
 fn clients_past_the_descriptor_limit_are_refused_without_spinning() {
     use std::io::Read;
     use std::os::unix::net::UnixStream;
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use std::time::{Duration, Instant};
     let dir = TempDir::new("descriptors");
-    let socket = dir.0.join("sb.sock");
-    let mut child = Command::new("sh")
-        .args(["-c", "ulimit -n 48 && exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_statebroker"))
-        .arg("--dir")
-        .arg(&dir.0)
-        .arg("--unixsocket")
-        .arg(&socket)
-        .args(["--loglevel", "warning"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server binary");
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n 48 && exec \"$0\" \"$@\""]).arg(env!("CARGO_BIN_EXE_statebroker"));
+    let socket = server_args(&mut cmd, &dir.0);
+    let mut child = cmd.spawn().expect("start the server binary");
     let deadline = Instant::now() + Duration::from_secs(20);
     while UnixStream::connect(&socket).is_err() {
         assert!(child.try_wait().unwrap().is_none(), "the server exited");

@@ -216,3 +216,17 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Adds to `cmd` the arguments that start the server binary on `dir`,
+/// quietly, with its socket at `dir/sb.sock`; returns the socket's path.
+pub fn server_args(cmd: &mut std::process::Command, dir: &Path) -> PathBuf {
+    let socket = dir.join("sb.sock");
+    cmd.arg("--dir")
+        .arg(dir)
+        .arg("--unixsocket")
+        .arg(&socket)
+        .args(["--loglevel", "warning"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    socket
+}
