@@ -189,10 +189,26 @@ impl<R: Read> FrameReader<R> {
         Ok((n == len).then_some(h))
     }
 
-    /// Reads the rest of the file onto `seen`: whether all of it is zeros.
+    /// Whether `seen` and the rest of the file are all zeros. A reader of a
+    /// log keeps what it reads on `seen` (to judge a bad frame by); a
+    /// reader of a snapshot stops at the first chunk that is not zeros.
     fn rest_is_zero(&mut self, seen: &mut Vec<u8>) -> io::Result<bool> {
-        self.r.read_to_end(seen)?;
-        Ok(seen.iter().all(|&b| b == 0))
+        if seen.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = read_full(&mut self.r, &mut chunk)?;
+            if self.judge_torn {
+                seen.extend_from_slice(&chunk[..n]);
+            }
+            if chunk[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            if n < chunk.len() {
+                return Ok(true);
+            }
+        }
     }
 
     /// The next frame. The offset advances only over good records.
