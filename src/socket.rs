@@ -38,14 +38,24 @@ pub trait Stream: AsRawFd + Unpin + Sized {
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
+/// Runs `op` again while a signal interrupts it (`EINTR` is not a failure).
+fn retry_interrupted(mut op: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
 macro_rules! stream {
     ($t:ty) => {
         impl Stream for $t {
             fn read_some(&self, buf: &mut [u8]) -> io::Result<usize> {
-                (&*self).read(buf)
+                retry_interrupted(|| (&*self).read(buf))
             }
             fn write_some(&self, data: &[u8]) -> io::Result<usize> {
-                (&*self).write(data)
+                retry_interrupted(|| (&*self).write(data))
             }
             fn duplicate(&self) -> io::Result<Self> {
                 self.try_clone()
