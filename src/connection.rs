@@ -328,10 +328,16 @@ async fn close_with_error<S>(stream: &mut S, err: Frame, proto: Protocol) -> Res
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    /// A client that does not read even its final error is not waited
+    /// for longer than this (nothing else would end the wait, not even
+    /// `CLIENT KILL`).
+    const FINAL_WRITE: std::time::Duration = std::time::Duration::from_secs(10);
     let mut out = BytesMut::new();
     err.encode(proto, &mut out);
-    stream.write_all(&out).await?;
-    Ok(())
+    match tokio::time::timeout(FINAL_WRITE, stream.write_all(&out)).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+    }
 }
 
 /// Closes gracefully: the write side is shut down first and what the client
