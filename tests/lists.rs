@@ -1015,3 +1015,56 @@ fn a_parked_client_with_much_input_queued_that_closes_is_dropped() {
         i.contains("blocked_clients:0") && i.contains("connected_clients:1\r\n")
     });
 }
+
+/// What arrives on `raw` within `ms` milliseconds (one read).
+fn read_for(raw: &mut Raw, ms: u64) -> String {
+    use std::io::Read;
+    raw.0.set_read_timeout(Some(Duration::from_millis(ms))).unwrap();
+    let mut buf = vec![0; 4096];
+    let n = raw.0.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// Waiters of two types on one key: a push serves the list waiter and
+/// leaves the sorted-set waiter blocked, as in Redis (it was woken with a
+/// `WRONGTYPE` error).
+#[test]
+fn a_push_leaves_a_sorted_set_waiter_on_the_key_blocked() {
+    let srv = TestServer::start();
+    let mut z = park_raw(&srv, "m:1", &["BZPOPMIN", "k", "0"]);
+    let mut l = park_raw(&srv, "m:2", &["BLPOP", "k", "0"]);
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["RPUSH", "k", "x"]), Value::Int(1));
+    assert_eq!(read_for(&mut l, 5000), ":1\r\n*2\r\n$1\r\nk\r\n$1\r\nx\r\n");
+    assert_eq!(read_for(&mut z, 300), "", "the BZPOPMIN waiter stays blocked");
+}
+
+/// A list waiter first in line does not keep a sorted-set waiter behind
+/// it from a `ZADD` (it was served nothing, and the key's line stopped).
+#[test]
+fn a_list_waiter_first_in_line_does_not_starve_a_sorted_set_waiter() {
+    let srv = TestServer::start();
+    let mut l = park_raw(&srv, "m:1", &["BLPOP", "k", "0"]);
+    let mut z = park_raw(&srv, "m:2", &["BZPOPMIN", "k", "0"]);
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["ZADD", "k", "1", "m"]), Value::Int(1));
+    assert_eq!(read_for(&mut z, 5000), ":1\r\n*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
+    assert_eq!(read_for(&mut l, 300), "");
+}
+
+/// A waiter run for nothing (its key gained an element and lost it in the
+/// same transaction) keeps its place on its other keys: it came after B
+/// on k2, so B gets k2's element (it was put first in every line).
+#[test]
+fn a_waiter_run_for_nothing_keeps_its_place_on_its_other_keys() {
+    let srv = TestServer::start();
+    let mut b = park_raw(&srv, "m:1", &["BLPOP", "k2", "0"]);
+    let mut a = park_raw(&srv, "m:2", &["BLPOP", "k1", "k2", "0"]);
+    let mut c = srv.client();
+    let (_, popped): (i64, String) =
+        redis::pipe().atomic().cmd("RPUSH").arg("k1").arg("x").cmd("LPOP").arg("k1").query(&mut c).unwrap();
+    assert_eq!(popped, "x");
+    assert_eq!(val(&mut c, &["RPUSH", "k2", "y"]), Value::Int(1));
+    assert_eq!(read_for(&mut b, 5000), ":1\r\n*2\r\n$2\r\nk2\r\n$1\r\ny\r\n", "B was first on k2");
+    assert_eq!(read_for(&mut a, 300), "");
+}

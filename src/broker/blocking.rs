@@ -18,6 +18,16 @@ struct Waiter<T> {
     item: T,
 }
 
+/// Where a waiter taken out by [`Waiters::take`] stood.
+pub struct Place {
+    id: u64,
+    client: u64,
+    db: u32,
+    block: Block,
+    /// Its position in the line of each of `block.keys`.
+    positions: Vec<usize>,
+}
+
 /// The parked clients, each holding an item `T` (the rest of its batch).
 pub struct Waiters<T> {
     next_id: u64,
@@ -67,15 +77,10 @@ impl<T> Waiters<T> {
 
     /// Parks `item` at the back of the line for each of `block.keys`.
     pub fn park(&mut self, client: u64, db: u32, block: Block, item: T) {
-        self.insert(client, db, block, item, false);
+        self.insert(client, db, block, item);
     }
 
-    /// Parks `item` at the front of the line (it was just served nothing).
-    pub fn park_front(&mut self, client: u64, db: u32, block: Block, item: T) {
-        self.insert(client, db, block, item, true);
-    }
-
-    fn insert(&mut self, client: u64, db: u32, block: Block, item: T, front: bool) {
+    fn insert(&mut self, client: u64, db: u32, block: Block, item: T) {
         let id = self.next_id;
         self.next_id += 1;
         for k in &block.keys {
@@ -83,7 +88,7 @@ impl<T> Waiters<T> {
             if q.contains(&id) {
                 continue;
             }
-            if front { q.push_front(id) } else { q.push_back(id) }
+            q.push_back(id);
         }
         if let Some(t) = block.deadline_ms {
             self.deadlines.insert((t, id));
@@ -112,10 +117,39 @@ impl<T> Waiters<T> {
         Some(w)
     }
 
-    /// Takes the first client waiting on `key`, unparking it everywhere.
-    pub fn take_first(&mut self, db: u32, key: &Bytes) -> Option<T> {
-        let id = *self.by_key.get(&(db, key.clone()))?.front()?;
-        self.remove(id).map(|w| w.item)
+    /// The waiters on `key` in `db`, first come first.
+    pub fn line(&self, db: u32, key: &Bytes) -> Vec<u64> {
+        self.by_key.get(&(db, key.clone())).map_or_else(Vec::new, |q| q.iter().copied().collect())
+    }
+
+    /// Takes waiter `id` out of every line, to be run again, with its
+    /// place in each ([`Waiters::put_back`] if it must wait again).
+    pub fn take(&mut self, id: u64) -> Option<(T, Place)> {
+        let w = self.parked.get(&id)?;
+        let positions = (w.block.keys.iter())
+            .map(|k| self.by_key.get(&(w.db, k.clone())).and_then(|q| q.iter().position(|&x| x == id)).unwrap_or(0))
+            .collect();
+        let w = self.remove(id)?;
+        Some((w.item, Place { id, client: w.client, db: w.db, block: w.block, positions }))
+    }
+
+    /// Parks again a waiter [`Waiters::take`] took, where it was in every
+    /// line and with its deadline: being run for nothing (its key gained
+    /// something it cannot use, or lost it again in the same transaction)
+    /// must not move it ahead of anyone on its other keys.
+    pub fn put_back(&mut self, item: T, place: Place) {
+        let Place { id, client, db, block, positions } = place;
+        for (k, &at) in block.keys.iter().zip(&positions) {
+            let q = self.by_key.entry((db, k.clone())).or_default();
+            if !q.contains(&id) {
+                q.insert(at.min(q.len()), id);
+            }
+        }
+        if let Some(t) = block.deadline_ms {
+            self.deadlines.insert((t, id));
+        }
+        self.by_client.insert(client, id);
+        self.parked.insert(id, Waiter { client, db, block, item });
     }
 
     /// Takes every client whose deadline is at or before `now`, with the
@@ -154,7 +188,8 @@ mod tests {
         let mut w = Waiters::default();
         w.park(1, 0, block(&["a", "b"], Some(100)), "one");
         w.park(2, 0, block(&["a"], None), "two");
-        assert_eq!(w.take_first(0, &Bytes::from("a")), Some("one"));
+        assert_eq!(w.line(0, &Bytes::from("a")), [0, 1]);
+        assert_eq!(w.take(0).map(|(item, _)| item), Some("one"));
         assert!(!w.has_key(0, &Bytes::from("b")));
         w.park(3, 0, block(&["a"], Some(50)), "three");
         assert_eq!(w.next_deadline(), Some(50));
@@ -163,5 +198,20 @@ mod tests {
         assert_eq!(expired[0].0, "three");
         assert_eq!(w.remove_client(2), Some("two"));
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn a_waiter_put_back_keeps_its_place_in_every_line_and_its_deadline() {
+        let mut w = Waiters::default();
+        w.park(1, 0, block(&["a"], None), "one");
+        w.park(2, 0, block(&["b", "a"], Some(70)), "two");
+        w.park(3, 0, block(&["a", "b"], None), "three");
+        let (item, place) = w.take(1).expect("parked");
+        assert_eq!(w.line(0, &Bytes::from("a")), [0, 2]);
+        w.put_back(item, place);
+        assert_eq!(w.line(0, &Bytes::from("a")), [0, 1, 2]);
+        assert_eq!(w.line(0, &Bytes::from("b")), [1, 2]);
+        assert_eq!(w.next_deadline(), Some(70));
+        assert!(w.has_client(2));
     }
 }

@@ -206,8 +206,6 @@ struct Running {
     writes: usize,
     /// Inverse effects of what blocking pops handed to this client.
     handback: Vec<Effect>,
-    /// The deadline of the wait it was parked with (kept when re-parked).
-    deadline: Option<u64>,
 }
 
 /// The owner of all state.
@@ -416,7 +414,6 @@ impl Broker {
                     replies: 0,
                     writes: 0,
                     handback: Vec::new(),
-                    deadline: None,
                 };
                 self.execute_batch(run);
             }
@@ -438,7 +435,6 @@ impl Broker {
             let (frame, block) = self.exec_one(&mut run, &argv, now_ms, false);
             if let Some(block) = block {
                 run.commands.push_front(argv);
-                run.deadline = block.deadline_ms;
                 self.server.hub.parked(run.session.id);
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
@@ -577,7 +573,8 @@ impl Broker {
     fn wake_for(&mut self, from: usize) {
         let mut ready: VecDeque<(u32, Bytes)> = self.ready_keys(from).into();
         while let Some((db, key)) = ready.pop_front() {
-            while let Some(mut run) = self.waiters.take_first(db, &key) {
+            for id in self.waiters.line(db, &key) {
+                let Some((mut run, place)) = self.waiters.take(id) else { continue };
                 if run.reply.is_closed() {
                     self.abandon(run);
                     continue;
@@ -585,12 +582,15 @@ impl Broker {
                 let mark = self.effects.len();
                 let argv = run.commands.pop_front().expect("a parked batch has its blocked command first");
                 let (frame, block) = self.exec_one(&mut run, &argv, unix_ms(), true);
-                if let Some(mut block) = block {
-                    // Still nothing for it: back to the head of the line,
-                    // with the deadline it first had.
-                    block.deadline_ms = run.deadline;
+                if block.is_some() {
+                    // Nothing for it: it keeps its place in every line. If
+                    // the key is still there, it holds something this one
+                    // cannot use (another type): the next may.
                     run.commands.push_front(argv);
-                    self.waiters.park_front(run.session.id, run.session.db, block, run);
+                    self.waiters.put_back(run, place);
+                    if self.ks.dbs[db as usize].get(&key).is_some() {
+                        continue;
+                    }
                     break;
                 }
                 self.server.hub.resumed(run.session.id);

@@ -1116,8 +1116,16 @@ type Popped = (Bytes, Vec<(Bytes, f64)>);
 /// `keys` (`WRONGTYPE` for a non-zset met before it). Returns the key and
 /// the popped members in pop order.
 fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<Option<Popped>, Frame> {
+    let woken = ctx.woken;
     for key in keys {
-        let Some(z) = write_zset(ctx, key)? else { continue };
+        let z = match write_zset(ctx, key) {
+            Ok(Some(z)) => z,
+            Ok(None) => continue,
+            // A waiter woken by a key that gained another type waits on, as
+            // in Redis (only a first run reports it).
+            Err(_) if woken => continue,
+            Err(e) => return Err(e),
+        };
         if z.is_empty() {
             continue;
         }
