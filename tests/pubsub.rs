@@ -292,3 +292,17 @@ fn a_message_published_after_a_parked_pop_is_served_follows_its_reply() {
     a.expect(b"*2\r\n$1\r\nq\r\n$1\r\na\r\n");
     a.expect(b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n");
 }
+
+/// `PING` run by `EXEC` after a `SUBSCRIBE` queued before it answers in the
+/// subscribed form in RESP2, as in Redis (it answered `+PONG`).
+#[test]
+fn ping_in_exec_after_a_queued_subscribe_answers_the_subscribed_form() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    raw.send(b"MULTI\r\nSUBSCRIBE a\r\nPING\r\nEXEC\r\n");
+    raw.expect(
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+    );
+    raw.send(b"PING hi\r\n");
+    raw.expect(b"*2\r\n$4\r\npong\r\n$2\r\nhi\r\n");
+}

@@ -78,10 +78,6 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         && ctx.server.hub.is_subscriber(ctx.session.id)
         && let Some(c) = cmd.filter(|c| c.arity_ok(argv.len()))
     {
-        if c.name == "ping" && argv.len() <= 2 {
-            let msg = argv.get(1).cloned().unwrap_or_default();
-            return Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg)]);
-        }
         if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
             ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
             ctx.server.stats.rejected_calls += 1;

@@ -300,12 +300,17 @@ pub fn split_summary(summary: &'static str) -> (&'static str, &'static str) {
 // Connection commands
 
 /// `PING [message]`
-fn ping(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    match args.remaining() {
-        0 => Ok(Frame::simple("PONG")),
-        1 => Ok(Frame::Bulk(args.next_bytes()?.clone())),
-        _ => Err(wrong_arity("ping")),
+fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 1 {
+        return Err(wrong_arity("ping"));
     }
+    let msg = if args.remaining() == 1 { Some(args.next_bytes()?.clone()) } else { None };
+    // A RESP2 subscriber gets the form its pushes have (also inside
+    // `EXEC`, after a `SUBSCRIBE` queued before it), as in Redis.
+    if ctx.session.proto == Protocol::Resp2 && ctx.server.hub.is_subscriber(ctx.session.id) {
+        return Ok(Frame::Array(vec![Frame::bulk_static("pong"), Frame::Bulk(msg.unwrap_or_default())]));
+    }
+    Ok(msg.map_or(Frame::simple("PONG"), Frame::Bulk))
 }
 
 /// `ECHO message`
