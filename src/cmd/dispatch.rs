@@ -77,17 +77,17 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if ctx.session.proto == Protocol::Resp2
         && ctx.server.hub.is_subscriber(ctx.session.id)
         && let Some(c) = cmd.filter(|c| c.arity_ok(argv.len()))
+        && c.flags & flags::SUBSCRIBED_OK == 0
+        && !matches!(c.name, "quit" | "reset")
     {
-        if c.flags & flags::SUBSCRIBED_OK == 0 && !matches!(c.name, "quit" | "reset") {
-            ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
-            ctx.server.stats.rejected_calls += 1;
-            let f = Frame::error_owned(format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                c.name
-            ));
-            count_error(ctx, &f);
-            return f;
-        }
+        ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
+        ctx.server.stats.rejected_calls += 1;
+        let f = Frame::error_owned(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            c.name
+        ));
+        count_error(ctx, &f);
+        return f;
     }
     call_looked_up(ctx, cmd, argv)
 }
