@@ -315,3 +315,22 @@ fn idle_clients_are_closed_after_timeout_but_subscribers_stay() -> TestResult {
     sub.expect(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
     Ok(())
 }
+
+/// Keys are not expired in the background during `CLIENT PAUSE`, as in
+/// Redis, and are once it ends.
+#[test]
+fn keys_are_not_expired_in_the_background_during_a_pause() {
+    let srv = TestServer::start_with(|c| c.hz = 100);
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["SET", "k", "v", "PX", "20"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["CLIENT", "PAUSE", "5000", "WRITE"]), redis::Value::Okay);
+    // Twenty background expiry rounds at hz 100.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(val(&mut c, &["DBSIZE"]), redis::Value::Int(1));
+    assert_eq!(val(&mut c, &["CLIENT", "UNPAUSE"]), redis::Value::Okay);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while val(&mut c, &["DBSIZE"]) != redis::Value::Int(0) {
+        assert!(std::time::Instant::now() < deadline, "the key never expired after the pause");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
