@@ -184,3 +184,28 @@ fn a_half_closed_client_cannot_exec_past_a_failed_watch() {
     other.send(b"GET k\r\n");
     other.expect(b"$7\r\nchanged\r\n");
 }
+
+/// A key already expired when it was watched, then deleted (here by a `DEL`
+/// that finds it expired): logically no change, so `EXEC` runs, as in
+/// Redis (it was aborted).
+#[test]
+fn deleting_a_key_already_expired_at_watch_does_not_abort_exec() {
+    let srv = TestServer::start_with(|c| c.hz = 1);
+    let mut c = srv.client();
+    let mut other = srv.client();
+    assert_eq!(val(&mut c, &["SET", "k", "v", "PX", "1"]), redis::Value::Okay);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(val(&mut c, &["WATCH", "k"]), redis::Value::Okay);
+    assert_eq!(val(&mut other, &["DEL", "k"]), redis::Value::Int(0));
+    assert_eq!(val(&mut c, &["MULTI"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["PING"]), redis::Value::SimpleString("QUEUED".into()));
+    assert_eq!(val(&mut c, &["EXEC"]), redis::Value::Array(vec![redis::Value::SimpleString("PONG".into())]));
+    // A write to it after the watch still aborts.
+    assert_eq!(val(&mut c, &["SET", "k", "v", "PX", "1"]), redis::Value::Okay);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(val(&mut c, &["WATCH", "k"]), redis::Value::Okay);
+    assert_eq!(val(&mut other, &["SET", "k", "new"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["MULTI"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["PING"]), redis::Value::SimpleString("QUEUED".into()));
+    assert_eq!(val(&mut c, &["EXEC"]), redis::Value::Nil);
+}

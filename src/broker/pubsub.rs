@@ -732,19 +732,19 @@ impl Hub {
         }
         let existed_ok = |slot: &(u32, Bytes)| existed.is_none_or(|set| set.contains(slot));
         for e in effects {
-            let dirty: Vec<u64> = match touched(e) {
+            // The watched keys the effect touched, each with its watchers.
+            let touched: Vec<((u32, Bytes), u64)> = match touched(e) {
                 Touched::Keys(keys) => keys
                     .iter()
                     .flatten()
-                    .filter_map(|(db, k)| self.watches.get(&(*db, (*k).clone())))
-                    .flatten()
-                    .copied()
+                    .filter_map(|(db, k)| self.watches.get_key_value(&(*db, (*k).clone())))
+                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
                     .collect(),
                 Touched::Dbs(dbs) => self
                     .watches
                     .iter()
                     .filter(|(slot, _)| dbs.contains(&Some(slot.0)) && existed_ok(slot))
-                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
                     .collect(),
                 Touched::Swap(a, b) => self
                     .watches
@@ -753,19 +753,27 @@ impl Hub {
                         (*d == a || *d == b)
                             && (ks.dbs[a as usize].get(k).is_some() || ks.dbs[b as usize].get(k).is_some())
                     })
-                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
                     .collect(),
                 Touched::All => self
                     .watches
                     .iter()
                     .filter(|(slot, _)| existed_ok(slot))
-                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
                     .collect(),
             };
-            for id in dirty {
-                if let Some(c) = self.clients.get_mut(&id) {
-                    c.dirty = true;
+            for ((db, key), id) in touched {
+                let Some(c) = self.clients.get_mut(&id) else { continue };
+                let gone = ks.dbs[db as usize].get(&key).is_none();
+                if let Some(w) = c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && *k == key)
+                    && gone
+                {
+                    // Already expired when it was watched, and now deleted:
+                    // logically no change. Redis clears the flag instead.
+                    w.2 = false;
+                    continue;
                 }
+                c.dirty = true;
             }
         }
     }
