@@ -732,48 +732,46 @@ impl Hub {
         }
         let existed_ok = |slot: &(u32, Bytes)| existed.is_none_or(|set| set.contains(slot));
         for e in effects {
-            // The watched keys the effect touched, each with its watchers.
-            let touched: Vec<((u32, Bytes), u64)> = match touched(e) {
+            // The watched keys the effect touched.
+            let slots: Vec<(u32, Bytes)> = match touched(e) {
                 Touched::Keys(keys) => keys
                     .iter()
                     .flatten()
-                    .filter_map(|(db, k)| self.watches.get_key_value(&(*db, (*k).clone())))
-                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
+                    .map(|(db, k)| (*db, (*k).clone()))
+                    .filter(|slot| self.watches.contains_key(slot))
                     .collect(),
                 Touched::Dbs(dbs) => self
                     .watches
-                    .iter()
-                    .filter(|(slot, _)| dbs.contains(&Some(slot.0)) && existed_ok(slot))
-                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
+                    .keys()
+                    .filter(|slot| dbs.contains(&Some(slot.0)) && existed_ok(slot))
+                    .cloned()
                     .collect(),
                 Touched::Swap(a, b) => self
                     .watches
-                    .iter()
-                    .filter(|((d, k), _)| {
+                    .keys()
+                    .filter(|(d, k)| {
                         (*d == a || *d == b)
                             && (ks.dbs[a as usize].get(k).is_some() || ks.dbs[b as usize].get(k).is_some())
                     })
-                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
+                    .cloned()
                     .collect(),
-                Touched::All => self
-                    .watches
-                    .iter()
-                    .filter(|(slot, _)| existed_ok(slot))
-                    .flat_map(|(slot, ids)| ids.iter().map(|&id| (slot.clone(), id)))
-                    .collect(),
+                Touched::All => self.watches.keys().filter(|slot| existed_ok(slot)).cloned().collect(),
             };
-            for ((db, key), id) in touched {
-                let Some(c) = self.clients.get_mut(&id) else { continue };
-                let gone = ks.dbs[db as usize].get(&key).is_none();
-                if let Some(w) = c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && *k == key)
-                    && gone
-                {
-                    // Already expired when it was watched, and now deleted:
-                    // logically no change. Redis clears the flag instead.
-                    w.2 = false;
-                    continue;
+            for slot in slots {
+                let gone = ks.dbs[slot.0 as usize].get(&slot.1).is_none();
+                for id in self.watches.get(&slot).into_iter().flatten() {
+                    let Some(c) = self.clients.get_mut(id) else { continue };
+                    if gone
+                        && let Some(w) =
+                            c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == slot.0 && *k == slot.1)
+                    {
+                        // Already expired when it was watched, and now
+                        // deleted: logically no change. Redis clears the flag.
+                        w.2 = false;
+                        continue;
+                    }
+                    c.dirty = true;
                 }
-                c.dirty = true;
             }
         }
     }
