@@ -359,3 +359,14 @@ fn shutdown_stops_the_server() {
     srv.spawned.take().expect("running").join().expect("clean stop");
     assert!(!srv.socket().exists(), "the socket file is removed");
 }
+
+/// Redis 7.0 sends a command's key specs and subcommands as RESP3 sets
+/// (`~`), as it does its flags and categories (they were arrays here).
+#[test]
+fn command_info_in_resp3_sends_key_specs_and_subcommands_as_sets() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    r.hello3();
+    r.send(b"COMMAND INFO get\r\n");
+    r.expect(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n~1\r\n");
+}

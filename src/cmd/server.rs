@@ -700,12 +700,12 @@ fn acl_categories(flags: u32, group: &str) -> Frame {
 /// The key specification Redis derives from legacy (first, last, step) positions.
 fn key_specs(c: &Command) -> Frame {
     if c.first_key <= 0 {
-        return Frame::Array(Vec::new());
+        return Frame::Set(Vec::new());
     }
     let access = if c.flags & WRITE != 0 { "RW" } else { "RO" };
     let lastkey = if c.last_key < 0 { c.last_key } else { c.last_key - c.first_key };
     let s = Frame::bulk_static;
-    Frame::Array(vec![Frame::Map(vec![
+    Frame::Set(vec![Frame::Map(vec![
         (s("flags"), Frame::Set(vec![Frame::simple(access)])),
         (
             s("begin_search"),
@@ -732,7 +732,8 @@ fn key_specs(c: &Command) -> Frame {
 }
 
 /// One `COMMAND INFO` entry: name, arity, flags, first key, last key, step,
-/// ACL categories, tips, key specs, subcommands.
+/// ACL categories, tips, key specs, subcommands (the last four sets, as
+/// Redis 7.0 builds them: `~` in RESP3).
 fn command_info_frame(c: &'static Command) -> Frame {
     let subs = subcommands_of(c.name).iter().map(|s| subcommand_info_frame(c, s)).collect();
     Frame::Array(vec![
@@ -745,7 +746,7 @@ fn command_info_frame(c: &'static Command) -> Frame {
         acl_categories(c.flags, c.group),
         Frame::Set(Vec::new()),
         key_specs(c),
-        Frame::Array(subs),
+        Frame::Set(subs),
     ])
 }
 
@@ -759,8 +760,8 @@ fn subcommand_info_frame(parent: &Command, s: &'static Subcommand) -> Frame {
         Frame::Integer(0),
         acl_categories(s.flags, parent.group),
         Frame::Set(Vec::new()),
-        Frame::Array(Vec::new()),
-        Frame::Array(Vec::new()),
+        Frame::Set(Vec::new()),
+        Frame::Set(Vec::new()),
     ])
 }
 
