@@ -73,15 +73,7 @@ fn client_kill_ends_a_client_waiting_in_a_blocking_pop() -> TestResult {
     let mut victim = srv.raw();
     let id = raw_client_id(&mut victim);
     victim.send(b"BLPOP q 0\r\n");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = redis::cmd("INFO").arg("clients").query(&mut admin)?;
-        if info.contains("blocked_clients:1") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the client never blocked");
-        std::thread::yield_now();
-    }
+    wait_blocked_clients(&mut admin, 1);
     let n: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut admin)?;
     assert_eq!(n, 1);
     // Closed without a reply to the BLPOP; the wait is gone too.

@@ -1008,7 +1008,7 @@ fn a_parked_client_with_much_input_queued_that_closes_is_dropped() {
     let mut input = wire(&["BLPOP", "q", "0"]);
     input.extend(b"PING\r\n".repeat(70_000 / 6));
     raw.send(&input);
-    wait_until("the client to park", || info(&mut probe).contains("blocked_clients:1"));
+    wait_blocked_clients(&mut probe, 1);
     drop(raw);
     wait_until("the client to be dropped", || {
         let i = info(&mut probe);

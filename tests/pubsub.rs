@@ -277,15 +277,7 @@ fn a_message_published_after_a_parked_pop_is_served_follows_its_reply() {
     a.send(b"SUBSCRIBE ch\r\n");
     a.expect(b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
     a.send(b"BLPOP q 0\r\n");
-    let mut probe = srv.client();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = redis::cmd("INFO").arg("clients").query(&mut probe).unwrap();
-        if info.contains("blocked_clients:1") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "BLPOP never parked");
-    }
+    wait_blocked_clients(&mut srv.client(), 1);
     let mut b = srv.raw();
     b.send(b"RPUSH q a\r\nPUBLISH ch m\r\n");
     b.expect(b":1\r\n:1\r\n");

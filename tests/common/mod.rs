@@ -230,3 +230,18 @@ pub fn server_args(cmd: &mut std::process::Command, dir: &Path) -> PathBuf {
         .stderr(std::process::Stdio::null());
     socket
 }
+
+/// Waits (polling `INFO clients`, at most ten seconds) until the server
+/// reports `n` blocked clients.
+pub fn wait_blocked_clients(c: &mut redis::Connection, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let want = format!("blocked_clients:{n}\r\n");
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(c).expect("INFO clients");
+        if info.contains(&want) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "never {n} blocked clients: {info}");
+        std::thread::yield_now();
+    }
+}
