@@ -326,3 +326,25 @@ fn keys_are_not_expired_in_the_background_during_a_pause() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// A key past its deadline that is looked up during `CLIENT PAUSE` reads as
+/// absent but stays (the data set is kept as paused, as in Redis); the
+/// first lookup after the pause removes it.
+#[test]
+fn a_key_read_during_a_pause_reads_as_absent_and_stays_until_it_ends() {
+    let srv = TestServer::start_with(|c| c.hz = 1);
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["SET", "k", "v", "PX", "1"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["CLIENT", "PAUSE", "5000", "WRITE"]), redis::Value::Okay);
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    assert_eq!(val(&mut c, &["GET", "k"]), redis::Value::Nil);
+    assert_eq!(val(&mut c, &["EXISTS", "k"]), redis::Value::Int(0));
+    assert_eq!(val(&mut c, &["TTL", "k"]), redis::Value::Int(-2));
+    assert_eq!(val(&mut c, &["DBSIZE"]), redis::Value::Int(1));
+    // Every key has expired: RANDOMKEY gives one up after its tries (a
+    // loop that waited for a live key would never end).
+    assert_eq!(val(&mut c, &["RANDOMKEY"]), redis::Value::BulkString(b"k".to_vec()));
+    assert_eq!(val(&mut c, &["CLIENT", "UNPAUSE"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["GET", "k"]), redis::Value::Nil);
+    assert_eq!(val(&mut c, &["DBSIZE"]), redis::Value::Int(0));
+}

@@ -622,8 +622,7 @@ impl Broker {
         let mark = self.effects.len();
         // During `CLIENT PAUSE` keys are not expired in the background, as
         // in Redis: the data set stays as it was paused.
-        let paused = self.server.hub.pause.is_some_and(|(until, _)| until > now);
-        let dbs = if paused { 0 } else { self.ks.dbs.len() };
+        let dbs = if self.server.expiry_paused(now) { 0 } else { self.ks.dbs.len() };
         for db in 0..dbs {
             let keys = self.ks.dbs[db].expired_keys(now, PER_DB_BUDGET);
             for key in keys {

@@ -136,6 +136,13 @@ pub struct ServerState {
 }
 
 impl ServerState {
+    /// Whether `CLIENT PAUSE` is in force at `now_ms`: keys past their
+    /// deadline are then not removed, neither in the background nor when
+    /// looked up (they read as absent).
+    pub fn expiry_paused(&self, now_ms: u64) -> bool {
+        self.hub.pause.is_some_and(|(until, _)| until > now_ms)
+    }
+
     /// Fresh state for `config`.
     pub fn new(config: Config) -> ServerState {
         let seed = std::time::SystemTime::now()
@@ -285,15 +292,17 @@ impl Ctx<'_> {
         }
     }
 
-    /// Removes `key` from the selected database if its deadline has passed
-    /// (recording the removal); true if it did.
+    /// Whether `key`'s deadline has passed; if so it is removed (and the
+    /// removal recorded), except during `CLIENT PAUSE`, which keeps the
+    /// data set as it was: the key then stays, absent to every lookup, until
+    /// the pause ends (as in Redis).
     pub fn expire_if_due(&mut self, db: u32, key: &[u8]) -> bool {
         if self.ks.dbs[db as usize].volatile_len() == 0 {
             // No key of this database has a deadline.
             return false;
         }
         let due = self.ks.dbs[db as usize].get(key).and_then(Entry::expire_at).is_some_and(|t| t <= self.now_ms);
-        if due {
+        if due && !self.server.expiry_paused(self.now_ms) {
             let key = Bytes::copy_from_slice(key);
             if self.server.notifications {
                 self.events.push(KeyEvent { class: 'x', event: "expired", db, key: key.clone() });
@@ -313,23 +322,22 @@ impl Ctx<'_> {
 
     /// The live entry for `key` in database `db`.
     pub fn lookup_in(&mut self, db: u32, key: &[u8]) -> Option<&Entry> {
-        self.expire_if_due(db, key);
+        if self.expire_if_due(db, key) {
+            return None;
+        }
         self.ks.dbs[db as usize].get(key)
     }
 
     /// Like [`Ctx::lookup`], counting a keyspace hit or miss.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
         let db = self.db();
-        self.expire_if_due(db, key);
-        match self.ks.dbs[db as usize].get(key) {
-            Some(e) => {
-                self.server.stats.keyspace_hits += 1;
-                Some(e)
-            }
-            None => {
-                self.server.stats.keyspace_misses += 1;
-                None
-            }
+        let live = !self.expire_if_due(db, key) && self.ks.dbs[db as usize].get(key).is_some();
+        if live {
+            self.server.stats.keyspace_hits += 1;
+            self.ks.dbs[db as usize].get(key)
+        } else {
+            self.server.stats.keyspace_misses += 1;
+            None
         }
     }
 

@@ -310,13 +310,18 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `RANDOMKEY`
 fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let db = ctx.db();
+    let paused = ctx.server.expiry_paused(ctx.now_ms);
+    let mut tries = 0;
     loop {
         let r = ctx.server.random();
         let Some(key) = ctx.ks.dbs[db as usize].random_key(r).map(Bytes::copy_from_slice) else {
             return Ok(Frame::Null);
         };
-        // Each expired pick is deleted, so this ends.
-        if !ctx.expire_if_due(db, &key) {
+        // Each expired pick is deleted, so this ends; during a pause expired
+        // keys stay, and after 100 expired picks one is the answer (as in
+        // Redis 7.2; 7.0 loops forever when every key has expired).
+        tries += 1;
+        if !ctx.expire_if_due(db, &key) || (paused && tries >= 100) {
             return Ok(Frame::Bulk(key));
         }
     }
