@@ -317,6 +317,8 @@ fn randmember_and_scan() {
         Value::Array(vec![b("0"), arr(&["b", "2", "c", "3"])])
     );
     assert_eq!(err(&mut c, &["ZSCAN", "z", "x"]), "ERR invalid cursor");
+    // An empty cursor is 0, as for SCAN, HSCAN and SSCAN.
+    assert_eq!(val(&mut c, &["ZSCAN", "z", ""]), val(&mut c, &["ZSCAN", "z", "0"]));
     assert_eq!(err(&mut c, &["ZSCAN", "z", "0", "COUNT", "0"]), "ERR syntax error");
 }
 

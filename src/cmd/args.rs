@@ -81,10 +81,31 @@ impl<'a> Args<'a> {
 /// Parses an integer as Redis's `string2ll` does (no spaces, no `+`, no
 /// leading zeros, no overflow).
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s == b"-0" {
-        return Some(0);
-    }
     crate::resp::decode::parse_i64(s)
+}
+
+/// Parses a `SCAN`/`HSCAN`/`SSCAN`/`ZSCAN` cursor as Redis does
+/// (`strtoul`: an optional sign, then decimal digits that fit; a negative
+/// value wraps; an empty argument is 0), or `ERR invalid cursor`.
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, Frame> {
+    const INVALID: Frame = Frame::error("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul parses nothing: valid only for an empty argument.
+        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
+    }
+    let mut n: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(INVALID);
+        }
+        n = n.checked_mul(10).and_then(|n| n.checked_add(u64::from(c - b'0'))).ok_or(INVALID)?;
+    }
+    Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 /// Parses a double as Redis does for scores and increments: `inf`,
@@ -161,6 +182,29 @@ pub fn int(n: i64) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_follow_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        // Redis refuses "-0" as an integer argument (LINDEX l -0, INCRBY k -0).
+        for s in ["-0", "+1", "01", "-01", " 1", "1 ", "", "-", "9223372036854775808"] {
+            assert_eq!(parse_i64(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn scan_cursors_follow_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b"+5"), Ok(5));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        for s in ["18446744073709551616", "+", "-", " 1", "1x", "abc"] {
+            assert_eq!(parse_cursor(s.as_bytes()), Err(Frame::error("ERR invalid cursor")), "{s}");
+        }
+    }
 
     #[test]
     fn floats_follow_redis() {

@@ -378,7 +378,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// Redis does for small hashes), so every element is returned exactly once.
 fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    parse_scan_cursor(args.next_bytes()?)?;
+    super::args::parse_cursor(args.next_bytes()?)?;
     let Some(h) = hash_at(ctx, key, true)? else { return Ok(scan_reply(Vec::new())) };
     let pattern = parse_scan_options(args)?;
     let mut out = Vec::new();
@@ -478,29 +478,6 @@ pub(super) fn pick<T: Copy>(mut iter: impl Iterator<Item = T>, positions: &[usiz
         out[slot] = current;
     }
     out.into_iter().flatten().collect()
-}
-
-/// Parses a `*SCAN` cursor as Redis does (`strtoul`: an optional sign, then
-/// decimal digits; a negative value wraps), or `ERR invalid cursor`.
-pub(super) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, Frame> {
-    const INVALID: Frame = Frame::error("ERR invalid cursor");
-    let (neg, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // strtoul parses nothing: valid only for an empty argument.
-        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
-    }
-    let mut n: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Err(INVALID);
-        }
-        n = n.checked_mul(10).and_then(|n| n.checked_add(u64::from(c - b'0'))).ok_or(INVALID)?;
-    }
-    Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 /// Parses `[MATCH pattern] [COUNT count]` (repeatable, last wins) of
@@ -668,19 +645,6 @@ mod tests {
         assert_eq!(f.run("HSCAN h 0 MATCH"), SYNTAX);
         assert_eq!(f.run("HSCAN h 0 TYPE string"), SYNTAX);
         assert_eq!(f.run("HSCAN h x"), Frame::error("ERR invalid cursor"));
-    }
-
-    #[test]
-    fn scan_cursor_follows_strtoul() {
-        assert_eq!(parse_scan_cursor(b"0"), Ok(0));
-        assert_eq!(parse_scan_cursor(b"+5"), Ok(5));
-        assert_eq!(parse_scan_cursor(b"-1"), Ok(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(parse_scan_cursor(b""), Ok(0));
-        assert!(parse_scan_cursor(b"18446744073709551616").is_err());
-        assert!(parse_scan_cursor(b"+").is_err());
-        assert!(parse_scan_cursor(b" 1").is_err());
-        assert!(parse_scan_cursor(b"1x").is_err());
     }
 
     #[test]

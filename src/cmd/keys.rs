@@ -243,27 +243,9 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// Parses a `SCAN` cursor as Redis's `strtoul` does: decimal, an optional
-/// sign (a negative value wraps), an empty string reads as 0.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if b.is_empty() {
-        return Some(0);
-    }
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
 fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let cursor = parse_cursor(args.next_bytes()?).ok_or(Frame::error("ERR invalid cursor"))?;
+    let cursor = super::args::parse_cursor(args.next_bytes()?)?;
     let mut count = 10usize;
     let mut pattern: Option<&Bytes> = None;
     let mut type_name: Option<&Bytes> = None;
@@ -938,18 +920,5 @@ mod tests {
         assert!(expire_allowed(c("lt"), Some(6), 5));
         assert!(!expire_allowed(c("lt"), Some(5), 5));
         assert!(!expire_allowed(c("xx lt"), None, 5));
-    }
-
-    #[test]
-    fn cursors() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+12"), Some(12));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b"abc"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"-"), None);
     }
 }

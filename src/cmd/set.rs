@@ -7,7 +7,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64;
-use super::hash::{Rng, parse_random_count, parse_scan_cursor, parse_scan_options, pick, sample_indices, scan_reply};
+use super::hash::{Rng, parse_random_count, parse_scan_options, pick, sample_indices, scan_reply};
 use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
@@ -511,7 +511,7 @@ fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// for small sets), so every member is returned exactly once.
 fn sscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    parse_scan_cursor(args.next_bytes()?)?;
+    super::args::parse_cursor(args.next_bytes()?)?;
     let Some(s) = set_at(ctx, key, true)? else { return Ok(scan_reply(Vec::new())) };
     let pattern = parse_scan_options(args)?;
     Ok(scan_reply(bulks(s.iter().filter(|m| pattern.is_none_or(|p| glob_match(p, m))))))

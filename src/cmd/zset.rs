@@ -8,6 +8,7 @@
 use bytes::Bytes;
 
 use super::args::{parse_i64, parse_timeout};
+use super::hash::{parse_scan_options, scan_reply};
 use super::{Args, Block, CmdResult, Ctx, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, distinct, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::frame::format_double;
@@ -1606,30 +1607,10 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
 /// for small sorted sets), which trivially meets `SCAN`'s guarantees.
 fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let cursor = args.next_bytes()?;
-    // strtoul's syntax: an optional sign, then decimal digits that fit.
-    let digits = cursor.strip_prefix(b"-").or_else(|| cursor.strip_prefix(b"+")).unwrap_or(cursor);
-    let valid = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u64>().is_ok());
-    if !valid {
-        return Err(Frame::error("ERR invalid cursor"));
-    }
-    let empty = || Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(Vec::new())]);
-    let Some(_) = read_zset(ctx, key)? else { return Ok(empty()) };
-    let mut pattern = None;
-    while !args.is_empty() {
-        if args.remaining() >= 2 && args.eat("count") {
-            if args.next_i64()? < 1 {
-                return Err(SYNTAX);
-            }
-        } else if args.remaining() >= 2 && args.eat("match") {
-            pattern = Some(args.next_bytes()?);
-        } else {
-            return Err(SYNTAX);
-        }
-    }
-    let Some(z) = peek_zset(ctx, key) else { return Ok(empty()) };
+    super::args::parse_cursor(args.next_bytes()?)?;
+    let Some(_) = read_zset(ctx, key)? else { return Ok(scan_reply(Vec::new())) };
+    let pattern = parse_scan_options(args)?;
+    let Some(z) = peek_zset(ctx, key) else { return Ok(scan_reply(Vec::new())) };
     let mut out = Vec::new();
     for (m, s) in z.iter() {
         if pattern.is_none_or(|p| glob_match(p, m)) {
@@ -1637,7 +1618,7 @@ fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             out.push(Frame::Bulk(Bytes::from(format_double(s))));
         }
     }
-    Ok(Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(out)]))
+    Ok(scan_reply(out))
 }
 
 #[cfg(test)]
