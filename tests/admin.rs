@@ -226,6 +226,8 @@ fn config_set_validates_like_redis() -> TestResult {
         "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"
     );
     assert_eq!(err(&mut c, &["CONFIG", "SET", "hz"]), "ERR wrong number of arguments for 'config|set' command");
+    // A parameter without its value, after a pair: Redis's syntax error.
+    assert_eq!(err(&mut c, &["CONFIG", "SET", "hz", "5", "maxclients"]), "ERR syntax error");
     assert_eq!(err(&mut c, &["CONFIG", "REWRITE"]), "ERR The server is running without a config file");
     // A failed multi-parameter SET changes nothing.
     assert!(err(&mut c, &["CONFIG", "SET", "timeout", "5", "maxclients", "0"]).contains("'maxclients'"));

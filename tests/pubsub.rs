@@ -86,6 +86,12 @@ fn shard_channels() {
     s.expect(b"*3\r\n$10\r\nssubscribe\r\n$2\r\ns1\r\n:1\r\n*3\r\n$10\r\nssubscribe\r\n$2\r\ns2\r\n:2\r\n");
     s.send(b"GET x\r\n");
     s.expect(b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n");
+    // A subcommand is named in full, and an unknown subcommand or a wrong
+    // number of arguments is reported first, as in Redis.
+    s.send(b"CLIENT GETNAME\r\nCLIENT SETNAME\r\nCLIENT FOO\r\n");
+    s.expect(b"-ERR Can't execute 'client|getname': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n");
+    s.expect(b"-ERR wrong number of arguments for 'client|setname' command\r\n");
+    s.expect(b"-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
     let mut p = srv.raw();
     p.send(
         b"SPUBLISH s1 m\r\nPUBLISH s1 m\r\nPUBSUB SHARDCHANNELS\r\nPUBSUB SHARDNUMSUB s1 nope\r\nPUBSUB CHANNELS\r\n",

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::{Args, Block, CmdResult, Ctx, ServerState, Session, flags::*, lookup, wrong_arity};
+use super::{Args, Block, CmdResult, Ctx, ServerState, Session, flags::*, lookup};
 use crate::broker::pubsub::{Kind, OutputLimit, ReplyMode, notify_bits};
 use crate::command;
 use crate::resp::frame::OK;
@@ -18,7 +18,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "reset",
         1,
-        FAST | LOADING | STALE | NO_MULTI | SUBSCRIBED_OK | NO_AUTH,
+        FAST | LOADING | STALE | SUBSCRIBED_OK | NO_AUTH,
         0,
         0,
         0,
@@ -520,7 +520,7 @@ const SENSITIVE: &[&str] = &["requirepass"];
 pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pairs = args.rest();
     if !pairs.len().is_multiple_of(2) {
-        return Err(wrong_arity("config|set"));
+        return Err(super::SYNTAX);
     }
     // Like Redis, every sensitive value is hidden from the slow log before
     // anything is checked, so an error cannot leave it shown.

@@ -55,6 +55,12 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                     m.failed = true;
                 }
             }
+            Some(c) if c.flags & flags::NO_MULTI != 0 && c.arity_ok(argv.len()) => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.failed = true;
+                }
+                return reject(ctx, c, Frame::error("ERR Command not allowed inside a transaction"));
+            }
             Some(c) if c.arity_ok(argv.len()) && subcommand_rejection(argv).is_none() => {
                 if let Some(m) = ctx.session.multi.as_mut() {
                     m.queue.push(argv.to_vec());
@@ -79,17 +85,28 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         && let Some(c) = cmd.filter(|c| c.arity_ok(argv.len()))
         && c.flags & flags::SUBSCRIBED_OK == 0
         && !matches!(c.name, "quit" | "reset")
+        && subcommand_rejection(argv).is_none()
     {
-        ctx.server.hub.cmdstats.entry(c.name).or_default().rejected += 1;
-        ctx.server.stats.rejected_calls += 1;
+        // Named as Redis names it: with its subcommand (`client|getname`).
+        let name = match subcommand(argv) {
+            Some(Ok((full, _))) => full,
+            _ => c.name.to_string(),
+        };
         let f = Frame::error_owned(format!(
-            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            c.name
+            "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
         ));
-        count_error(ctx, &f);
-        return f;
+        return reject(ctx, c, f);
     }
     call_looked_up(ctx, cmd, argv)
+}
+
+/// Refuses `cmd` with `error` before it runs: counted as a rejected call
+/// and as an error.
+fn reject(ctx: &mut Ctx, cmd: &'static super::Command, error: Frame) -> Frame {
+    ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
+    ctx.server.stats.rejected_calls += 1;
+    count_error(ctx, &error);
+    error
 }
 
 /// Redis answers an `EXEC` it rejects (a wrong number of arguments, no
@@ -117,11 +134,7 @@ fn auth_rejected(ctx: &mut Ctx, cmd: &'static super::Command) -> Frame {
     if let Some(m) = ctx.session.multi.as_mut() {
         m.failed = true;
     }
-    ctx.server.hub.cmdstats.entry(cmd.name).or_default().rejected += 1;
-    ctx.server.stats.rejected_calls += 1;
-    let f = super::auth::NOAUTH;
-    count_error(ctx, &f);
-    f
+    reject(ctx, cmd, super::auth::NOAUTH)
 }
 
 /// Subcommands (with Redis's arities) of the container commands that are
@@ -433,6 +446,15 @@ mod tests {
         assert!(h.dispatch(&["MULTI"]).is_error());
         assert!(h.dispatch(&["WATCH", "k"]).is_error());
         assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(Vec::new()));
+        // SAVE and SHUTDOWN are refused inside MULTI, failing it (a queued
+        // SHUTDOWN stopped the server at EXEC); UNWATCH is queued.
+        for refused in [&["SHUTDOWN", "NOSAVE"][..], &["SAVE"]] {
+            assert_eq!(h.dispatch(&["MULTI"]), OK);
+            assert_eq!(h.dispatch(&["UNWATCH"]), queued);
+            assert_eq!(h.dispatch(refused), Frame::error("ERR Command not allowed inside a transaction"));
+            assert_eq!(h.dispatch(&["EXEC"]), aborted, "after {refused:?}");
+        }
+        assert!(!h.server.shutdown_requested);
 
         let rejected =
             Frame::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
@@ -449,7 +471,7 @@ mod tests {
         assert_eq!(h.dispatch(&["MULTI"]), OK);
         assert_eq!(h.dispatch(&["GET", "k"]), queued);
         assert_eq!(h.dispatch(&["EXEC"]), Frame::Array(vec![Frame::Bulk(Bytes::from("v"))]));
-        assert_eq!(h.server.hub.errorstats.get("EXECABORT"), Some(&6));
+        assert_eq!(h.server.hub.errorstats.get("EXECABORT"), Some(&8));
     }
 
     /// Found by the differential test: the subcommands of every container

@@ -75,7 +75,8 @@ pub mod flags {
     pub const LOADING: u32 = 1 << 7;
     /// Runs on stale data.
     pub const STALE: u32 = 1 << 8;
-    /// Not queued inside `MULTI` (MULTI, EXEC, DISCARD, WATCH, ...).
+    /// Refused inside `MULTI` ("Command not allowed inside a
+    /// transaction"): `SAVE`, `SHUTDOWN`, as in Redis.
     pub const NO_MULTI: u32 = 1 << 9;
     /// Key positions are not fixed.
     pub const MOVABLEKEYS: u32 = 1 << 10;
@@ -97,6 +98,7 @@ pub mod flags {
         (STALE, "stale"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
+        (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
     ];
 }

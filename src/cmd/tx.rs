@@ -23,32 +23,12 @@ pub struct Multi {
 
 /// The transaction command family.
 pub static COMMANDS: &[super::Command] = &[
-    command!(
-        "multi",
-        1,
-        NO_MULTI | FAST | LOADING | STALE,
-        0,
-        0,
-        0,
-        "transactions",
-        "MULTI — start a transaction",
-        multi
-    ),
-    command!(
-        "exec",
-        1,
-        NO_MULTI | LOADING | STALE,
-        0,
-        0,
-        0,
-        "transactions",
-        "EXEC — run the queued commands atomically",
-        exec
-    ),
+    command!("multi", 1, FAST | LOADING | STALE, 0, 0, 0, "transactions", "MULTI — start a transaction", multi),
+    command!("exec", 1, LOADING | STALE, 0, 0, 0, "transactions", "EXEC — run the queued commands atomically", exec),
     command!(
         "discard",
         1,
-        NO_MULTI | FAST | LOADING | STALE,
+        FAST | LOADING | STALE,
         0,
         0,
         0,
@@ -59,7 +39,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "watch",
         -2,
-        NO_MULTI | FAST | LOADING | STALE,
+        FAST | LOADING | STALE,
         1,
         -1,
         1,
@@ -70,7 +50,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "unwatch",
         1,
-        NO_MULTI | FAST | LOADING | STALE,
+        FAST | LOADING | STALE,
         0,
         0,
         0,
