@@ -272,16 +272,18 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(&*lower).copied()
 }
 
-/// The reply to an unknown command, as Redis words it.
+/// The reply to an unknown command, as Redis words it: the arguments are
+/// quoted one after another until their text reaches 128 bytes, the last
+/// one cut to what is left of those.
 pub fn unknown_command(argv: &[Bytes]) -> Frame {
-    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(&argv[0], 128));
+    let mut args = String::new();
     for a in argv.iter().skip(1) {
-        if msg.len() > 512 {
+        if args.len() >= 128 {
             break;
         }
-        msg.push_str(&format!("'{}' ", printable(a, 128)));
+        args.push_str(&format!("'{}' ", printable(a, 128 - args.len())));
     }
-    Frame::error_owned(msg)
+    Frame::error_owned(format!("ERR unknown command '{}', with args beginning with: {args}", printable(&argv[0], 128)))
 }
 
 /// The reply to a wrong argument count.
@@ -520,5 +522,18 @@ mod tests {
             unknown_command(&argv),
             Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
         );
+        // Twenty arguments of ten bytes: ten are shown (each adds twelve).
+        let mut argv = vec![Bytes::from("foo")];
+        argv.extend(std::iter::repeat_n(Bytes::from("abcdefghij"), 20));
+        let shown = "'abcdefghij' ".repeat(10);
+        assert_eq!(
+            unknown_command(&argv),
+            Frame::error_owned(format!("ERR unknown command 'foo', with args beginning with: {shown}"))
+        );
+        // A long argument is cut to what is left of the 128 bytes.
+        let argv =
+            vec![Bytes::from("foo"), Bytes::from("x".repeat(120)), Bytes::from("yyyyyyyyyyyy"), Bytes::from("z")];
+        let text = format!("ERR unknown command 'foo', with args beginning with: '{}' 'yyyyy' ", "x".repeat(120));
+        assert_eq!(unknown_command(&argv), Frame::error_owned(text));
     }
 }

@@ -338,7 +338,9 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                     break;
                 }
                 match line[i] {
-                    c if is_space(c) => break,
+                    // Only these end an unquoted argument; a vertical tab
+                    // or form feed is skipped before one but belongs to it.
+                    b' ' | b'\t' | b'\n' | b'\r' => break,
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
                     c => cur.push(c),
@@ -350,7 +352,8 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
     }
 }
 
-/// The separators of inline arguments (C's `isspace`).
+/// What is skipped before an inline argument and must follow a closing
+/// quote (C's `isspace`).
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
@@ -471,8 +474,10 @@ mod tests {
     #[test]
     fn inline_with_nul_and_vertical_space_terminates() {
         // Regression: a NUL byte once made the inline splitter loop forever.
-        let cmds = all(b"a\0b c\x0bd\r\n").unwrap();
-        assert_eq!(cmds, vec![vec![Bytes::from_static(b"a\0b"), Bytes::from("c"), Bytes::from("d")]]);
+        // A vertical tab or form feed is skipped before an argument and kept
+        // inside one, as Redis's sdssplitargs does.
+        let cmds = all(b"a\0b c\x0bd \x0b\x0ce\x0c\r\n").unwrap();
+        assert_eq!(cmds, vec![vec![Bytes::from_static(b"a\0b"), Bytes::from("c\x0bd"), Bytes::from("e\x0c")]]);
     }
 
     #[test]
