@@ -102,7 +102,11 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let socket_path = config.unixsocket.clone();
     let state = ServerState::new(config);
     let limits = ConnLimits {
-        decode: Limits { max_bulk_len: state.config.proto_max_bulk_len, ..Limits::default() },
+        decode: Limits {
+            max_bulk_len: state.config.proto_max_bulk_len,
+            max_command_bytes: state.config.client_query_buffer_limit,
+            ..Limits::default()
+        },
         query_buffer_limit: state.config.client_query_buffer_limit,
         password_required: state.password_required.clone(),
     };

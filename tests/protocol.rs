@@ -222,7 +222,7 @@ fn huge_declared_lengths_are_refused_up_front() {
     let srv = TestServer::start_with(|c| c.proto_max_bulk_len = 1024);
     // Nothing follows the headers: the refusal cannot wait for the payload.
     let mut raw = srv.raw();
-    raw.send(b"*1048577\r\n");
+    raw.send(b"*2147483648\r\n");
     raw.expect(b"-ERR Protocol error: invalid multibulk length\r\n");
     assert!(raw.read_to_close().is_empty());
     let mut raw = srv.raw();
@@ -232,11 +232,18 @@ fn huge_declared_lengths_are_refused_up_front() {
     let mut raw = srv.raw();
     raw.send(b"*2\r\n$4\r\nECHO\r\n$9223372036854775807\r\n");
     raw.expect(b"-ERR Protocol error: invalid bulk length\r\n");
-    // At the limits, commands work.
+    // At the limits, commands work; more than a million arguments too, as
+    // in Redis (which refuses only counts beyond INT_MAX).
     let mut raw = srv.raw();
     let big = vec![b'x'; 1024];
     raw.send(&resp(&[b"ECHO", &big]));
     raw.expect(&bulk(&big));
+    let mut many = b"*1048578\r\n$6\r\nEXISTS\r\n".to_vec();
+    for _ in 0..1_048_577 {
+        many.extend_from_slice(b"$1\r\nk\r\n");
+    }
+    raw.send(&many);
+    raw.expect(b":0\r\n");
 }
 
 #[test]

@@ -14,17 +14,30 @@ use bytes::{Buf, Bytes, BytesMut};
 pub struct Limits {
     /// Largest bulk argument (`proto-max-bulk-len`).
     pub max_bulk_len: usize,
-    /// Largest multibulk argument count.
+    /// Largest multibulk argument count (Redis: `INT_MAX`).
     pub max_multibulk_len: usize,
     /// Longest inline command line.
     pub max_inline_len: usize,
+    /// Most memory the arguments of one command may hold while it arrives
+    /// (the query buffer limit): each argument counts its bytes and
+    /// [`ARG_OVERHEAD`], so a flood of empty arguments is bounded too.
+    pub max_command_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bulk_len: 512 * 1024 * 1024, max_multibulk_len: 1024 * 1024, max_inline_len: 64 * 1024 }
+        Limits {
+            max_bulk_len: 512 * 1024 * 1024,
+            max_multibulk_len: i32::MAX as usize,
+            max_inline_len: 64 * 1024,
+            max_command_bytes: 1024 * 1024 * 1024,
+        }
     }
 }
+
+/// What an argument costs besides its bytes (its handle and slot), for
+/// [`Limits::max_command_bytes`].
+pub const ARG_OVERHEAD: usize = 40;
 
 /// A broken protocol stream. The text is what follows `-ERR ` in the reply;
 /// the connection is closed after it.
@@ -49,6 +62,8 @@ pub struct Decoder {
     limits: Limits,
     /// Arguments of a multibulk still in progress, and how many remain.
     partial: Option<(Vec<Bytes>, usize)>,
+    /// Memory the arguments in `partial` hold (see [`Limits::max_command_bytes`]).
+    partial_bytes: usize,
     /// Length of a bulk header already parsed whose payload is not all here.
     pending_bulk: Option<usize>,
     /// The client must authenticate: Redis's tighter limits apply.
@@ -128,6 +143,7 @@ impl Decoder {
                 }
                 let n = n as usize;
                 self.partial = Some((Vec::with_capacity(n.min(1024)), n));
+                self.partial_bytes = 0;
             }
             let (args, remaining) = self.partial.as_mut().expect("partial set above");
             while *remaining > 0 {
@@ -151,6 +167,10 @@ impl Decoder {
                         }
                         if self.unauthenticated && len > UNAUTHENTICATED_MAX_BULK {
                             return err("unauthenticated bulk length");
+                        }
+                        self.partial_bytes += len as usize + ARG_OVERHEAD;
+                        if self.partial_bytes > self.limits.max_command_bytes {
+                            return err("client query buffer limit exceeded");
                         }
                         self.pending_bulk = Some(len as usize);
                         len as usize
@@ -456,11 +476,34 @@ mod tests {
     fn rejects_bad_lengths() {
         assert_eq!(all(b"*abc\r\n").unwrap_err().0, "Protocol error: invalid multibulk length");
         assert_eq!(all(b"*1\r\n$-2\r\n").unwrap_err().0, "Protocol error: invalid bulk length");
-        assert_eq!(all(b"*2000000\r\n").unwrap_err().0, "Protocol error: invalid multibulk length");
+        assert_eq!(all(b"*2147483648\r\n").unwrap_err().0, "Protocol error: invalid multibulk length");
         assert_eq!(all(b"*1\r\n$600000000\r\n").unwrap_err().0, "Protocol error: invalid bulk length");
         assert_eq!(all(b"*1\r\n+x\r\n").unwrap_err().0, "Protocol error: expected '$', got '+'");
         assert!(all(b"*1\r\n$1\r\nabc\r\n").is_err());
         assert_eq!(all(b"set a \"b\n").unwrap_err().0, "Protocol error: unbalanced quotes in request");
+    }
+
+    #[test]
+    fn a_command_arriving_is_bounded_by_the_query_buffer_limit() {
+        let limits = Limits { max_command_bytes: 1000, ..Limits::default() };
+        // More than a million arguments are fine (Redis allows INT_MAX)...
+        let mut d = Decoder::new(Limits::default());
+        let many = format!("*1100000\r\n{}", "$1\r\nx\r\n".repeat(1_100_000));
+        assert_eq!(d.decode(&mut BytesMut::from(many.as_bytes())).unwrap().unwrap().len(), 1_100_000);
+        // ...but what the arguments of one command hold is bounded, empty
+        // ones included, as the input they came from has been consumed.
+        let mut d = Decoder::new(limits);
+        let empties = format!("*100\r\n{}", "$0\r\n\r\n".repeat(100));
+        let err = d.decode(&mut BytesMut::from(empties.as_bytes())).unwrap_err();
+        assert_eq!(err.0, "Protocol error: client query buffer limit exceeded");
+        let mut d = Decoder::new(limits);
+        let fits = format!("*2\r\n$400\r\n{}\r\n$400\r\n{}\r\n", "a".repeat(400), "b".repeat(400));
+        assert_eq!(d.decode(&mut BytesMut::from(fits.as_bytes())).unwrap().unwrap().len(), 2);
+        // Refused at the length of the argument that would pass the limit.
+        let mut d = Decoder::new(limits);
+        let mut buf = BytesMut::from(format!("*2\r\n$500\r\n{}\r\n", "a".repeat(500)).as_bytes());
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert!(d.decode(&mut BytesMut::from(&b"$500\r\n"[..])).is_err());
     }
 
     #[test]
