@@ -126,6 +126,17 @@ fn client_reply_modes() {
     s.expect(b"+OK\r\n$1\r\n1\r\n");
     s.send(b"CLIENT REPLY SKIP\r\nGET a\r\nPING\r\nCLIENT REPLY maybe\r\nCLIENT NO-EVICT on\r\nCLIENT NO-EVICT x\r\n");
     s.expect(b"+PONG\r\n-ERR syntax error\r\n+OK\r\n-ERR syntax error\r\n");
+    // Subscription confirmations are pushes: they go out whatever the mode
+    // (a skipped one still uses up the skip), as in Redis.
+    s.send(b"CLIENT REPLY SKIP\r\nSUBSCRIBE x\r\nPING\r\nUNSUBSCRIBE\r\n");
+    s.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    s.expect(b"*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n");
+    s.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE y\r\nUNSUBSCRIBE\r\nCLIENT REPLY ON\r\n");
+    s.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\ny\r\n:0\r\n+OK\r\n");
+    let mut r3 = srv.raw();
+    r3.hello3();
+    r3.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE x y\r\nCLIENT REPLY ON\r\n");
+    r3.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:2\r\n+OK\r\n");
 }
 
 #[test]

@@ -590,11 +590,15 @@ impl Hub {
             return n + 1;
         }
         if let Some(c) = self.clients.get_mut(&session.id) {
-            if c.skip > 0 {
+            let suppressed = if c.skip > 0 {
                 c.skip -= 1;
-                return n;
-            }
-            if c.reply == ReplyMode::Off {
+                true
+            } else {
+                c.reply == ReplyMode::Off
+            };
+            // A (un)subscribe confirmation is a push: as in Redis, it goes
+            // out whatever the reply mode.
+            if suppressed && !matches!(reply, Frame::Push(_)) {
                 return n;
             }
         }
