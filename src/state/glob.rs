@@ -2,13 +2,22 @@
 //!
 //! `*` any run, `?` any byte, `[abc]`, `[^a-z]` classes, `\x` escapes.
 
-/// Whether `text` matches the glob `pattern`.
+/// Whether `text` matches the glob `pattern`. An empty text matches only
+/// the empty pattern, as in Redis's `stringmatchlen` (`**` or `*` do not
+/// match it there: where Redis lets `*` match everything, `KEYS *` and
+/// `SCAN`, the callers treat `*` as no pattern at all).
 pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    if text.is_empty() {
+        return pattern.is_empty();
+    }
     glob(pattern, text, false, 0)
 }
 
 /// Case-insensitive variant (for `CONFIG GET` parameter names).
 pub fn glob_match_nocase(pattern: &[u8], text: &[u8]) -> bool {
+    if text.is_empty() {
+        return pattern.is_empty();
+    }
     glob(pattern, text, true, 0)
 }
 
@@ -117,7 +126,14 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match(b"*", b""));
+        // Redis's matcher: the empty text matches only the empty pattern.
+        assert!(glob_match(b"", b""));
+        assert!(!glob_match(b"*", b""));
+        assert!(!glob_match(b"**", b""));
+        assert!(!glob_match(b"", b"a"));
+        assert!(glob_match(b"a*", b"a"));
+        assert!(glob_match(b"a**", b"a"));
+        assert!(glob_match(b"*a*", b"a"));
         assert!(glob_match(b"h?llo", b"hello"));
         assert!(glob_match(b"h*llo", b"heeeello"));
         assert!(glob_match(b"h[ae]llo", b"hallo"));
