@@ -162,6 +162,16 @@ fn client_subcommands() {
     let only = text(val(&mut other, &["CLIENT", "LIST", "ID", &id.to_string(), "999999"]));
     assert_eq!(only.lines().count(), 1);
     assert_eq!(text(val(&mut other, &["CLIENT", "LIST", "TYPE", "pubsub"])), "");
+    // A subscriber is of the pubsub type, in RESP2 or RESP3, and says so.
+    let mut sub = srv.raw();
+    sub.send(b"SUBSCRIBE a b\r\nPSUBSCRIBE p*\r\n");
+    sub.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
+    sub.expect(b"*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:3\r\n");
+    let subs = text(val(&mut other, &["CLIENT", "LIST", "TYPE", "pubsub"]));
+    assert_eq!(subs.lines().count(), 1, "{subs}");
+    assert!(subs.contains(" flags=PU ") && subs.contains(" sub=2 psub=1 ssub=0 "), "{subs}");
+    assert_eq!(text(val(&mut other, &["CLIENT", "LIST", "TYPE", "normal"])).lines().count(), 2);
+    drop(sub);
     assert_eq!(err(&mut other, &["CLIENT", "LIST", "TYPE", "x"]), "ERR Unknown client type 'x'");
     assert_eq!(err(&mut other, &["CLIENT", "LIST", "ID", "a"]), "ERR Invalid client ID");
     assert_eq!(err(&mut other, &["CLIENT", "LIST", "foo"]), "ERR syntax error");

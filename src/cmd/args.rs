@@ -140,6 +140,11 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 pub fn parse_timeout(s: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
     const OUT_OF_RANGE: Frame = Frame::error("ERR timeout is out of range");
     let secs = super::float::parse_operand(s).ok_or(Frame::error("ERR timeout is not a float or out of range"))?;
+    if secs == 0.0 && underflows(s) {
+        // Positive but below what a double holds (1e-400): Redis reads it
+        // in long double and rounds it up to 1 ms; 0 would mean forever.
+        return Ok(Some(1));
+    }
     let ms = secs * 1000.0;
     if ms > i64::MAX as f64 {
         return Err(OUT_OF_RANGE);
@@ -154,6 +159,20 @@ pub fn parse_timeout(s: &[u8], now_ms: u64) -> Result<Option<u64>, Frame> {
         return Err(OUT_OF_RANGE);
     }
     Ok(if ms == 0 { None } else { Some(ms) })
+}
+
+/// Whether the number `s` (already parsed as 0.0) is positive but too small
+/// for a double: a non-zero digit before its exponent, and no minus sign.
+fn underflows(s: &[u8]) -> bool {
+    let s = s.strip_prefix(b"+").unwrap_or(s);
+    let (hex, digits) = match s {
+        [b'0', b'x' | b'X', rest @ ..] => (true, rest),
+        _ if s.starts_with(b"-") => return false,
+        _ => (false, s),
+    };
+    let exponent = |c: &u8| if hex { matches!(c, b'p' | b'P') } else { matches!(c, b'e' | b'E') };
+    let nonzero = |c: &u8| if hex { c.is_ascii_hexdigit() && *c != b'0' } else { matches!(c, b'1'..=b'9') };
+    digits.iter().take_while(|c| !exponent(c)).any(nonzero)
 }
 
 /// Which of two keywords `arg` is (any case): `Ok(true)` for `yes`,
@@ -235,6 +254,11 @@ mod tests {
         // Above -1 ms rounds up to 0: wait forever, as in Redis.
         assert_eq!(t("-0"), Ok(None));
         assert_eq!(t("-0.0001"), Ok(None));
+        // Positive but below a double's range: the shortest wait, not forever.
+        assert_eq!(t("1e-400"), Ok(Some(1)));
+        assert_eq!(t("0x1p-2000"), Ok(Some(1)));
+        assert_eq!(t("-1e-400"), Ok(None));
+        assert_eq!(t("0e-400"), Ok(None));
         for s in ["-1", "-0.5", "-inf", "-1e300"] {
             assert_eq!(err(s), "ERR timeout is negative", "{s}");
         }

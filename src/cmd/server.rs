@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Args, CmdResult, Command, Ctx, DB_RANGE, Handler, SYNTAX, admin, flags::*, printable, wrong_arity};
+use crate::broker::pubsub::Kind;
 use crate::command;
 use crate::resp::frame::OK;
 use crate::resp::{Frame, Protocol};
@@ -457,15 +458,19 @@ fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]`
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
-    let mut normal_only = true;
+    // Some(true): subscribers only (Redis's pubsub type: any subscription,
+    // in either protocol); Some(false): the others.
+    let mut pubsub: Option<bool> = None;
+    // No replication here: nobody is a master or a replica.
+    let mut nobody = false;
     while let Ok(opt) = args.next_bytes() {
         if opt.eq_ignore_ascii_case(b"TYPE") {
             let t = args.next_bytes()?;
             let lower = t.to_ascii_lowercase();
             match lower.as_slice() {
-                b"normal" => normal_only = true,
-                // No replication and no pub/sub tracking here: nobody is of these types.
-                b"master" | b"replica" | b"slave" | b"pubsub" => normal_only = false,
+                b"normal" => pubsub = Some(false),
+                b"pubsub" => pubsub = Some(true),
+                b"master" | b"replica" | b"slave" => nobody = true,
                 _ => return Err(Frame::error_owned(format!("ERR Unknown client type '{}'", printable(t, 128)))),
             }
         } else if opt.eq_ignore_ascii_case(b"ID") {
@@ -486,7 +491,7 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let mut out = String::new();
-    if normal_only {
+    if !nobody {
         let wanted: Vec<u64> = match ids {
             Some(v) => v,
             None => ctx.server.clients.keys().copied().collect(),
@@ -494,6 +499,7 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let mut seen = std::collections::BTreeSet::new();
         for id in wanted {
             if seen.insert(id)
+                && pubsub.is_none_or(|p| ctx.server.hub.is_subscriber(id) == p)
                 && let Some(line) = client_line(ctx, id)
             {
                 out.push_str(&line);
@@ -541,9 +547,21 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     };
     let cmd = if cmd.is_empty() { "NULL".to_string() } else { cmd };
     let unix = c.laddr.parse::<std::net::SocketAddr>().is_err();
-    let flags = if unix { "U" } else { "N" };
+    let hub = &ctx.server.hub;
+    // Redis's letters in its order: P a subscriber, U a Unix socket, N none.
+    let mut flags = String::new();
+    if hub.is_subscriber(id) {
+        flags.push('P');
+    }
+    if unix {
+        flags.push('U');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let (sub, psub, ssub) = (hub.count(id, Kind::Channel), hub.count(id, Kind::Pattern), hub.count(id, Kind::Shard));
     Some(format!(
-        "id={id} addr={} laddr={} fd=0 name={name} age={} idle={idle} flags={flags} db={db} sub=0 psub=0 ssub=0 \
+        "id={id} addr={} laddr={} fd=0 name={name} age={} idle={idle} flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} \
          multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r \
          cmd={cmd} user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.addr,
