@@ -1068,3 +1068,32 @@ fn a_waiter_run_for_nothing_keeps_its_place_on_its_other_keys() {
     assert_eq!(read_for(&mut b, 5000), ":1\r\n*2\r\n$2\r\nk2\r\n$1\r\ny\r\n", "B was first on k2");
     assert_eq!(read_for(&mut a, 300), "");
 }
+
+/// `CLIENT UNBLOCK` ends a blocking command as if it timed out, or with
+/// Redis's `UNBLOCKED` error, and the rest of the client's pipeline runs.
+#[test]
+fn client_unblock_ends_a_wait() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let mut raw = srv.raw();
+    raw.send(b"CLIENT ID\r\n");
+    let id = raw.line().trim_start_matches(':').trim().to_string();
+    assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id]), redis::Value::Int(0), "not blocked yet");
+    raw.send(b"BLPOP q 0\r\nPING\r\n");
+    wait_blocked_clients(&mut admin, 1);
+    assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id]), redis::Value::Int(1));
+    raw.expect(b"*-1\r\n+PONG\r\n");
+    raw.send(b"BZPOPMIN z 0\r\n");
+    wait_blocked_clients(&mut admin, 1);
+    assert_eq!(
+        err(&mut admin, &["CLIENT", "UNBLOCK", &id, "LATER"]),
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    );
+    assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id, "error"]), redis::Value::Int(1));
+    raw.expect(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    wait_blocked_clients(&mut admin, 0);
+    // A push after the wait ended is not taken by the unblocked client.
+    assert_eq!(val(&mut admin, &["RPUSH", "q", "a"]), redis::Value::Int(1));
+    assert_eq!(err(&mut admin, &["CLIENT", "UNBLOCK", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", "999999"]), redis::Value::Int(0));
+}

@@ -166,8 +166,14 @@ impl<T> Waiters<T> {
 
     /// Drops a disconnected client's wait, if any.
     pub fn remove_client(&mut self, client: u64) -> Option<T> {
+        self.take_client(client).map(|(item, _)| item)
+    }
+
+    /// Ends `client`'s wait, if any, with the reply its command gives on
+    /// timeout (`CLIENT UNBLOCK`).
+    pub fn take_client(&mut self, client: u64) -> Option<(T, Frame)> {
         let id = self.by_client.get(&client).copied()?;
-        self.remove(id).map(|w| w.item)
+        self.remove(id).map(|w| (w.item, w.block.on_timeout))
     }
 }
 

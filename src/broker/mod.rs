@@ -433,6 +433,9 @@ impl Broker {
             }
             let before = self.effects.len();
             let (frame, block) = self.exec_one(&mut run, &argv, now_ms, false);
+            if !self.server.unblock_requests.is_empty() {
+                self.unblock_requested();
+            }
             if let Some(block) = block {
                 run.commands.push_front(argv);
                 self.server.hub.parked(run.session.id);
@@ -607,12 +610,33 @@ impl Broker {
     /// Answers parked clients whose deadline has passed.
     fn expire_waiters(&mut self) {
         let now = unix_ms();
-        for (mut run, on_timeout) in self.waiters.take_expired(now) {
-            run.commands.pop_front();
-            self.server.hub.resumed(run.session.id);
-            run.replies += self.server.hub.emit(&run.session, on_timeout, &mut run.out);
-            self.execute_batch(run);
+        for (run, on_timeout) in self.waiters.take_expired(now) {
+            self.end_wait(run, on_timeout);
         }
+    }
+
+    /// Ends the waits `CLIENT UNBLOCK` asked for: each answers as on its
+    /// timeout, or with Redis's `UNBLOCKED` error.
+    fn unblock_requested(&mut self) {
+        for (id, error) in std::mem::take(&mut self.server.unblock_requests) {
+            if let Some((run, on_timeout)) = self.waiters.take_client(id) {
+                let reply = if error {
+                    crate::resp::Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                } else {
+                    on_timeout
+                };
+                self.end_wait(run, reply);
+            }
+        }
+    }
+
+    /// Answers a parked batch's blocking command with `reply` and runs the
+    /// rest of the batch.
+    fn end_wait(&mut self, mut run: Running, reply: crate::resp::Frame) {
+        run.commands.pop_front();
+        self.server.hub.resumed(run.session.id);
+        run.replies += self.server.hub.emit(&run.session, reply, &mut run.out);
+        self.execute_batch(run);
     }
 
     /// Periodic work: active expiry with a bounded budget per tick.

@@ -169,6 +169,8 @@ struct Client {
     reply: ReplyMode,
     skip: u8,
     no_evict: bool,
+    /// Parked by a blocking command (`CLIENT UNBLOCK` may end the wait).
+    blocked: bool,
     /// Watched keys: database, key, and whether it was already logically
     /// expired when watched.
     watched: Vec<(u32, Bytes, bool)>,
@@ -368,6 +370,7 @@ impl Hub {
                 reply: ReplyMode::On,
                 skip: 0,
                 no_evict: false,
+                blocked: false,
                 watched: Vec::new(),
                 dirty: false,
             },
@@ -407,13 +410,24 @@ impl Hub {
     /// Tells a connection its batch is parked, so pushes need not wait
     /// for the batch's reply.
     pub fn parked(&mut self, id: u64) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.blocked = true;
+        }
         self.mark(id, Push::Parked);
     }
 
     /// Tells a connection its parked batch was served: pushes wait for the
     /// batch's reply again.
     pub fn resumed(&mut self, id: u64) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.blocked = false;
+        }
         self.mark(id, Push::Resumed);
+    }
+
+    /// Whether `id` is parked by a blocking command.
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.blocked)
     }
 
     fn mark(&mut self, id: u64, marker: Push) {

@@ -124,6 +124,9 @@ pub struct ServerState {
     pub bgsave_requested: bool,
     /// Set by `SAVE`: the broker takes a snapshot before the reply leaves.
     pub save_requested: bool,
+    /// Clients `CLIENT UNBLOCK` ends the wait of (with an error: `true`),
+    /// for the broker to serve once the command has run.
+    pub unblock_requests: Vec<(u64, bool)>,
     /// Whether a snapshot is being taken (refreshed by the broker).
     pub snapshot_in_progress: bool,
     /// Unix time (seconds) of the last successful snapshot, or of start-up (`LASTSAVE`).
@@ -166,6 +169,7 @@ impl ServerState {
             hub: Default::default(),
             bgsave_requested: false,
             save_requested: false,
+            unblock_requests: Vec::new(),
             snapshot_in_progress: false,
             last_save: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

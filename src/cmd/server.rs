@@ -195,6 +195,12 @@ pub static CLIENT_SUBCOMMANDS: &[Subcommand] = &[
         admin::client_pause,
     ),
     sub("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", admin::client_unpause),
+    sub(
+        "client|unblock",
+        -3,
+        "CLIENT UNBLOCK client-id [TIMEOUT|ERROR] — end a client's blocking command as if it timed out, or with an error",
+        client_unblock,
+    ),
     sub("client|reply", 3, "CLIENT REPLY ON|OFF|SKIP — control the replies to this connection", admin::client_reply),
     sub("client|no-evict", 3, "CLIENT NO-EVICT ON|OFF — protect this client from eviction", admin::client_no_evict),
     sub("client|help", 2, "CLIENT HELP — this help", client_help),
@@ -508,6 +514,31 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     Ok(Frame::Verbatim(Bytes::from(out)))
+}
+
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]`: 1 if the client was
+/// waiting in a blocking command, which then answers as on its timeout
+/// (`TIMEOUT`, the default) or with `-UNBLOCKED client unblocked via CLIENT
+/// UNBLOCK` (`ERROR`); 0 otherwise.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 2 {
+        return Err(Frame::error(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let id = args.next_i64()?;
+    let error = match args.next_bytes() {
+        Err(_) => false,
+        Ok(reason) if reason.eq_ignore_ascii_case(b"timeout") => false,
+        Ok(reason) if reason.eq_ignore_ascii_case(b"error") => true,
+        Ok(_) => return Err(Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let Ok(id) = u64::try_from(id) else { return Ok(Frame::Integer(0)) };
+    if !ctx.server.hub.is_blocked(id) || ctx.server.unblock_requests.iter().any(|r| r.0 == id) {
+        return Ok(Frame::Integer(0));
+    }
+    ctx.server.unblock_requests.push((id, error));
+    Ok(Frame::Integer(1))
 }
 
 /// `CLIENT INFO`
