@@ -1081,6 +1081,8 @@ fn client_unblock_ends_a_wait() {
     assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id]), redis::Value::Int(0), "not blocked yet");
     raw.send(b"BLPOP q 0\r\nPING\r\n");
     wait_blocked_clients(&mut admin, 1);
+    let list: String = redis::cmd("CLIENT").arg("LIST").arg("ID").arg(&id).query(&mut admin).unwrap();
+    assert!(list.contains(" flags=bU "), "{list}");
     assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id]), redis::Value::Int(1));
     raw.expect(b"*-1\r\n+PONG\r\n");
     raw.send(b"BZPOPMIN z 0\r\n");

@@ -579,10 +579,17 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     let cmd = if cmd.is_empty() { "NULL".to_string() } else { cmd };
     let unix = c.laddr.parse::<std::net::SocketAddr>().is_err();
     let hub = &ctx.server.hub;
-    // Redis's letters in its order: P a subscriber, U a Unix socket, N none.
+    // Redis's letters in its order: P a subscriber, x in MULTI (known for
+    // the caller only), b blocked, U a Unix socket, N none.
     let mut flags = String::new();
     if hub.is_subscriber(id) {
         flags.push('P');
+    }
+    if me && ctx.session.multi.is_some() {
+        flags.push('x');
+    }
+    if hub.is_blocked(id) {
+        flags.push('b');
     }
     if unix {
         flags.push('U');
