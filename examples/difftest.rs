@@ -143,10 +143,11 @@ impl Rng {
 const FAMILY_KEYS: &[&[&str]] =
     &[&["s0", "s1", "s2"], &["l0", "l1", "l2"], &["h0", "h1", "h2"], &["t0", "t1", "t2"], &["z0", "z1", "z2"]];
 /// Patterns for `KEYS` and `SCAN MATCH`.
-const PATTERNS: &[&str] = &["*", "s*", "?1", "[sz]0", "z[!0]", "*2", "x*", "\\s0"];
+const PATTERNS: &[&str] = &["*", "s*", "?1", "[sz]0", "z[!0]", "*2", "x*", "\\s0", "**", ""];
 const MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "10", "-3", "x y", ""];
 /// Arguments that are not numbers, or numbers out of the accepted range.
-const BAD_NUMBERS: &[&str] = &["abc", "1.5", "", " 1", "1e3", "9223372036854775808", "-9223372036854775809", "0x10"];
+const BAD_NUMBERS: &[&str] =
+    &["abc", "1.5", "", " 1", "1e3", "9223372036854775808", "-9223372036854775809", "0x10", "-0", "+1", "01"];
 const BAD_FLOATS: &[&str] = &["abc", "", "nan", "1.2.3", "--1", "1e", " 1"];
 
 /// How many of the commands before a mismatch are printed.
