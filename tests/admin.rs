@@ -289,6 +289,10 @@ fn maxclients_refuses_extra_connections() -> TestResult {
     let mut third = srv.raw();
     third.send(b"PING\r\n");
     assert_eq!(third.read_to_close(), b"-ERR max number of clients reached\r\n");
+    // Counted as rejected, not as received (as in Redis).
+    let stats: String = redis::cmd("INFO").arg("stats").query(&mut c)?;
+    assert!(stats.contains("\r\ntotal_connections_received:2\r\n"), "{stats}");
+    assert!(stats.contains("\r\nrejected_connections:1\r\n"), "{stats}");
     drop(second);
     // Room again once a client leaves.
     let deadline = Instant::now() + Duration::from_secs(10);

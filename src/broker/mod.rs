@@ -371,10 +371,10 @@ impl Broker {
     fn handle(&mut self, msg: Message) {
         match msg {
             Message::Connect { info, push, output } => {
-                self.server.stats.total_connections += 1;
                 if !self.admit(info.id, &push) {
                     return;
                 }
+                self.server.stats.total_connections += 1;
                 self.server.hub.connect(info.id, push.clone(), output);
                 self.pushes.insert(info.id, push);
                 self.server.clients.insert(info.id, *info);
@@ -662,6 +662,8 @@ impl Broker {
         self.server.hub.touch(&self.effects[mark..], &self.ks);
         self.server.hub.notify_events(self.events.drain(..));
         self.close_idle_clients();
+        let commands = self.server.stats.total_commands;
+        self.server.stats.ops_per_sec.sample(std::time::Instant::now(), commands);
         self.refresh_persistence_figures();
         self.server.snapshot_in_progress = self.persister.busy();
     }

@@ -61,6 +61,42 @@ pub struct Stats {
     pub keyspace_hits: u64,
     /// Failed key lookups.
     pub keyspace_misses: u64,
+    /// Commands per second over the last samples (`instantaneous_ops_per_sec`).
+    pub ops_per_sec: RateMeter,
+}
+
+/// A rate over the last [`RateMeter::SAMPLES`] samples of a counter, as
+/// Redis tracks its instantaneous metrics (a sample per cron tick).
+#[derive(Debug, Clone, Default)]
+pub struct RateMeter {
+    rates: std::collections::VecDeque<f64>,
+    last: Option<(Instant, u64)>,
+}
+
+impl RateMeter {
+    const SAMPLES: usize = 16;
+
+    /// Samples the counter's value `count` at `now`.
+    pub fn sample(&mut self, now: Instant, count: u64) {
+        if let Some((at, before)) = self.last {
+            let secs = now.saturating_duration_since(at).as_secs_f64();
+            if secs > 0.0 {
+                if self.rates.len() == Self::SAMPLES {
+                    self.rates.pop_front();
+                }
+                self.rates.push_back(count.saturating_sub(before) as f64 / secs);
+            }
+        }
+        self.last = Some((now, count));
+    }
+
+    /// The mean of the samples' rates, per second.
+    pub fn rate(&self) -> u64 {
+        if self.rates.is_empty() {
+            return 0;
+        }
+        (self.rates.iter().sum::<f64>() / self.rates.len() as f64).round() as u64
+    }
 }
 
 /// What the broker knows about a connected client (`CLIENT LIST`).
@@ -357,5 +393,27 @@ impl Ctx<'_> {
             Some(Value::Str(s)) => Ok(Some(s.to_bytes())),
             Some(_) => Err(WRONGTYPE),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_rate_is_the_mean_of_the_last_samples() {
+        let mut m = RateMeter::default();
+        let t = Instant::now();
+        assert_eq!(m.rate(), 0);
+        m.sample(t, 0);
+        m.sample(t + Duration::from_millis(100), 1000);
+        m.sample(t + Duration::from_millis(200), 3000);
+        assert_eq!(m.rate(), 15_000);
+        // Only the last 16 samples count.
+        for i in 3..40 {
+            m.sample(t + Duration::from_millis(100 * i), 3000);
+        }
+        assert_eq!(m.rate(), 0);
     }
 }

@@ -1157,8 +1157,8 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             let st = &s.stats;
             v.push(("total_connections_received", st.total_connections.to_string()));
             v.push(("total_commands_processed", st.total_commands.to_string()));
-            v.push(("instantaneous_ops_per_sec", "0".into()));
-            v.push(("rejected_connections", "0".into()));
+            v.push(("instantaneous_ops_per_sec", st.ops_per_sec.rate().to_string()));
+            v.push(("rejected_connections", s.hub.rejected_connections.to_string()));
             v.push(("expired_keys", st.expired_keys.to_string()));
             v.push(("evicted_keys", "0".into()));
             v.push(("keyspace_hits", st.keyspace_hits.to_string()));
