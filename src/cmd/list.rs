@@ -311,8 +311,12 @@ fn pop_n(ctx: &mut Ctx, key: &Bytes, left: bool, count: usize) -> Vec<Bytes> {
 /// Only the elements go back: a list the pop emptied (and so deleted)
 /// returns without the time to live it had, so that elements given back are
 /// never expired away (nor is a list another client made meanwhile given a
-/// deadline).
+/// deadline). A pop inside `EXEC` is part of its transaction, which is all
+/// or nothing: nothing of it is given back.
 fn note_handed(ctx: &mut Ctx, key: &Bytes, left: bool, items: &[Bytes]) {
+    if ctx.in_exec {
+        return;
+    }
     let db = ctx.db();
     let items = items.iter().rev().cloned().collect();
     ctx.handback.push(Effect::ListPush { db, key: key.clone(), left, items });
@@ -915,6 +919,13 @@ mod tests {
         }
         assert_eq!(h.wire(&["LRANGE", "l", "0", "-1"]), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
         h.check_replay();
+        // Inside EXEC a pop is part of the transaction: nothing of it goes
+        // back alone (the transaction is all or nothing).
+        h.in_exec = true;
+        assert_eq!(h.wire(&["BLPOP", "l", "0"]), "*2\r\n$1\r\nl\r\n$1\r\nb\r\n");
+        h.wire(&["ZADD", "z", "1", "m"]);
+        h.wire(&["BZPOPMIN", "z", "0"]);
+        assert!(h.handback.is_empty());
     }
 
     #[test]

@@ -1263,8 +1263,12 @@ fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// Notes that a blocking pop handed `items` of `key` to the client, so the
-/// broker can put them back if the reply is never delivered.
+/// broker can put them back if the reply is never delivered (not inside
+/// `EXEC`: a transaction is not given back in part).
 fn note_handed(ctx: &mut Ctx, key: &Bytes, items: &[(Bytes, f64)]) {
+    if ctx.in_exec {
+        return;
+    }
     let db = ctx.db();
     let pairs = items.iter().map(|(m, s)| (*s, m.clone())).collect();
     ctx.handback.push(Effect::ZAdd { db, key: key.clone(), pairs });
