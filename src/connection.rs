@@ -484,13 +484,13 @@ mod tests {
             out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
             replies: 1,
             writes: 1,
-            handback: Some(HandBack::new(vec![effect.clone()], returns_tx)),
+            handback: Some(HandBack::new(1, vec![effect.clone()], returns_tx)),
             pushes_before: 0,
             rest: VecDeque::new(),
         };
         batch.reply.send(reply).unwrap();
         assert!(conn.await.unwrap().is_err(), "the write fails");
-        assert_eq!(returns_rx.recv().await, Some(vec![effect]));
+        assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));
     }
 
     #[tokio::test]

@@ -95,19 +95,30 @@ pub const BATCH_REPLY_LIMIT: usize = 1 << 20;
 /// gone), [`HandBack::give_back`] returns them to where they were taken from.
 #[derive(Debug)]
 pub struct HandBack {
-    effects: Vec<Effect>,
-    to: mpsc::UnboundedSender<Vec<Effect>>,
+    returned: Returned,
+    to: mpsc::UnboundedSender<Returned>,
+}
+
+/// What a [`HandBack`] returns: the inverse effects, and when (in the order
+/// of hand-offs) they were handed out.
+#[derive(Debug, PartialEq)]
+pub struct Returned {
+    /// Hand-offs are numbered in the order they were made.
+    pub seq: u64,
+    /// The inverse effects, in the order of the takes.
+    pub effects: Vec<Effect>,
 }
 
 impl HandBack {
-    /// Inverse `effects` that will go back through `to`.
-    pub fn new(effects: Vec<Effect>, to: mpsc::UnboundedSender<Vec<Effect>>) -> HandBack {
-        HandBack { effects, to }
+    /// Inverse `effects` of hand-off number `seq`, which will go back
+    /// through `to`.
+    pub fn new(seq: u64, effects: Vec<Effect>, to: mpsc::UnboundedSender<Returned>) -> HandBack {
+        HandBack { returned: Returned { seq, effects }, to }
     }
 
     /// Sends the inverse effects to the broker, which re-applies (and logs) them.
     pub fn give_back(self) {
-        let _ = self.to.send(self.effects);
+        let _ = self.to.send(self.returned);
     }
 }
 
@@ -228,8 +239,10 @@ pub struct Broker {
     held: VecDeque<Running>,
     shutdown: bool,
     /// Where undeliverable hand-offs come back ([`HandBack`]).
-    returns_tx: mpsc::UnboundedSender<Vec<Effect>>,
-    returns_rx: Option<mpsc::UnboundedReceiver<Vec<Effect>>>,
+    returns_tx: mpsc::UnboundedSender<Returned>,
+    returns_rx: Option<mpsc::UnboundedReceiver<Returned>>,
+    /// Hand-offs made so far (numbers them).
+    handoffs: u64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -260,6 +273,7 @@ impl Broker {
             durable_rx: Some(durable_rx),
             returns_tx,
             returns_rx: Some(returns_rx),
+            handoffs: 0,
             ks,
             server,
             persister,
@@ -316,7 +330,14 @@ impl Broker {
                 Some((replies, failure)) = durable.recv() => {
                     Outgoing::deliver_all(replies, failure.as_ref());
                 }
-                Some(effects) = returns.recv() => self.hand_back(effects),
+                Some(first) = returns.recv() => {
+                    // Together, those that came back meanwhile: in order.
+                    let mut all = vec![first];
+                    while let Ok(r) = returns.try_recv() {
+                        all.push(r);
+                    }
+                    self.hand_back_all(all);
+                }
                 _ = &mut timer => {
                     let now = tokio::time::Instant::now();
                     if now >= next_tick {
@@ -357,9 +378,11 @@ impl Broker {
         self.flush();
         // Replies released by that flush to clients already gone give their
         // elements back; log those too before stopping.
-        while let Ok(effects) = returns.try_recv() {
-            self.hand_back(effects);
+        let mut all = Vec::new();
+        while let Ok(r) = returns.try_recv() {
+            all.push(r);
         }
+        self.hand_back_all(all);
         self.flush();
         self.persister.shutdown();
         // The last groups made durable while stopping.
@@ -458,8 +481,10 @@ impl Broker {
             }
         }
         self.note_client(&run.session);
-        let handback = (!run.handback.is_empty())
-            .then(|| HandBack::new(std::mem::take(&mut run.handback), self.returns_tx.clone()));
+        let handback = (!run.handback.is_empty()).then(|| {
+            self.handoffs += 1;
+            HandBack::new(self.handoffs, std::mem::take(&mut run.handback), self.returns_tx.clone())
+        });
         let pushes_before = self.server.hub.sent_to(run.session.id);
         let reply = BatchReply {
             session: run.session,
@@ -518,20 +543,46 @@ impl Broker {
         }
     }
 
+    /// Gives back what several failed hand-offs returned, the latest first:
+    /// elements taken one after another from the same end of a list go
+    /// back in the order they were (the last taken is the first put back).
+    fn hand_back_all(&mut self, mut returned: Vec<Returned>) {
+        returned.sort_by_key(|r| std::cmp::Reverse(r.seq));
+        for r in returned {
+            self.hand_back(r.effects);
+        }
+    }
+
     /// Re-applies elements whose hand-off failed (the client was gone), as
-    /// new logged effects, and serves anyone waiting for them.
+    /// new logged effects — a change to `WATCH` and to keyspace
+    /// notifications like the push it is — and serves anyone waiting for them.
     fn hand_back(&mut self, effects: Vec<Effect>) {
+        use crate::state::Value;
         for e in effects.into_iter().rev() {
-            if let Effect::ListPush { db, key, .. } = &e {
-                let d = &self.ks.dbs[*db as usize];
-                if d.get(key).is_some_and(|x| !matches!(x.value, crate::state::Value::List(_))) {
-                    tracing::warn!("cannot give back elements to {key:?}: it now holds another type");
-                    continue;
-                }
+            let (db, key, class, event) = match &e {
+                Effect::ListPush { db, key, left, .. } => (*db, key, 'l', if *left { "lpush" } else { "rpush" }),
+                Effect::ZAdd { db, key, .. } => (*db, key, 'z', "zadd"),
+                _ => continue,
+            };
+            let fits = match self.ks.dbs[db as usize].get(key).map(|x| &x.value) {
+                None => true,
+                Some(Value::List(_)) => class == 'l',
+                Some(Value::ZSet(_)) => class == 'z',
+                Some(_) => false,
+            };
+            if !fits {
+                tracing::warn!("cannot give back elements to {key:?}: it now holds another type");
+                continue;
             }
+            let key = key.clone();
             let before = self.effects.len();
             self.ks.apply(&e);
             self.effects.push(e);
+            self.server.hub.touch(&self.effects[before..], &self.ks);
+            if self.server.notifications {
+                self.events.push(KeyEvent { class, event, db, key });
+                self.server.hub.notify_events(self.events.drain(..));
+            }
             if !self.waiters.is_empty() {
                 self.wake_for(before);
             }
@@ -769,12 +820,13 @@ mod tests {
     }
 
     /// Feeds back what undeliverable replies returned, as `run` would.
-    fn take_returns(b: &mut Broker, returns: &mut mpsc::UnboundedReceiver<Vec<Effect>>) -> usize {
-        let mut n = 0;
-        while let Ok(effects) = returns.try_recv() {
-            b.hand_back(effects);
-            n += 1;
+    fn take_returns(b: &mut Broker, returns: &mut mpsc::UnboundedReceiver<Returned>) -> usize {
+        let mut all = Vec::new();
+        while let Ok(r) = returns.try_recv() {
+            all.push(r);
         }
+        let n = all.len();
+        b.hand_back_all(all);
         n
     }
 
@@ -817,6 +869,28 @@ mod tests {
         assert_eq!(list(&b, "q"), ["a", "b"]);
         // Giving back is a logged effect like any other.
         assert!(matches!(b.effects.last(), Some(Effect::ListPush { left: true, .. })));
+    }
+
+    /// Found by review: elements given back together came back reversed (a
+    /// push to the head each, in the order they were served), and a give
+    /// back was no change to `WATCH`.
+    #[test]
+    fn elements_given_back_together_keep_their_order_and_count_as_a_change() {
+        let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
+        let waiters: Vec<_> = (1..=3).map(|id| send(&mut b, id, &[&["BLPOP", "q", "0"]])).collect();
+        let _producer = send(&mut b, 8, &[&["RPUSH", "q", "e0", "e1", "e2"]]);
+        let (push, _pushes) = mpsc::unbounded_channel();
+        b.server.hub.connect(9, push, crate::broker::pubsub::ClientOutput::new());
+        let _watch = send(&mut b, 9, &[&["WATCH", "q"]]);
+        assert!(list(&b, "q").is_empty());
+        drop(waiters);
+        b.flush();
+        assert_eq!(take_returns(&mut b, &mut returns), 3);
+        assert_eq!(list(&b, "q"), ["e0", "e1", "e2"]);
+        let mut exec = send(&mut b, 9, &[&["MULTI"], &["SET", "x", "1"], &["EXEC"]]);
+        b.flush();
+        assert_eq!(out(&mut exec), "+OK\r\n+QUEUED\r\n*-1\r\n");
     }
 
     #[test]
