@@ -365,3 +365,28 @@ fn a_key_read_during_a_pause_reads_as_absent_and_stays_until_it_ends() {
     assert_eq!(val(&mut c, &["GET", "k"]), redis::Value::Nil);
     assert_eq!(val(&mut c, &["DBSIZE"]), redis::Value::Int(0));
 }
+
+/// Found by review: a client that closed while `CLIENT PAUSE` held its
+/// blocking command was forgotten by the broker, but the held command ran
+/// after the pause and waited for ever under the forgotten id (blocked,
+/// its descriptor kept, out of `CLIENT LIST` and `CLIENT KILL`'s reach). The
+/// command is sent after the end of input was read: the batch before it
+/// stopped at the reply limit (two GETs of a value over 512 KiB).
+#[test]
+fn a_client_gone_while_a_pause_holds_its_command_is_let_go() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let big = "x".repeat(600 * 1024);
+    assert_eq!(val(&mut admin, &["SET", "big", &big]), redis::Value::Okay);
+    assert_eq!(val(&mut admin, &["CLIENT", "PAUSE", "10000", "WRITE"]), redis::Value::Okay);
+    let mut raw = srv.raw();
+    raw.send(b"GET big\r\nGET big\r\nBLPOP gq 0\r\n");
+    raw.0.shutdown(std::net::Shutdown::Write).unwrap();
+    let reply = format!("${}\r\n{big}\r\n", big.len());
+    assert_eq!(raw.read_exact(2 * reply.len()), format!("{reply}{reply}").as_bytes());
+    raw.0.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(raw.read_to_close(), b"", "the connection ends during the pause");
+    assert_eq!(val(&mut admin, &["CLIENT", "UNPAUSE"]), redis::Value::Okay);
+    let info: String = redis::cmd("INFO").arg("clients").query(&mut admin).unwrap();
+    assert!(info.contains("\r\nblocked_clients:0\r\n"), "{info}");
+}

@@ -410,6 +410,18 @@ impl Broker {
                 if let Some(run) = self.waiters.remove_client(id) {
                     self.abandon(run);
                 }
+                // A batch held by `CLIENT PAUSE` will not run the rest of its
+                // commands for a client that is gone; what it ran is answered
+                // (a client that half-closed still reads). Left held, it ran
+                // after the pause for a forgotten client, and a blocking
+                // command in it waited for ever.
+                let (gone, held): (VecDeque<Running>, VecDeque<Running>) =
+                    std::mem::take(&mut self.held).into_iter().partition(|r| r.session.id == id);
+                self.held = held;
+                for mut run in gone {
+                    run.commands.clear();
+                    self.reply_batch(run);
+                }
             }
             Message::Batch(b) => {
                 if self.server.hub.refused.contains(&b.session.id) {
@@ -480,6 +492,12 @@ impl Broker {
                 break;
             }
         }
+        self.reply_batch(run);
+    }
+
+    /// Sends a batch that stopped its reply, with the commands it did not
+    /// run handed back to the connection.
+    fn reply_batch(&mut self, mut run: Running) {
         self.note_client(&run.session);
         let handback = (!run.handback.is_empty()).then(|| {
             self.handoffs += 1;

@@ -16,6 +16,8 @@ impl Broker {
         let held = std::mem::take(&mut self.held);
         for run in held {
             if run.reply.is_closed() {
+                // Its connection is gone: give back what it was handed.
+                self.abandon(run);
                 continue;
             }
             self.execute_batch(run);
