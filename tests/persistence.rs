@@ -639,6 +639,64 @@ fn the_broker_refuses_writes_with_misconf_after_a_failure_and_keeps_serving_read
     p.shutdown();
 }
 
+/// Found by review: messages and keyspace events went to subscribers at
+/// once, ahead of the fsync of the write they tell of: a subscriber could
+/// see a write that a crash then took back. They now leave with the replies
+/// of their round, once durable, and not at all when the sync fails.
+#[test]
+fn subscribers_hear_of_a_write_only_once_it_is_durable() {
+    use statebroker::broker::Push;
+    use statebroker::broker::pubsub::ClientOutput;
+    let dir = TempDir::new("persist-events");
+    let cfg = config(&dir.0);
+    // Sync 1 creates the segment; SET a is sync 2; SET b is sync 3, which fails.
+    let store: Arc<dyn Store> = Arc::new(FailingStore::new(0, 3));
+    let (p, ks) = Persister::<Durable>::open_with(&cfg, store).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
+    let task = rt.spawn(broker.run(rx, || {}));
+    let (push_tx, mut pushes) = tokio::sync::mpsc::unbounded_channel();
+    let now = std::time::Instant::now();
+    let info = Box::new(statebroker::cmd::ClientInfo {
+        id: 2,
+        addr: "sub:0".into(),
+        laddr: "sub:0".into(),
+        created: now,
+        last_active: now,
+        db: 0,
+        name: None,
+        proto: Default::default(),
+        last_cmd: String::new(),
+        lib: (None, None),
+    });
+    let subscribe = |id: u64, cmds: &[&[&str]]| {
+        let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
+        let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
+        let batch = Batch { session: Box::new(Session { id, ..Session::default() }), commands, reply: rtx };
+        rt.block_on(async {
+            tx.send(Message::Batch(batch)).await.unwrap();
+            String::from_utf8_lossy(&rrx.await.unwrap().out).into_owned()
+        })
+    };
+    rt.block_on(tx.send(Message::Connect { info, push: push_tx, output: ClientOutput::new() })).unwrap();
+    assert!(subscribe(2, &[&["SUBSCRIBE", "__keyevent@0__:set"]]).contains("subscribe"));
+    assert_eq!(run_batch(&tx, &rt, &[&["CONFIG", "SET", "notify-keyspace-events", "E$"]]), "+OK\r\n");
+    assert_eq!(run_batch(&tx, &rt, &[&["SET", "a", "1"]]), "+OK\r\n");
+    let event = rt.block_on(pushes.recv());
+    assert!(matches!(&event, Some(Push::Data(d)) if d.ends_with(b"$1\r\na\r\n")), "{event:?}");
+    let failed = run_batch(&tx, &rt, &[&["SET", "b", "2"]]);
+    assert!(failed.starts_with("-MISCONF"), "{failed}");
+    // A read after it: everything of the failed round has been sent.
+    assert_eq!(run_batch(&tx, &rt, &[&["GET", "a"]]), "$1\r\n1\r\n");
+    assert!(pushes.try_recv().is_err(), "no event for the write whose sync failed");
+    rt.block_on(async {
+        tx.send(Message::Shutdown).await.unwrap();
+        drop(tx);
+        task.await.unwrap();
+    });
+}
+
 #[test]
 fn everysec_and_no_modes_persist_on_clean_shutdown() {
     for policy in [FsyncPolicy::Everysec, FsyncPolicy::No] {

@@ -178,20 +178,54 @@ impl Outgoing {
     }
 }
 
-/// The replies of one commit, handed back to the broker once durable: the
-/// persistence thread wakes the broker once per group, and the broker sends
-/// each reply to its connection on its own thread (no cross-thread wake-up
-/// per client).
-pub struct Durable {
+/// What a round of the broker sends out once its writes (and every write
+/// before them) are durable: the pushes it made (messages, keyspace events,
+/// park markers), then its replies. Pushes wait as replies do: a message or
+/// an event may reveal a write, and no client sees a write a crash could
+/// take back. (Each connection numbers the pushes it is sent, so pushes and
+/// replies land in order on its socket.)
+#[derive(Default)]
+pub struct Delivery {
+    pushes: Vec<(mpsc::UnboundedSender<Push>, Push)>,
     replies: Vec<Outgoing>,
-    home: mpsc::UnboundedSender<(Vec<Outgoing>, Option<PersistError>)>,
+}
+
+impl Delivery {
+    fn is_empty(&self) -> bool {
+        self.pushes.is_empty() && self.replies.is_empty()
+    }
+
+    fn extend(&mut self, other: Delivery) {
+        self.pushes.extend(other.pushes);
+        self.replies.extend(other.replies);
+    }
+
+    /// Sends everything; after `failure` the replies are errors and the
+    /// messages (which may tell of writes that failed) are dropped.
+    fn deliver(self, failure: Option<&PersistError>) {
+        for (to, push) in self.pushes {
+            if failure.is_none() || !matches!(push, Push::Data(_)) {
+                let _ = to.send(push);
+            }
+        }
+        Outgoing::deliver_all(self.replies, failure);
+    }
+}
+
+/// What one commit releases, handed back to the broker once durable: the
+/// persistence thread wakes the broker once per group, and the broker sends
+/// each push and reply to its connection on its own thread (no cross-thread
+/// wake-up per client).
+pub struct Durable {
+    delivery: Delivery,
+    home: mpsc::UnboundedSender<(Delivery, Option<PersistError>)>,
 }
 
 impl Release for Durable {
     fn release(self, failure: Option<&PersistError>) {
-        if let Err(mpsc::error::SendError((replies, failure))) = self.home.send((self.replies, failure.cloned())) {
+        if let Err(mpsc::error::SendError((delivery, failure))) = self.home.send((self.delivery, failure.cloned())) {
             // The broker has stopped: deliver from here.
-            Outgoing::deliver_all(replies, failure.as_ref());
+            delivery.deliver(failure.as_ref());
         }
     }
 
@@ -199,11 +233,11 @@ impl Release for Durable {
     /// in one turn of its loop (a message per group took a turn each).
     fn release_all(groups: impl Iterator<Item = Self>, failure: Option<&PersistError>) {
         let mut groups = groups;
-        let Some(Durable { mut replies, home }) = groups.next() else { return };
+        let Some(Durable { mut delivery, home }) = groups.next() else { return };
         for g in groups {
-            replies.extend(g.replies);
+            delivery.extend(g.delivery);
         }
-        Durable { replies, home }.release(failure);
+        Durable { delivery, home }.release(failure);
     }
 }
 
@@ -225,8 +259,8 @@ pub struct Broker {
     server: ServerState,
     persister: Persister<Durable>,
     /// Where durable groups come back to be delivered ([`Durable`]).
-    durable_tx: mpsc::UnboundedSender<(Vec<Outgoing>, Option<PersistError>)>,
-    durable_rx: Option<mpsc::UnboundedReceiver<(Vec<Outgoing>, Option<PersistError>)>>,
+    durable_tx: mpsc::UnboundedSender<(Delivery, Option<PersistError>)>,
+    durable_rx: Option<mpsc::UnboundedReceiver<(Delivery, Option<PersistError>)>>,
     /// Effects produced since the last hand-over to persistence.
     effects: Vec<Effect>,
     /// Replies waiting for the next hand-over.
@@ -327,9 +361,7 @@ impl Broker {
                         self.handle(msg);
                     }
                 }
-                Some((replies, failure)) = durable.recv() => {
-                    Outgoing::deliver_all(replies, failure.as_ref());
-                }
+                Some((delivery, failure)) = durable.recv() => delivery.deliver(failure.as_ref()),
                 Some(first) = returns.recv() => {
                     // Together, those that came back meanwhile: in order.
                     let mut all = vec![first];
@@ -386,8 +418,8 @@ impl Broker {
         self.flush();
         self.persister.shutdown();
         // The last groups made durable while stopping.
-        while let Ok((replies, failure)) = durable.try_recv() {
-            Outgoing::deliver_all(replies, failure.as_ref());
+        while let Ok((delivery, failure)) = durable.try_recv() {
+            delivery.deliver(failure.as_ref());
         }
     }
 
@@ -782,14 +814,14 @@ impl Broker {
                 "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
             ));
         }
+        let delivery = Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox) };
         if !self.persister.is_enabled() || (self.effects.is_empty() && self.persister.is_idle()) {
-            // Nothing to wait for (or nothing that logs): reply now.
-            Outgoing::deliver_all(self.outbox.drain(..), None);
+            // Nothing to wait for (or nothing that logs): send now.
+            delivery.deliver(None);
             self.effects.clear();
             return;
         }
-        let replies = std::mem::take(&mut self.outbox);
-        let group = (!replies.is_empty()).then(|| Durable { replies, home: self.durable_tx.clone() });
+        let group = (!delivery.is_empty()).then(|| Durable { delivery, home: self.durable_tx.clone() });
         self.persister.commit(&mut self.effects, group.into_iter().collect());
     }
 }

@@ -200,6 +200,8 @@ impl Encoded<'_> {
 #[derive(Debug)]
 pub struct Hub {
     clients: HashMap<u64, Client>,
+    /// Pushes made and not yet handed to the broker ([`Hub::take_pushes`]).
+    pushes: Vec<(mpsc::UnboundedSender<Push>, Push)>,
     /// Whether any client ever set a `CLIENT REPLY` mode other than `ON`:
     /// until then a reply is written without looking its client up.
     reply_modes_used: bool,
@@ -239,6 +241,7 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             clients: HashMap::default(),
+            pushes: Vec::new(),
             subs: Default::default(),
             watches: HashMap::default(),
             monitors: Vec::new(),
@@ -434,7 +437,22 @@ impl Hub {
         if let Some(c) = self.clients.get_mut(&id) {
             // Counted like data, so the reply that follows accounts for it.
             c.sent += 1;
-            let _ = c.push.send(marker);
+            self.pushes.push((c.push.clone(), marker));
+        }
+    }
+
+    /// The pushes made since the last call, in order, for the broker to send
+    /// once the writes made before them are durable (see
+    /// [`crate::broker::Delivery`]).
+    pub fn take_pushes(&mut self) -> Vec<(mpsc::UnboundedSender<Push>, Push)> {
+        std::mem::take(&mut self.pushes)
+    }
+
+    /// Sends the pushes made so far at once (tests without a broker).
+    #[cfg(test)]
+    pub fn send_pushes(&mut self) {
+        for (to, push) in self.take_pushes() {
+            let _ = to.send(push);
         }
     }
 
@@ -587,7 +605,7 @@ impl Hub {
             return;
         }
         c.sent += 1;
-        let _ = c.push.send(Push::Data(data));
+        self.pushes.push((c.push.clone(), Push::Data(data)));
     }
 
     /// Emits the running command's frames into `out`: its own pushes, then
@@ -871,6 +889,8 @@ mod tests {
         assert!(hub.subscribe(2, Kind::Pattern, &Bytes::from("news.*")));
         assert_eq!(hub.publish(&ch, &Bytes::from("hi"), false), 2);
         assert_eq!(hub.publish(&ch, &Bytes::from("hi"), true), 0);
+        assert!(rxs[0].try_recv().is_err(), "pushes wait for the broker to send them");
+        hub.send_pushes();
         let Ok(Push::Data(d)) = rxs[0].try_recv() else { panic!() };
         assert_eq!(&d[..], b"*3\r\n$7\r\nmessage\r\n$6\r\nnews.x\r\n$2\r\nhi\r\n");
         let Ok(Push::Data(d)) = rxs[1].try_recv() else { panic!() };
@@ -891,8 +911,12 @@ mod tests {
         assert_eq!(hub.publish(&ch, &msg, false), 1);
         assert_eq!(hub.limit_disconnections, 1);
         assert_eq!(hub.publish(&ch, &msg, false), 0);
-        assert!(matches!(rxs[0].try_recv(), Ok(Push::Data(_))));
+        // The kill goes at once; the message allowed before it follows (to
+        // a connection already closing).
         assert!(matches!(rxs[0].try_recv(), Ok(Push::Kill)));
+        hub.send_pushes();
+        assert!(matches!(rxs[0].try_recv(), Ok(Push::Data(_))));
+        assert!(rxs[0].try_recv().is_err());
     }
 
     /// Active expiry (the broker's cron) raises `expired` notifications and
@@ -920,6 +944,7 @@ mod tests {
         hub.notify = notify_bits::parse("Ex").unwrap();
         broker.server.sync_notifications();
         broker.cron();
+        broker.server.hub.send_pushes();
         let Ok(Push::Data(d)) = rx.try_recv() else { panic!("no notification") };
         assert_eq!(&d[..], b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$4\r\ngone\r\n");
         assert!(rx.try_recv().is_err());

@@ -391,8 +391,10 @@ mod tests {
         assert_eq!(h.dispatch(&["MULTI"]), crate::resp::frame::OK);
         assert_eq!(h.dispatch(&["GET", "k"]), Frame::simple("QUEUED"));
         assert_eq!(h.dispatch(&["EXEC"]), Frame::NullArray);
+        h.server.hub.send_pushes();
         assert!(rx.try_recv().is_err(), "EXEC's check must not delete the key");
         assert_eq!(h.dispatch(&["GET", "k"]), Frame::Null);
+        h.server.hub.send_pushes();
         assert_eq!(
             next_data(&mut rx),
             "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@1__:k\r\n$7\r\nexpired\r\n"
@@ -415,6 +417,7 @@ mod tests {
         server.hub.notify = crate::broker::pubsub::notify_bits::parse("E$").unwrap();
         let ev = |class, event| crate::cmd::KeyEvent { class, event, db: 0, key: Bytes::from("a") };
         server.hub.notify_events(vec![ev('g', "del"), ev('$', "set")]);
+        server.hub.send_pushes();
         assert!(next_data(&mut rx).contains("__keyevent@0__:set"));
         assert!(rx.try_recv().is_err());
         server.hub.notify = 0;
