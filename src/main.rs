@@ -25,17 +25,17 @@ struct Cli {
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
     /// Data directory (write-ahead log, snapshots, default socket)
-    #[arg(long, default_value = "statebroker-data")]
+    #[arg(long, global = true, default_value = "statebroker-data")]
     dir: PathBuf,
     /// Number of databases
-    #[arg(long, default_value_t = 16)]
-    databases: usize,
+    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=MAX_DATABASES))]
+    databases: u32,
     /// Log level: debug, verbose, notice, warning
     #[arg(long, default_value = "notice")]
     loglevel: String,
     /// Threads for connection I/O (1: one thread runs everything)
-    #[arg(long, default_value_t = 1)]
-    io_threads: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=128))]
+    io_threads: u32,
     /// Persist writes (yes/no)
     #[arg(long, default_value = "yes")]
     appendonly: String,
@@ -55,25 +55,24 @@ struct Cli {
 #[derive(Debug, clap::Subcommand)]
 enum Sub {
     /// Verify the snapshot and the write-ahead log in a data directory
+    /// (`--dir`, given before or after `check`; `--databases` the server's)
     Check {
-        /// Data directory to check
-        #[arg(long, default_value = "statebroker-data")]
-        dir: PathBuf,
-        /// Number of databases the server runs with
-        #[arg(long, default_value_t = 16)]
-        databases: usize,
         /// Cut the log at the last good record (the records after it are lost)
         #[arg(long)]
         fix: bool,
     },
 }
 
+/// The most databases `--databases` allows (each costs a little memory
+/// whether used or not: a million start in ~80 MB).
+const MAX_DATABASES: i64 = 1_000_000;
+
 fn check(dir: &std::path::Path, databases: usize, fix: bool) -> anyhow::Result<()> {
     let report = statebroker::persist::check::check(dir, databases, fix)?;
     for line in &report.lines {
         println!("{line}");
     }
-    anyhow::ensure!(report.ok, "the data directory {} would not load", dir.display());
+    anyhow::ensure!(report.ok, "check of {} failed (see above)", dir.display());
     Ok(())
 }
 
@@ -90,10 +89,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Sub::Check { dir, databases, fix }) = &cli.command {
-        return check(dir, *databases, *fix);
+    if let Some(Sub::Check { fix }) = &cli.command {
+        return check(&cli.dir, cli.databases as usize, *fix);
     }
-    let level = match cli.loglevel.as_str() {
+    let level = match cli.loglevel.to_ascii_lowercase().as_str() {
         "debug" => tracing::Level::DEBUG,
         "verbose" => tracing::Level::DEBUG,
         "notice" => tracing::Level::INFO,
@@ -104,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     let perm = u32::from_str_radix(&cli.unixsocketperm, 8)
         .with_context(|| format!("--unixsocketperm {:?} is not an octal number", cli.unixsocketperm))?;
+    anyhow::ensure!(perm <= 0o777, "--unixsocketperm {:?} must be between 0 and 777", cli.unixsocketperm);
     let appendfsync = FsyncPolicy::parse(&cli.appendfsync)
         .with_context(|| format!("--appendfsync {:?}: expected always, everysec or no", cli.appendfsync))?;
     let appendonly = match cli.appendonly.to_ascii_lowercase().as_str() {
@@ -111,16 +111,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         "no" => false,
         other => anyhow::bail!("--appendonly {other:?}: expected yes or no"),
     };
-    anyhow::ensure!(cli.databases >= 1, "--databases must be at least 1");
     let config = Config {
         unixsocket: cli.unixsocket.unwrap_or_else(|| cli.dir.join("statebroker.sock")),
         unixsocketperm: perm,
         port: cli.port,
         bind: cli.bind,
         dir: cli.dir,
-        databases: cli.databases,
-        loglevel: cli.loglevel,
-        io_threads: cli.io_threads.max(1),
+        databases: cli.databases as usize,
+        loglevel: cli.loglevel.to_ascii_lowercase(),
+        io_threads: cli.io_threads as usize,
         appendonly,
         appendfsync,
         snapshot_min_log_bytes: cli.snapshot_min_log_bytes,

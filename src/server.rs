@@ -45,7 +45,7 @@ impl std::fmt::Display for StartError {
                 write!(f, "{} exists and is not a socket; refusing to replace it", p.display())
             }
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
-            StartError::Persist(e) => write!(f, "recovery failed: {e}"),
+            StartError::Persist(e) => write!(f, "cannot open the data: {e}"),
         }
     }
 }

@@ -835,3 +835,18 @@ fn every_type_survives_a_restart_with_identical_contents() {
     let v: String = redis::cmd("GET").arg("in-db-3").query(&mut c).unwrap();
     assert_eq!(v, "v");
 }
+
+/// `check` on a directory without statebroker data says so and fails
+/// (found by review: it reported OK, 0 keys, on a Redis directory, and
+/// created its lock file there); on a missing directory it says that.
+#[test]
+fn check_refuses_a_directory_without_data() {
+    let dir = TempDir::new("check-empty");
+    std::fs::write(dir.0.join("dump.rdb"), b"REDIS0009").unwrap();
+    let report = statebroker::persist::check::check(&dir.0, 16, false).unwrap();
+    assert!(!report.ok);
+    assert!(report.lines[0].contains("nothing to check"), "{:?}", report.lines);
+    assert!(!dir.0.join("LOCK").exists(), "nothing is written into it");
+    let err = statebroker::persist::check::check(&dir.0.join("missing"), 16, false).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}

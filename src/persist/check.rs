@@ -22,6 +22,14 @@ pub struct CheckReport {
 pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, PersistError> {
     let store = FsStore;
     let mut lines = Vec::new();
+    if !dir.is_dir() {
+        return Err(PersistError::Io(format!("the data directory {} does not exist", dir.display())));
+    }
+    let found = recover::layout(&store, dir)?;
+    if found.snapshots.is_empty() && found.segments.is_empty() {
+        lines.push(format!("no snapshot and no log segment in {}: nothing to check (is --dir right?)", dir.display()));
+        return Ok(CheckReport { lines, ok: false });
+    }
     let _lock = match super::lock_dir(dir) {
         Ok(f) => Some(f),
         Err(PersistError::Locked(d)) if !fix => {
@@ -48,7 +56,9 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
                 if let Some((offset, reason)) = rec.torn_tail {
                     let (_, path, _) = rec.segments.last().expect("a torn tail is in a segment");
                     lines.push(format!(
-                        "torn tail in {} at offset {offset}: {reason} (start-up cuts it off; it was never acknowledged)",
+                        "torn tail in {} at offset {offset}: {reason} (start-up cuts it off: the end of a write \
+                         that a crash interrupted, never acknowledged; or, if the server was stopped cleanly, \
+                         damage on the disk)",
                         path.display()
                     ));
                     if fix {
@@ -64,8 +74,12 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
                 lines.push(format!("BAD: {} at offset {offset}: {reason}", file.display()));
                 let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 let Some(first) = super::format::parse_segment_name(name) else {
-                    lines
-                        .push("the snapshot is damaged: --fix cannot repair it (restore it from a backup)".to_string());
+                    lines.push(
+                        "the snapshot is damaged: --fix cannot repair it. If an older snapshot and the log \
+                         segments after it are still in the directory, move the damaged snapshot out of it and run \
+                         check again; otherwise restore the directory from a backup"
+                            .to_string(),
+                    );
                     return Ok(CheckReport { lines, ok: false });
                 };
                 if !fix {
@@ -79,17 +93,18 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
                 let later: Vec<_> = l.segments.iter().filter(|s| s.0 > first).collect();
                 if offset < super::format::LOG_HEADER as u64 {
                     store.remove(&file).map_err(|e| PersistError::Io(format!("removing {}: {e}", file.display())))?;
+                    lines.push(format!("fixed: removed {} (damaged from its start)", file.display()));
                 } else {
                     store
                         .truncate(&file, offset)
                         .map_err(|e| PersistError::Io(format!("truncating {}: {e}", file.display())))?;
+                    lines.push(format!("fixed: {} cut at offset {offset}", file.display()));
                 }
                 for (_, p) in later {
                     store.remove(p).map_err(|e| PersistError::Io(format!("removing {}: {e}", p.display())))?;
                     lines.push(format!("fixed: removed {}", p.display()));
                 }
                 let _ = store.sync_dir(dir);
-                lines.push(format!("fixed: {} cut at offset {offset}", file.display()));
             }
             Err(e) => return Err(e),
         }

@@ -81,13 +81,25 @@ impl std::fmt::Display for PersistError {
             ),
             PersistError::Corrupt { file, offset, reason } => {
                 let dir = file.parent().unwrap_or(Path::new(".")).display();
-                write!(
-                    f,
-                    "{} is damaged at byte offset {offset}: {reason}. Inspect it with `statebroker check --dir {dir}`; \
-                     `statebroker check --dir {dir} --fix` cuts the log at the last good record \
-                     (losing the records after it)",
-                    file.display()
-                )
+                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if format::parse_segment_name(name).is_some() {
+                    write!(
+                        f,
+                        "{} is damaged at byte offset {offset}: {reason}. Inspect it with `statebroker check --dir \
+                         {dir}`; `statebroker check --dir {dir} --fix` cuts the log at the last good record \
+                         (losing the records after it)",
+                        file.display()
+                    )
+                } else {
+                    write!(
+                        f,
+                        "the snapshot {} is damaged at byte offset {offset}: {reason}. A snapshot cannot be cut: \
+                         if an older snapshot and the log segments after it are still in {dir}, move the damaged \
+                         one out and check again with `statebroker check --dir {dir}`; otherwise restore the \
+                         directory from a backup",
+                        file.display()
+                    )
+                }
             }
             PersistError::Unsupported(m) => write!(f, "{m}"),
         }
