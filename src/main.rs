@@ -99,7 +99,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         "warning" => tracing::Level::WARN,
         other => anyhow::bail!("unknown --loglevel {other:?} (debug, verbose, notice, warning)"),
     };
-    tracing_subscriber::fmt().with_max_level(level).with_target(false).init();
+    // Colours only on a terminal: a log redirected to a file stays plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    tracing_subscriber::fmt().with_max_level(level).with_target(false).with_ansi(colour).init();
 
     let perm = u32::from_str_radix(&cli.unixsocketperm, 8)
         .with_context(|| format!("--unixsocketperm {:?} is not an octal number", cli.unixsocketperm))?;

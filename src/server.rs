@@ -132,6 +132,10 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         .map_err(|e| StartError::Io("installing SIGINT handler".into(), e))?;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| StartError::Io("installing SIGTERM handler".into(), e))?;
+    // As Redis does, a hang-up (the terminal that started it closing) does
+    // not stop the server.
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| StartError::Io("installing SIGHUP handler".into(), e))?;
     let local_unix = socket_path.display().to_string();
     let mut accept_failures = AcceptFailures::new();
     loop {
@@ -150,6 +154,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
             },
             _ = sigint.recv() => { tracing::info!("SIGINT received, shutting down"); break; }
             _ = sigterm.recv() => { tracing::info!("SIGTERM received, shutting down"); break; }
+            _ = sighup.recv() => { tracing::info!("SIGHUP received: ignored"); continue; }
             _ = shutdown_rx.changed() => { tracing::info!("SHUTDOWN requested, shutting down"); break; }
         };
         let (stream, addr, laddr) = match accepted {
