@@ -1197,7 +1197,11 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             let mut out = Vec::new();
             for (i, db) in ctx.ks.dbs.iter().enumerate() {
                 if !db.is_empty() {
-                    out.push((format!("db{i}"), format!("keys={},expires={},avg_ttl=0", db.len(), db.volatile_len())));
+                    let avg_ttl = db.avg_ttl(ctx.now_ms);
+                    out.push((
+                        format!("db{i}"),
+                        format!("keys={},expires={},avg_ttl={avg_ttl}", db.len(), db.volatile_len()),
+                    ));
                 }
             }
             return out;

@@ -117,6 +117,8 @@ pub struct Db {
     /// How many keys have a deadline (several keys of one slot may share
     /// one index element).
     volatile: usize,
+    /// The sum of those keys' deadlines (for the mean, `avg_ttl`).
+    deadline_sum: u128,
 }
 
 impl Db {
@@ -133,6 +135,16 @@ impl Db {
     /// Number of keys with an expiry time.
     pub fn volatile_len(&self) -> usize {
         self.volatile
+    }
+
+    /// The mean time to live, in ms at `now`, of the keys with a deadline
+    /// (0 if none, or if their mean deadline has passed): `INFO keyspace`'s
+    /// `avg_ttl`.
+    pub fn avg_ttl(&self, now: u64) -> u64 {
+        if self.volatile == 0 {
+            return 0;
+        }
+        ((self.deadline_sum / self.volatile as u128) as u64).saturating_sub(now)
     }
 
     /// The entry for `key`, expired or not.
@@ -188,6 +200,12 @@ impl Db {
             (None, Some(_)) => self.volatile += 1,
             (Some(_), None) => self.volatile -= 1,
             _ => {}
+        }
+        if let Some(at) = old {
+            self.deadline_sum -= u128::from(at);
+        }
+        if let Some(at) = new {
+            self.deadline_sum += u128::from(at);
         }
         if let Some(at) = old {
             let shared = self.map.get(&h).is_some_and(|s| s.iter().any(|(_, e)| e.expire_at() == Some(at)));
@@ -304,6 +322,23 @@ mod tests {
         assert_eq!(db.get(b"a").and_then(Entry::expire_at), Some(1));
         db.remove(b"a");
         assert_eq!(db.volatile_len(), 0);
+    }
+
+    #[test]
+    fn the_mean_ttl_follows_every_change_of_a_deadline() {
+        let mut db = Db::default();
+        assert_eq!(db.avg_ttl(0), 0);
+        db.insert(b"a", s("1"), Some(1_000));
+        db.insert(b"b", s("1"), Some(3_000));
+        db.insert(b"c", s("1"), None);
+        assert_eq!(db.avg_ttl(0), 2_000);
+        db.set_expire(b"a", Some(5_000));
+        assert_eq!(db.avg_ttl(1_000), 3_000);
+        db.insert(b"b", s("2"), None);
+        db.remove(b"a");
+        assert_eq!(db.avg_ttl(0), 0);
+        db.insert(b"d", s("1"), Some(100));
+        assert_eq!(db.avg_ttl(500), 0, "past its deadline");
     }
 
     #[test]
