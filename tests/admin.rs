@@ -391,3 +391,13 @@ fn a_client_gone_while_a_pause_holds_its_command_is_let_go() {
     let info: String = redis::cmd("INFO").arg("clients").query(&mut admin).unwrap();
     assert!(info.contains("\r\nblocked_clients:0\r\n"), "{info}");
 }
+
+/// `SHUTDOWN SAVE` with persistence off cannot save: like Redis when its
+/// save fails, the server refuses and keeps running.
+#[test]
+fn shutdown_save_without_persistence_is_refused() {
+    let srv = TestServer::start_with(|c| c.appendonly = false);
+    let mut c = srv.client();
+    assert_eq!(err(&mut c, &["SHUTDOWN", "SAVE"]), "ERR Errors trying to SHUTDOWN. Check logs.");
+    assert_eq!(val(&mut c, &["PING"]), redis::Value::SimpleString("PONG".into()));
+}

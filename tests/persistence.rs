@@ -723,6 +723,29 @@ fn appendonly_no_keeps_nothing() {
     assert!(segments(&dir.0).is_empty());
 }
 
+/// Found by review: `appendonly no` on a directory with data started
+/// empty, and without the directory's lock, so a second server could run
+/// on it. Now the data is loaded, the directory locked, and nothing written.
+#[test]
+fn appendonly_no_loads_what_the_directory_holds_and_writes_nothing() {
+    let dir = TempDir::new("persist-off-load");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_keys(&mut p, &mut ks, 20, "v");
+    p.shutdown();
+    let before: Vec<(PathBuf, u64)> =
+        segments(&dir.0).into_iter().map(|s| (s.clone(), std::fs::metadata(&s).unwrap().len())).collect();
+    let off = Config { appendonly: false, ..cfg.clone() };
+    let (mut p, mut ks) = Persister::<Probe>::open(&off).unwrap();
+    assert_eq!(ks.total_keys(), 20);
+    assert!(matches!(Persister::<Probe>::open(&cfg), Err(PersistError::Locked(_))), "one server per --dir");
+    assert_eq!(commit_wait(&mut p, &mut ks, vec![put(0, "extra", "v")]), None);
+    p.shutdown();
+    let after: Vec<(PathBuf, u64)> =
+        segments(&dir.0).into_iter().map(|s| (s.clone(), std::fs::metadata(&s).unwrap().len())).collect();
+    assert_eq!(before, after, "nothing is written");
+}
+
 #[test]
 fn save_bgsave_lastsave_over_the_socket() {
     let srv = TestServer::start();

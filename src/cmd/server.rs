@@ -1285,6 +1285,11 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if abort {
         return Err(Frame::error("ERR No shutdown in progress."));
     }
+    if save && !ctx.server.config.appendonly {
+        // Redis does not stop when it cannot save what it was told to.
+        tracing::warn!("SHUTDOWN SAVE refused: persistence is disabled (appendonly no), nothing can be saved");
+        return Err(Frame::error("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
     ctx.server.shutdown_requested = true;
     ctx.session.close = true;
     ctx.session.no_reply = true;

@@ -262,6 +262,8 @@ struct Active<R: Release> {
 /// The broker's handle on persistence.
 pub struct Persister<R: Release> {
     inner: Option<Active<R>>,
+    /// With `appendonly no`: the directory lock, held all the same.
+    _lock: Option<File>,
 }
 
 /// Longest a group waits for commits the broker announced.
@@ -296,7 +298,7 @@ impl<R: Release> Persister<R> {
     /// Like [`Persister::open`], over the given storage (tests inject failures).
     pub fn open_with(config: &Config, store: Arc<dyn Store>) -> Result<(Persister<R>, Keyspace), PersistError> {
         if !config.appendonly {
-            return Ok((Persister { inner: None }, Keyspace::new(config.databases)));
+            return Self::open_unlogged(config, store.as_ref());
         }
         let started = Instant::now();
         let dir = config.dir.clone();
@@ -419,7 +421,32 @@ impl<R: Release> Persister<R> {
             retry_after: None,
             _lock: lock,
         };
-        Ok((Persister { inner: Some(active) }, ks))
+        Ok((Persister { inner: Some(active), _lock: None }, ks))
+    }
+
+    /// `appendonly no`: what the directory holds, if anything, is loaded
+    /// (under its lock: one server per `--dir`), as Redis loads its
+    /// snapshot, but nothing is written to it: the files stay as they are,
+    /// and writes from now on are lost at exit.
+    fn open_unlogged(config: &Config, store: &dyn Store) -> Result<(Persister<R>, Keyspace), PersistError> {
+        let dir = &config.dir;
+        let empty = || (Persister { inner: None, _lock: None }, Keyspace::new(config.databases));
+        if !dir.is_dir() {
+            return Ok(empty());
+        }
+        let layout = recover::layout(store, dir)?;
+        if layout.snapshots.is_empty() && layout.segments.is_empty() {
+            return Ok(empty());
+        }
+        let lock = lock_dir(dir)?;
+        let rec = recover::recover(store, dir, config.databases)?;
+        tracing::warn!(
+            keys = rec.ks.total_keys(),
+            "appendonly no: the data in {} was loaded and is left as it is; writes from now on are not persisted \
+             (they are lost when the server stops)",
+            dir.display()
+        );
+        Ok((Persister { inner: None, _lock: Some(lock) }, rec.ks))
     }
 
     /// Whether writes are logged at all (`appendonly yes`).
