@@ -209,10 +209,16 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     // The broker answers what is queued and stops; dropping its side of each
     // connection's push channel then ends the connection.
     let _ = tx.send(Message::Shutdown).await;
-    drop(tx);
     drop(conn_done_tx);
     let _ = tokio::time::timeout(Duration::from_secs(5), conn_done_rx.recv()).await;
-    let _ = broker_task.await;
+    // Clients that still have not read their replies are closed: what a
+    // reply handed them goes back to the broker, which logs it, and stops
+    // once every connection has ended.
+    let _ = tx.send(Message::KillClients).await;
+    drop(tx);
+    if tokio::time::timeout(Duration::from_secs(10), broker_task).await.is_err() {
+        tracing::warn!("the broker did not stop within 10 s of the last connection's close");
+    }
     tracing::info!("statebroker stopped");
     Ok(())
 }

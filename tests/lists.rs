@@ -1099,3 +1099,27 @@ fn client_unblock_ends_a_wait() {
     assert_eq!(err(&mut admin, &["CLIENT", "UNBLOCK", "x"]), "ERR value is not an integer or out of range");
     assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", "999999"]), redis::Value::Int(0));
 }
+
+/// Found by review: an element a blocking pop handed to a client that had
+/// not read its reply when `SHUTDOWN` came was lost (the broker had
+/// stopped by the time the connection gave it back). The server now closes
+/// such clients after its grace period and logs what they give back.
+#[test]
+fn an_element_handed_to_a_client_that_never_reads_survives_shutdown() {
+    let mut srv = TestServer::start();
+    let mut c = srv.client();
+    let big = "x".repeat(900 * 1024);
+    assert_eq!(val(&mut c, &["SET", "big", &big]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["RPUSH", "q", "job1"]), redis::Value::Int(1));
+    let mut consumer = srv.raw();
+    // One batch: its reply (the value, then job1) is larger than the socket
+    // takes, and the consumer never reads it.
+    consumer.send(b"GET big\r\nBLPOP q 0\r\n");
+    wait_until("the pop", || val(&mut c, &["LLEN", "q"]) == redis::Value::Int(0));
+    drop(c);
+    srv.restart();
+    drop(consumer);
+    let mut c = srv.client();
+    let got: Vec<String> = redis::cmd("LRANGE").arg("q").arg(0).arg(-1).query(&mut c).unwrap();
+    assert_eq!(got, ["job1"]);
+}

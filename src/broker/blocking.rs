@@ -164,6 +164,14 @@ impl<T> Waiters<T> {
         self.by_client.contains_key(&client)
     }
 
+    /// Ends every wait, returning the items.
+    pub fn take_all(&mut self) -> Vec<T> {
+        self.by_key.clear();
+        self.by_client.clear();
+        self.deadlines.clear();
+        self.parked.drain().map(|(_, w)| w.item).collect()
+    }
+
     /// Drops a disconnected client's wait, if any.
     pub fn remove_client(&mut self, client: u64) -> Option<T> {
         self.take_client(client).map(|(item, _)| item)

@@ -42,8 +42,13 @@ pub enum Message {
         /// Its id.
         id: u64,
     },
-    /// Stop: answer everything queued before this, flush persistence, exit.
+    /// Stop: answer everything queued before this and take no more work;
+    /// each connection ends once its last reply is written. The broker
+    /// stops (flushing persistence) when every sender is gone.
     Shutdown,
+    /// While stopping: close the connections still writing to clients that
+    /// do not read (what their replies handed them goes back first).
+    KillClients,
 }
 
 /// Commands decoded from one read of one connection, executed in order.
@@ -272,6 +277,10 @@ pub struct Broker {
     /// Batches held by `CLIENT PAUSE`, in arrival order.
     held: VecDeque<Running>,
     shutdown: bool,
+    /// Stopping ([`Broker::begin_stop`]): batches that arrive are dropped.
+    stopping: bool,
+    /// The kill switches of the clients connected when stopping began.
+    stopped_outputs: Vec<Arc<pubsub::ClientOutput>>,
     /// Where undeliverable hand-offs come back ([`HandBack`]).
     returns_tx: mpsc::UnboundedSender<Returned>,
     returns_rx: Option<mpsc::UnboundedReceiver<Returned>>,
@@ -318,7 +327,28 @@ impl Broker {
             pushes: HashMap::default(),
             held: VecDeque::new(),
             shutdown: false,
+            stopping: false,
+            stopped_outputs: Vec::new(),
         }
+    }
+
+    /// The first step of stopping: parked and held batches end (their
+    /// clients are let go, as Redis does at shutdown) and the broker forgets
+    /// every client, which closes its push queue, so that each connection
+    /// ends once its last reply is written. Their kill switches are kept
+    /// for [`Message::KillClients`]. Until every connection has ended the
+    /// broker still takes back what undeliverable replies handed out, and
+    /// logs it.
+    fn begin_stop(&mut self) {
+        self.stopping = true;
+        for run in self.waiters.take_all() {
+            self.abandon(run);
+        }
+        for run in std::mem::take(&mut self.held) {
+            self.abandon(run);
+        }
+        self.stopped_outputs = self.server.hub.forget_all();
+        self.pushes.clear();
     }
 
     /// Runs until a [`Message::Shutdown`] arrives or every sender is gone.
@@ -372,7 +402,7 @@ impl Broker {
                 }
                 _ = &mut timer => {
                     let now = tokio::time::Instant::now();
-                    if now >= next_tick {
+                    if now >= next_tick && !self.stopping {
                         next_tick = now + tick;
                         self.cron();
                     }
@@ -399,11 +429,16 @@ impl Broker {
                 shutdown_signalled = true;
                 on_shutdown_request();
             }
-            if self.shutdown {
-                break;
+            if self.shutdown && !self.stopping {
+                // Answer what is already queued, then take no more work.
+                while let Ok(msg) = rx.try_recv() {
+                    self.handle(msg);
+                }
+                self.begin_stop();
+                self.flush();
             }
         }
-        // Answer what is already queued, then stop.
+        // Every sender is gone: what is left, then stop.
         while let Ok(msg) = rx.try_recv() {
             self.handle(msg);
         }
@@ -455,6 +490,8 @@ impl Broker {
                     self.reply_batch(run);
                 }
             }
+            // Stopping: no more work (the connection sees its batch dropped).
+            Message::Batch(_) if self.stopping => {}
             Message::Batch(b) => {
                 if self.server.hub.refused.contains(&b.session.id) {
                     // Refused by `maxclients`: the error push (the one push
@@ -485,6 +522,11 @@ impl Broker {
                 self.execute_batch(run);
             }
             Message::Shutdown => self.shutdown = true,
+            Message::KillClients => {
+                for out in &self.stopped_outputs {
+                    out.kill();
+                }
+            }
         }
     }
 

@@ -388,6 +388,16 @@ impl Hub {
         self.clients.remove(&id);
     }
 
+    /// Forgets every client (stopping), returning their kill switches.
+    pub fn forget_all(&mut self) -> Vec<Arc<ClientOutput>> {
+        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        let outputs = self.clients.values().map(|c| c.out.clone()).collect();
+        for id in ids {
+            self.disconnect(id);
+        }
+        outputs
+    }
+
     fn drop_subscriptions(&mut self, id: u64) {
         let Some(c) = self.clients.get_mut(&id) else { return };
         let subs = std::mem::take(&mut c.subs);
