@@ -74,7 +74,8 @@ pub struct RateMeter {
 }
 
 impl RateMeter {
-    const SAMPLES: usize = 16;
+    /// How many samples the rate is the mean of.
+    pub const SAMPLES: usize = 16;
 
     /// Samples the counter's value `count` at `now`.
     pub fn sample(&mut self, now: Instant, count: u64) {
