@@ -84,18 +84,23 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     let started = Instant::now();
     std::fs::create_dir_all(&config.dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", config.dir.display()), e))?;
-    let (persister, ks) = Persister::<Durable>::open(&config).map_err(StartError::Persist)?;
+    // What can fail fast is tried before the data is loaded (which may take
+    // a while): the socket path is free, the TCP port can be bound.
     claim_socket_path(&config.unixsocket)?;
-    let unix = UnixListener::bind(&config.unixsocket)
-        .map_err(|e| StartError::Io(format!("binding {}", config.unixsocket.display()), e))?;
-    std::fs::set_permissions(&config.unixsocket, std::fs::Permissions::from_mode(config.unixsocketperm))
-        .map_err(|e| StartError::Io(format!("setting permissions on {}", config.unixsocket.display()), e))?;
     let tcp = if config.port != 0 {
         let addr = format!("{}:{}", config.bind, config.port);
         Some(TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("binding {addr}"), e))?)
     } else {
         None
     };
+    let (persister, ks) = Persister::<Durable>::open(&config).map_err(StartError::Persist)?;
+    let unix = UnixListener::bind(&config.unixsocket)
+        .map_err(|e| StartError::Io(format!("binding {}", config.unixsocket.display()), e))?;
+    if let Err(e) = std::fs::set_permissions(&config.unixsocket, std::fs::Permissions::from_mode(config.unixsocketperm))
+    {
+        let _ = std::fs::remove_file(&config.unixsocket);
+        return Err(StartError::Io(format!("setting permissions on {}", config.unixsocket.display()), e));
+    }
     let listening =
         Listening { unixsocket: config.unixsocket.clone(), tcp: tcp.as_ref().and_then(|l| l.local_addr().ok()) };
     let keys = ks.total_keys();
