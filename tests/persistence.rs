@@ -873,3 +873,25 @@ fn check_refuses_a_directory_without_data() {
     let err = statebroker::persist::check::check(&dir.0.join("missing"), 16, false).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+/// `CONFIG SET appendfsync` changes the policy at run time, as in Redis
+/// (it was refused as immutable).
+#[test]
+fn appendfsync_can_be_changed_at_run_time() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let info = |c: &mut redis::Connection| -> String { redis::cmd("INFO").arg("persistence").query(c).unwrap() };
+    assert!(info(&mut c).contains("appendfsync:always"));
+    assert_eq!(val(&mut c, &["CONFIG", "SET", "appendfsync", "EVERYSEC"]), redis::Value::Okay);
+    let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("appendfsync").query(&mut c).unwrap();
+    assert_eq!(got, ["appendfsync", "everysec"]);
+    assert!(info(&mut c).contains("appendfsync:everysec"));
+    assert_eq!(val(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["CONFIG", "SET", "appendfsync", "always"]), redis::Value::Okay);
+    assert_eq!(val(&mut c, &["SET", "k2", "v"]), redis::Value::Okay);
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "appendfsync", "sometimes"]),
+        "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the \
+         following: everysec, always, no"
+    );
+}

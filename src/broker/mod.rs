@@ -824,6 +824,9 @@ impl Broker {
 
     /// Acts on `SAVE` and `BGSAVE`/`BGREWRITEAOF` requests made by commands.
     fn persistence_requests(&mut self) {
+        if std::mem::take(&mut self.server.appendfsync_changed) {
+            self.persister.set_policy(self.server.config.appendfsync);
+        }
         if std::mem::take(&mut self.server.bgsave_requested) {
             self.persister.request_snapshot();
             self.server.snapshot_in_progress = true;

@@ -433,6 +433,7 @@ enum Change {
     MaxClients(usize),
     PubsubLimit(OutputLimit),
     RequirePass(Bytes),
+    Appendfsync(crate::config::FsyncPolicy),
 }
 
 fn int_in(name: &str, v: &[u8], min: i64, max: i64) -> Result<i64, Frame> {
@@ -475,6 +476,12 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
         "timeout" => Change::Timeout(int_in(name, v, 0, i32::MAX as i64)? as u64),
         "maxclients" => Change::MaxClients(int_in(name, v, 1, u32::MAX as i64)? as usize),
         "requirepass" => Change::RequirePass(Bytes::copy_from_slice(v)),
+        "appendfsync" => Change::Appendfsync(
+            std::str::from_utf8(v)
+                .ok()
+                .and_then(crate::config::FsyncPolicy::parse)
+                .ok_or_else(|| set_failed(name, "argument(s) must be one of the following: everysec, always, no"))?,
+        ),
         "client-output-buffer-limit" => {
             let text = String::from_utf8_lossy(v);
             let words: Vec<&str> = text.split_whitespace().collect();
@@ -561,6 +568,10 @@ pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 server.hub.pubsub_limit = l;
             }
             Change::RequirePass(p) => super::auth::set_password(server, p),
+            Change::Appendfsync(p) => {
+                server.config.appendfsync = p;
+                server.appendfsync_changed = true;
+            }
         }
     }
     Ok(OK)

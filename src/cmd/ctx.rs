@@ -161,6 +161,9 @@ pub struct ServerState {
     pub bgsave_requested: bool,
     /// Set by `SAVE`: the broker takes a snapshot before the reply leaves.
     pub save_requested: bool,
+    /// Set by `CONFIG SET appendfsync`: the broker passes the new policy on
+    /// to persistence.
+    pub appendfsync_changed: bool,
     /// Clients `CLIENT UNBLOCK` ends the wait of (with an error: `true`),
     /// for the broker to serve once the command has run.
     pub unblock_requests: Vec<(u64, bool)>,
@@ -207,6 +210,7 @@ impl ServerState {
             bgsave_requested: false,
             save_requested: false,
             unblock_requests: Vec::new(),
+            appendfsync_changed: false,
             snapshot_in_progress: false,
             last_save: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

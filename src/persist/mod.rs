@@ -133,6 +133,8 @@ enum Msg<R> {
         done: Option<mpsc::Sender<Result<(), String>>>,
     },
     SnapAbort,
+    /// `CONFIG SET appendfsync`: the policy for the groups that follow.
+    Policy(FsyncPolicy),
     Shutdown,
 }
 
@@ -447,6 +449,20 @@ impl<R: Release> Persister<R> {
             dir.display()
         );
         Ok((Persister { inner: None, _lock: Some(lock) }, rec.ks))
+    }
+
+    /// Changes when the log is synced (`CONFIG SET appendfsync`), from the
+    /// next group on.
+    pub fn set_policy(&mut self, policy: FsyncPolicy) {
+        if let Some(a) = &mut self.inner
+            && a.policy != policy
+        {
+            a.policy = policy;
+            let _ = a.tx.send(Msg::Policy(policy));
+            if let Some(t) = &a.thread {
+                t.thread().unpark();
+            }
+        }
     }
 
     /// Whether writes are logged at all (`appendonly yes`).
@@ -803,7 +819,7 @@ fn io_failure(what: &str, e: std::io::Error) -> PersistError {
 }
 
 /// The persistence thread: group commit, then releases in order.
-fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<Shared>, policy: FsyncPolicy) {
+fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<Shared>, mut policy: FsyncPolicy) {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut pending: Vec<R> = Vec::new();
     // When each commit of the group with replies to release was handed over.
@@ -971,6 +987,7 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                         let _ = s.send(SnapMsg::Abort);
                     }
                 }
+                Msg::Policy(p) => policy = p,
                 Msg::Shutdown => shutdown = true,
             }
         }
