@@ -129,6 +129,11 @@ where
         };
     }
     loop {
+        if told_eof && in_flight.is_none() {
+            // The broker was told this client is gone (while its batch was
+            // parked or held): it runs nothing more for it.
+            return Ok(());
+        }
         if in_flight.is_none() {
             let mut commands = std::mem::take(&mut rest);
             let resend = !commands.is_empty();
@@ -222,7 +227,14 @@ where
                             held.push_back((received, data));
                         }
                         Ok(Push::Parked | Push::Resumed) => received += 1,
-                        Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
+                        Ok(Push::Kill) | Err(mpsc::error::TryRecvError::Disconnected) => {
+                            // Killed before the reply was written: what it
+                            // handed the client goes back.
+                            if let Some(h) = reply.handback.take() {
+                                h.give_back();
+                            }
+                            return Ok(());
+                        }
                         Err(mpsc::error::TryRecvError::Empty) => break,
                     }
                 }
@@ -490,6 +502,33 @@ mod tests {
         };
         batch.reply.send(reply).unwrap();
         assert!(conn.await.unwrap().is_err(), "the write fails");
+        assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));
+    }
+
+    /// Found by review: a client killed (`CLIENT KILL`) after its blocking
+    /// pop was served but before the reply was written lost the element.
+    #[tokio::test]
+    async fn a_reply_to_a_killed_client_gives_back_what_it_carried() {
+        let Conn { client: _client, mut broker_rx, push_tx, conn } = start_conn();
+        let mut client = _client;
+        client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
+        let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
+        // The kill is sent before the reply; the reply counts it among the
+        // pushes before it.
+        push_tx.send(Push::Kill).unwrap();
+        let (returns_tx, mut returns_rx) = mpsc::unbounded_channel();
+        let effect = Effect::ListPush { db: 0, key: Bytes::from("q"), left: true, items: vec![Bytes::from("a")] };
+        let reply = BatchReply {
+            session: batch.session,
+            out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
+            replies: 1,
+            writes: 1,
+            handback: Some(HandBack::new(1, vec![effect.clone()], returns_tx)),
+            pushes_before: 1,
+            rest: VecDeque::new(),
+        };
+        batch.reply.send(reply).unwrap();
+        let _ = conn.await.unwrap();
         assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));
     }
 

@@ -401,3 +401,29 @@ fn shutdown_save_without_persistence_is_refused() {
     assert_eq!(err(&mut c, &["SHUTDOWN", "SAVE"]), "ERR Errors trying to SHUTDOWN. Check logs.");
     assert_eq!(val(&mut c, &["PING"]), redis::Value::SimpleString("PONG".into()));
 }
+
+/// Found by review: a client that closed while `CLIENT PAUSE` held its
+/// commands stayed connected through the pause, and its held commands ran
+/// after it (a write applied, a queue element popped for nobody). Redis
+/// frees such a client at once and runs none of them.
+#[test]
+fn the_held_commands_of_a_client_that_closes_during_a_pause_never_run() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    assert_eq!(val(&mut admin, &["SET", "a", "1"]), redis::Value::Okay);
+    assert_eq!(val(&mut admin, &["RPUSH", "q", "e1"]), redis::Value::Int(1));
+    assert_eq!(val(&mut admin, &["CLIENT", "PAUSE", "10000", "WRITE"]), redis::Value::Okay);
+    let mut raw = srv.raw();
+    raw.send(b"GET a\r\nSET a 2\r\nBLPOP q 0\r\n");
+    wait_blocked_clients(&mut admin, 1);
+    drop(raw);
+    let info = |c: &mut redis::Connection| -> String { redis::cmd("INFO").arg("clients").query(c).unwrap() };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !info(&mut admin).contains("\r\nconnected_clients:1\r\n") {
+        assert!(Instant::now() < deadline, "the closed client is let go during the pause");
+        std::thread::yield_now();
+    }
+    assert_eq!(val(&mut admin, &["CLIENT", "UNPAUSE"]), redis::Value::Okay);
+    assert_eq!(val(&mut admin, &["GET", "a"]), redis::Value::BulkString(b"1".to_vec()));
+    assert_eq!(val(&mut admin, &["LLEN", "q"]), redis::Value::Int(1));
+}

@@ -1094,6 +1094,8 @@ fn client_unblock_ends_a_wait() {
     assert_eq!(val(&mut admin, &["CLIENT", "UNBLOCK", &id, "error"]), redis::Value::Int(1));
     raw.expect(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
     wait_blocked_clients(&mut admin, 0);
+    let errors: String = redis::cmd("INFO").arg("errorstats").query(&mut admin).unwrap();
+    assert!(errors.contains("errorstat_UNBLOCKED:count=1"), "{errors}");
     // A push after the wait ended is not taken by the unblocked client.
     assert_eq!(val(&mut admin, &["RPUSH", "q", "a"]), redis::Value::Int(1));
     assert_eq!(err(&mut admin, &["CLIENT", "UNBLOCK", "x"]), "ERR value is not an integer or out of range");

@@ -193,6 +193,8 @@ impl Outgoing {
 pub struct Delivery {
     pushes: Vec<(mpsc::UnboundedSender<Push>, Push)>,
     replies: Vec<Outgoing>,
+    /// Commits this delivery stands for (see [`Broker::awaiting`]).
+    groups: u64,
 }
 
 impl Delivery {
@@ -203,6 +205,7 @@ impl Delivery {
     fn extend(&mut self, other: Delivery) {
         self.pushes.extend(other.pushes);
         self.replies.extend(other.replies);
+        self.groups += other.groups;
     }
 
     /// Sends everything; after `failure` the replies are errors and the
@@ -279,6 +282,10 @@ pub struct Broker {
     shutdown: bool,
     /// Stopping ([`Broker::begin_stop`]): batches that arrive are dropped.
     stopping: bool,
+    /// Deliveries handed to persistence and not yet back: until they are,
+    /// a round with nothing to wait for must wait all the same, or its
+    /// pushes and replies would overtake theirs.
+    awaiting: u64,
     /// The kill switches of the clients connected when stopping began.
     stopped_outputs: Vec<Arc<pubsub::ClientOutput>>,
     /// Where undeliverable hand-offs come back ([`HandBack`]).
@@ -328,6 +335,7 @@ impl Broker {
             held: VecDeque::new(),
             shutdown: false,
             stopping: false,
+            awaiting: 0,
             stopped_outputs: Vec::new(),
         }
     }
@@ -391,7 +399,10 @@ impl Broker {
                         self.handle(msg);
                     }
                 }
-                Some((delivery, failure)) = durable.recv() => delivery.deliver(failure.as_ref()),
+                Some((delivery, failure)) = durable.recv() => {
+                    self.awaiting -= delivery.groups;
+                    delivery.deliver(failure.as_ref());
+                }
                 Some(first) = returns.recv() => {
                     // Together, those that came back meanwhile: in order.
                     let mut all = vec![first];
@@ -537,6 +548,10 @@ impl Broker {
         while let Some(argv) = run.commands.pop_front() {
             if self.server.hub.pause.is_some() && cmd::admin::pause_holds(&self.server, &run.session, &argv, now_ms) {
                 run.commands.push_front(argv);
+                // Told to the connection like a blocking command's wait, so
+                // that a client closing meanwhile is let go (as Redis frees
+                // a paused client that closes) instead of run after the pause.
+                self.server.hub.parked(run.session.id, false);
                 self.held.push_back(run);
                 return;
             }
@@ -547,7 +562,7 @@ impl Broker {
             }
             if let Some(block) = block {
                 run.commands.push_front(argv);
-                self.server.hub.parked(run.session.id);
+                self.server.hub.parked(run.session.id, true);
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
@@ -600,7 +615,8 @@ impl Broker {
         now_ms: u64,
         woken: bool,
     ) -> (crate::resp::Frame, Option<cmd::Block>) {
-        self.server.blocked_clients = self.waiters.len();
+        // As Redis 7.0 counts them: clients held by `CLIENT PAUSE` too.
+        self.server.blocked_clients = self.waiters.len() + self.held.len();
         if argv.first().is_some_and(|name| name.eq_ignore_ascii_case(b"info") || name.eq_ignore_ascii_case(b"exec")) {
             self.refresh_persistence_figures();
         }
@@ -768,6 +784,7 @@ impl Broker {
                 } else {
                     on_timeout
                 };
+                cmd::dispatch::count_error_in(&mut self.server.hub.errorstats, &reply);
                 self.end_wait(run, reply);
             }
         }
@@ -859,14 +876,21 @@ impl Broker {
                 "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
             ));
         }
-        let delivery = Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox) };
-        if !self.persister.is_enabled() || (self.effects.is_empty() && self.persister.is_idle()) {
-            // Nothing to wait for (or nothing that logs): send now.
+        let mut delivery =
+            Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox), groups: 0 };
+        // Nothing to wait for: no write now, none in flight, and no earlier
+        // delivery still on its way back (a group marked durable whose
+        // delivery this loop has not taken yet goes first).
+        if !self.persister.is_enabled() || (self.effects.is_empty() && self.persister.is_idle() && self.awaiting == 0) {
             delivery.deliver(None);
             self.effects.clear();
             return;
         }
-        let group = (!delivery.is_empty()).then(|| Durable { delivery, home: self.durable_tx.clone() });
+        let group = (!delivery.is_empty()).then(|| {
+            delivery.groups = 1;
+            self.awaiting += 1;
+            Durable { delivery, home: self.durable_tx.clone() }
+        });
         self.persister.commit(&mut self.effects, group.into_iter().collect());
     }
 }

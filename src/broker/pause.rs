@@ -20,6 +20,7 @@ impl Broker {
                 self.abandon(run);
                 continue;
             }
+            self.server.hub.resumed(run.session.id);
             self.execute_batch(run);
         }
     }

@@ -171,6 +171,8 @@ struct Client {
     no_evict: bool,
     /// Parked by a blocking command (`CLIENT UNBLOCK` may end the wait).
     blocked: bool,
+    /// Parked by a blocking command or held by `CLIENT PAUSE`.
+    parked: bool,
     /// Watched keys: database, key, and whether it was already logically
     /// expired when watched.
     watched: Vec<(u32, Bytes, bool)>,
@@ -374,6 +376,7 @@ impl Hub {
                 skip: 0,
                 no_evict: false,
                 blocked: false,
+                parked: false,
                 watched: Vec::new(),
                 dirty: false,
             },
@@ -422,9 +425,11 @@ impl Hub {
 
     /// Tells a connection its batch is parked, so pushes need not wait
     /// for the batch's reply.
-    pub fn parked(&mut self, id: u64) {
+    /// `blocked`: by a blocking command (rather than held by `CLIENT PAUSE`).
+    pub fn parked(&mut self, id: u64, blocked: bool) {
         if let Some(c) = self.clients.get_mut(&id) {
-            c.blocked = true;
+            c.blocked = blocked;
+            c.parked = true;
         }
         self.mark(id, Push::Parked);
     }
@@ -434,8 +439,15 @@ impl Hub {
     pub fn resumed(&mut self, id: u64) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.blocked = false;
+            c.parked = false;
         }
         self.mark(id, Push::Resumed);
+    }
+
+    /// Whether `id`'s batch waits: parked by a blocking command or held by
+    /// `CLIENT PAUSE` (`CLIENT LIST`'s `b`).
+    pub fn is_parked(&self, id: u64) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.parked)
     }
 
     /// Whether `id` is parked by a blocking command.

@@ -243,16 +243,21 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
 fn is_admin_subcommand(argv: &[Bytes]) -> bool {
     let sub = |names: &[&str]| argv.get(1).is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())));
     if argv[0].eq_ignore_ascii_case(b"client") {
-        sub(&["kill", "pause", "unpause", "list", "no-evict"])
+        sub(&["kill", "pause", "unpause", "list", "no-evict", "unblock"])
     } else {
         argv[0].eq_ignore_ascii_case(b"config")
     }
 }
 
 fn count_error(ctx: &mut Ctx, f: &Frame) {
+    count_error_in(&mut ctx.server.hub.errorstats, f);
+}
+
+/// Counts the error `f` by its code in `INFO errorstats` (at most 128
+/// codes, as Redis keeps).
+pub fn count_error_in(stats: &mut std::collections::BTreeMap<String, u64>, f: &Frame) {
     if let Frame::Error(text) = f {
         let code = text.split(' ').next().unwrap_or("ERR");
-        let stats = &mut ctx.server.hub.errorstats;
         if stats.len() < 128 || stats.contains_key(code) {
             *stats.entry(code.to_string()).or_default() += 1;
         }

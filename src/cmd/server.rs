@@ -580,7 +580,8 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     let unix = c.laddr.parse::<std::net::SocketAddr>().is_err();
     let hub = &ctx.server.hub;
     // Redis's letters in its order: P a subscriber, x in MULTI (known for
-    // the caller only), b blocked, U a Unix socket, N none.
+    // the caller only), b blocked (or held by a pause), U a Unix socket, N
+    // none.
     let mut flags = String::new();
     if hub.is_subscriber(id) {
         flags.push('P');
@@ -588,7 +589,7 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     if me && ctx.session.multi.is_some() {
         flags.push('x');
     }
-    if hub.is_blocked(id) {
+    if hub.is_parked(id) {
         flags.push('b');
     }
     if unix {
