@@ -1125,3 +1125,19 @@ fn an_element_handed_to_a_client_that_never_reads_survives_shutdown() {
     let got: Vec<String> = redis::cmd("LRANGE").arg("q").arg(0).arg(-1).query(&mut c).unwrap();
     assert_eq!(got, ["job1"]);
 }
+
+/// Found by review: at shutdown, the reply to a command that ran ahead of
+/// a blocking command in the same pipeline was lost (its write applied).
+#[test]
+fn shutdown_answers_what_a_waiting_pipeline_ran() {
+    let mut srv = TestServer::start();
+    let mut admin = srv.client();
+    let mut raw = srv.raw();
+    raw.send(b"SET a 1\r\nBLPOP q 0\r\n");
+    wait_blocked_clients(&mut admin, 1);
+    drop(admin);
+    srv.restart();
+    assert_eq!(raw.read_to_close(), b"+OK\r\n");
+    let mut c = srv.client();
+    assert_eq!(val(&mut c, &["GET", "a"]), redis::Value::BulkString(b"1".to_vec()));
+}

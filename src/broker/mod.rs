@@ -340,8 +340,9 @@ impl Broker {
         }
     }
 
-    /// The first step of stopping: parked and held batches end (their
-    /// clients are let go, as Redis does at shutdown) and the broker forgets
+    /// The first step of stopping: parked and held batches end (answered
+    /// with what they ran; their clients are let go, as Redis does at
+    /// shutdown) and the broker forgets
     /// every client, which closes its push queue, so that each connection
     /// ends once its last reply is written. Their kill switches are kept
     /// for [`Message::KillClients`]. Until every connection has ended the
@@ -349,11 +350,12 @@ impl Broker {
     /// logs it.
     fn begin_stop(&mut self) {
         self.stopping = true;
-        for run in self.waiters.take_all() {
-            self.abandon(run);
-        }
-        for run in std::mem::take(&mut self.held) {
-            self.abandon(run);
+        // What they ran before they waited is answered (a `SET` ahead of a
+        // `BLPOP` in the same pipeline); the rest never runs.
+        let waiting: Vec<Running> = self.waiters.take_all().into_iter().chain(std::mem::take(&mut self.held)).collect();
+        for mut run in waiting {
+            run.commands.clear();
+            self.reply_batch(run);
         }
         self.stopped_outputs = self.server.hub.forget_all();
         self.pushes.clear();
