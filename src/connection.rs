@@ -489,44 +489,43 @@ mod tests {
         drop(client);
         let Some(Message::Disconnect { id: 7 }) = broker_rx.recv().await else { panic!("expected a disconnect") };
         // The broker had already served it: the reply carries the element.
-        let (returns_tx, mut returns_rx) = mpsc::unbounded_channel();
+        let (reply, effect, mut returns_rx) = reply_handing_over_a(batch.session, 0);
+        batch.reply.send(reply).unwrap();
+        assert!(conn.await.unwrap().is_err(), "the write fails");
+        assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));
+    }
+
+    /// A reply to `BLPOP q 0` that hands over `a`, counting `pushes_before`
+    /// pushes before it; the effect that gives `a` back, and where it goes.
+    fn reply_handing_over_a(
+        session: Box<Session>,
+        pushes_before: u64,
+    ) -> (BatchReply, Effect, mpsc::UnboundedReceiver<crate::broker::Returned>) {
+        let (returns_tx, returns_rx) = mpsc::unbounded_channel();
         let effect = Effect::ListPush { db: 0, key: Bytes::from("q"), left: true, items: vec![Bytes::from("a")] };
         let reply = BatchReply {
-            session: batch.session,
+            session,
             out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
             replies: 1,
             writes: 1,
             handback: Some(HandBack::new(1, vec![effect.clone()], returns_tx)),
-            pushes_before: 0,
+            pushes_before,
             rest: VecDeque::new(),
         };
-        batch.reply.send(reply).unwrap();
-        assert!(conn.await.unwrap().is_err(), "the write fails");
-        assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));
+        (reply, effect, returns_rx)
     }
 
     /// Found by review: a client killed (`CLIENT KILL`) after its blocking
     /// pop was served but before the reply was written lost the element.
     #[tokio::test]
     async fn a_reply_to_a_killed_client_gives_back_what_it_carried() {
-        let Conn { client: _client, mut broker_rx, push_tx, conn } = start_conn();
-        let mut client = _client;
+        let Conn { mut client, mut broker_rx, push_tx, conn } = start_conn();
         client.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").await.unwrap();
         let Some(Message::Batch(batch)) = broker_rx.recv().await else { panic!("expected the batch") };
         // The kill is sent before the reply; the reply counts it among the
         // pushes before it.
         push_tx.send(Push::Kill).unwrap();
-        let (returns_tx, mut returns_rx) = mpsc::unbounded_channel();
-        let effect = Effect::ListPush { db: 0, key: Bytes::from("q"), left: true, items: vec![Bytes::from("a")] };
-        let reply = BatchReply {
-            session: batch.session,
-            out: BytesMut::from(&b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"[..]),
-            replies: 1,
-            writes: 1,
-            handback: Some(HandBack::new(1, vec![effect.clone()], returns_tx)),
-            pushes_before: 1,
-            rest: VecDeque::new(),
-        };
+        let (reply, effect, mut returns_rx) = reply_handing_over_a(batch.session, 1);
         batch.reply.send(reply).unwrap();
         let _ = conn.await.unwrap();
         assert_eq!(returns_rx.recv().await.map(|r| r.effects), Some(vec![effect]));

@@ -175,19 +175,7 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
         let id = next_id;
         next_id += 1;
         let (push_tx, push_rx) = mpsc::unbounded_channel();
-        let now = Instant::now();
-        let info = Box::new(ClientInfo {
-            id,
-            addr,
-            laddr,
-            created: now,
-            last_active: now,
-            db: 0,
-            name: None,
-            proto: Default::default(),
-            last_cmd: String::new(),
-            lib: (None, None),
-        });
+        let info = Box::new(ClientInfo::new(id, addr, laddr));
         let output = ClientOutput::new();
         if tx.send(Message::Connect { info, push: push_tx, output: output.clone() }).await.is_err() {
             break;

@@ -601,38 +601,55 @@ fn fail_stop_after_an_injected_write_failure() {
     p.shutdown();
 }
 
-fn run_batch(tx: &tokio::sync::mpsc::Sender<Message>, rt: &tokio::runtime::Runtime, cmds: &[&[&str]]) -> String {
-    let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
-    let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
-    let batch = Batch { session: Box::new(Session { id: 1, ..Session::default() }), commands, reply: rtx };
-    rt.block_on(async {
-        tx.send(Message::Batch(batch)).await.unwrap();
-        let r = rrx.await.unwrap();
-        String::from_utf8_lossy(&r.out).into_owned()
-    })
+/// A broker over `store`, run on its own runtime, fed batches directly.
+struct TestBroker {
+    rt: tokio::runtime::Runtime,
+    tx: tokio::sync::mpsc::Sender<Message>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestBroker {
+    fn start(cfg: &Config, store: Arc<dyn Store>) -> TestBroker {
+        let (p, ks) = Persister::<Durable>::open_with(cfg, store).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
+        let task = rt.spawn(broker.run(rx, || {}));
+        TestBroker { rt, tx, task }
+    }
+
+    /// Runs `cmds` as client `id`; the replies' bytes.
+    fn run(&self, id: u64, cmds: &[&[&str]]) -> String {
+        let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
+        let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
+        let batch = Batch { session: Box::new(Session { id, ..Session::default() }), commands, reply: rtx };
+        self.rt.block_on(async {
+            self.tx.send(Message::Batch(batch)).await.unwrap();
+            String::from_utf8_lossy(&rrx.await.unwrap().out).into_owned()
+        })
+    }
+
+    fn stop(self) {
+        self.rt.block_on(async {
+            self.tx.send(Message::Shutdown).await.unwrap();
+            drop(self.tx);
+            self.task.await.unwrap();
+        });
+    }
 }
 
 #[test]
 fn the_broker_refuses_writes_with_misconf_after_a_failure_and_keeps_serving_reads() {
     let dir = TempDir::new("persist-misconf");
     let cfg = config(&dir.0);
-    let store: Arc<dyn Store> = Arc::new(FailingStore::new(0, 3));
-    let (p, ks) = Persister::<Durable>::open_with(&cfg, store).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
-    let task = rt.spawn(broker.run(rx, || {}));
-    assert_eq!(run_batch(&tx, &rt, &[&["SET", "a", "1"]]), "+OK\r\n");
-    let failed = run_batch(&tx, &rt, &[&["SET", "b", "2"], &["GET", "a"]]);
+    let broker = TestBroker::start(&cfg, Arc::new(FailingStore::new(0, 3)));
+    assert_eq!(broker.run(1, &[&["SET", "a", "1"]]), "+OK\r\n");
+    let failed = broker.run(1, &[&["SET", "b", "2"], &["GET", "a"]]);
     assert!(failed.starts_with("-MISCONF"), "{failed}");
-    let refused = run_batch(&tx, &rt, &[&["SET", "c", "3"]]);
+    let refused = broker.run(1, &[&["SET", "c", "3"]]);
     assert!(refused.starts_with("-MISCONF"), "{refused}");
-    assert_eq!(run_batch(&tx, &rt, &[&["GET", "a"]]), "$1\r\n1\r\n");
-    rt.block_on(async {
-        tx.send(Message::Shutdown).await.unwrap();
-        drop(tx);
-        task.await.unwrap();
-    });
+    assert_eq!(broker.run(1, &[&["GET", "a"]]), "$1\r\n1\r\n");
+    broker.stop();
     let (p, ks) = Persister::<Durable>::open(&cfg).unwrap();
     assert!(ks.dbs[0].get(b"a").is_some());
     assert!(ks.dbs[0].get(b"c").is_none());
@@ -650,51 +667,21 @@ fn subscribers_hear_of_a_write_only_once_it_is_durable() {
     let dir = TempDir::new("persist-events");
     let cfg = config(&dir.0);
     // Sync 1 creates the segment; SET a is sync 2; SET b is sync 3, which fails.
-    let store: Arc<dyn Store> = Arc::new(FailingStore::new(0, 3));
-    let (p, ks) = Persister::<Durable>::open_with(&cfg, store).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let broker = Broker::new(ks, ServerState::new(cfg.clone()), p);
-    let task = rt.spawn(broker.run(rx, || {}));
+    let broker = TestBroker::start(&cfg, Arc::new(FailingStore::new(0, 3)));
     let (push_tx, mut pushes) = tokio::sync::mpsc::unbounded_channel();
-    let now = std::time::Instant::now();
-    let info = Box::new(statebroker::cmd::ClientInfo {
-        id: 2,
-        addr: "sub:0".into(),
-        laddr: "sub:0".into(),
-        created: now,
-        last_active: now,
-        db: 0,
-        name: None,
-        proto: Default::default(),
-        last_cmd: String::new(),
-        lib: (None, None),
-    });
-    let subscribe = |id: u64, cmds: &[&[&str]]| {
-        let (rtx, rrx) = tokio::sync::oneshot::channel::<BatchReply>();
-        let commands = cmds.iter().map(|c| c.iter().map(|a| b(a)).collect()).collect();
-        let batch = Batch { session: Box::new(Session { id, ..Session::default() }), commands, reply: rtx };
-        rt.block_on(async {
-            tx.send(Message::Batch(batch)).await.unwrap();
-            String::from_utf8_lossy(&rrx.await.unwrap().out).into_owned()
-        })
-    };
-    rt.block_on(tx.send(Message::Connect { info, push: push_tx, output: ClientOutput::new() })).unwrap();
-    assert!(subscribe(2, &[&["SUBSCRIBE", "__keyevent@0__:set"]]).contains("subscribe"));
-    assert_eq!(run_batch(&tx, &rt, &[&["CONFIG", "SET", "notify-keyspace-events", "E$"]]), "+OK\r\n");
-    assert_eq!(run_batch(&tx, &rt, &[&["SET", "a", "1"]]), "+OK\r\n");
-    let event = rt.block_on(pushes.recv());
+    let info = Box::new(statebroker::cmd::ClientInfo::new(2, "sub:0".into(), "sub:0".into()));
+    broker.rt.block_on(broker.tx.send(Message::Connect { info, push: push_tx, output: ClientOutput::new() })).unwrap();
+    assert!(broker.run(2, &[&["SUBSCRIBE", "__keyevent@0__:set"]]).contains("subscribe"));
+    assert_eq!(broker.run(1, &[&["CONFIG", "SET", "notify-keyspace-events", "E$"]]), "+OK\r\n");
+    assert_eq!(broker.run(1, &[&["SET", "a", "1"]]), "+OK\r\n");
+    let event = broker.rt.block_on(pushes.recv());
     assert!(matches!(&event, Some(Push::Data(d)) if d.ends_with(b"$1\r\na\r\n")), "{event:?}");
-    let failed = run_batch(&tx, &rt, &[&["SET", "b", "2"]]);
+    let failed = broker.run(1, &[&["SET", "b", "2"]]);
     assert!(failed.starts_with("-MISCONF"), "{failed}");
     // A read after it: everything of the failed round has been sent.
-    assert_eq!(run_batch(&tx, &rt, &[&["GET", "a"]]), "$1\r\n1\r\n");
+    assert_eq!(broker.run(1, &[&["GET", "a"]]), "$1\r\n1\r\n");
     assert!(pushes.try_recv().is_err(), "no event for the write whose sync failed");
-    rt.block_on(async {
-        tx.send(Message::Shutdown).await.unwrap();
-        drop(tx);
-        task.await.unwrap();
-    });
+    broker.stop();
 }
 
 #[test]

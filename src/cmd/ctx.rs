@@ -125,6 +125,25 @@ pub struct ClientInfo {
     pub lib: (Option<Bytes>, Option<Bytes>),
 }
 
+impl ClientInfo {
+    /// A client just connected from `addr` to `laddr`.
+    pub fn new(id: u64, addr: String, laddr: String) -> ClientInfo {
+        let now = Instant::now();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            created: now,
+            last_active: now,
+            db: 0,
+            name: None,
+            proto: Protocol::default(),
+            last_cmd: String::new(),
+            lib: (None, None),
+        }
+    }
+}
+
 /// State the broker owns besides the keyspace.
 #[derive(Debug)]
 pub struct ServerState {
