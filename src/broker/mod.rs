@@ -191,7 +191,7 @@ impl Outgoing {
 /// replies land in order on its socket.)
 #[derive(Default)]
 pub struct Delivery {
-    pushes: Vec<(mpsc::UnboundedSender<Push>, Push)>,
+    pushes: Vec<pubsub::PendingPush>,
     replies: Vec<Outgoing>,
     /// Commits this delivery stands for (see [`Broker::awaiting`]).
     groups: u64,
@@ -209,12 +209,10 @@ impl Delivery {
     }
 
     /// Sends everything; after `failure` the replies are errors and the
-    /// messages (which may tell of writes that failed) are dropped.
+    /// messages (which may tell of writes that failed) are withheld.
     fn deliver(self, failure: Option<&PersistError>) {
-        for (to, push) in self.pushes {
-            if failure.is_none() || !matches!(push, Push::Data(_)) {
-                let _ = to.send(push);
-            }
+        for p in self.pushes {
+            p.send(failure.is_some());
         }
         Outgoing::deliver_all(self.replies, failure);
     }

@@ -179,6 +179,31 @@ struct Client {
     dirty: bool,
 }
 
+/// A push made and not yet sent (see [`Hub::take_pushes`]).
+#[derive(Debug)]
+pub struct PendingPush {
+    to: mpsc::UnboundedSender<Push>,
+    push: Push,
+    /// The client's output counter, which counts the push as queued.
+    out: Arc<ClientOutput>,
+}
+
+impl PendingPush {
+    /// Sends it; `withheld`, a message goes as an empty one (the
+    /// connection numbers pushes, and the count of output queued for the
+    /// client is settled).
+    pub fn send(self, withheld: bool) {
+        let push = match self.push {
+            Push::Data(data) if withheld => {
+                self.out.written(data.len());
+                Push::Data(Bytes::new())
+            }
+            other => other,
+        };
+        let _ = self.to.send(push);
+    }
+}
+
 /// Pre-encoded frames, one encoding per protocol, made on first use.
 struct Encoded<'a> {
     frame: &'a Frame,
@@ -203,7 +228,7 @@ impl Encoded<'_> {
 pub struct Hub {
     clients: HashMap<u64, Client>,
     /// Pushes made and not yet handed to the broker ([`Hub::take_pushes`]).
-    pushes: Vec<(mpsc::UnboundedSender<Push>, Push)>,
+    pushes: Vec<PendingPush>,
     /// Whether any client ever set a `CLIENT REPLY` mode other than `ON`:
     /// until then a reply is written without looking its client up.
     reply_modes_used: bool,
@@ -459,22 +484,22 @@ impl Hub {
         if let Some(c) = self.clients.get_mut(&id) {
             // Counted like data, so the reply that follows accounts for it.
             c.sent += 1;
-            self.pushes.push((c.push.clone(), marker));
+            self.pushes.push(PendingPush { to: c.push.clone(), push: marker, out: c.out.clone() });
         }
     }
 
     /// The pushes made since the last call, in order, for the broker to send
     /// once the writes made before them are durable (see
     /// [`crate::broker::Delivery`]).
-    pub fn take_pushes(&mut self) -> Vec<(mpsc::UnboundedSender<Push>, Push)> {
+    pub fn take_pushes(&mut self) -> Vec<PendingPush> {
         std::mem::take(&mut self.pushes)
     }
 
     /// Sends the pushes made so far at once (tests without a broker).
     #[cfg(test)]
     pub fn send_pushes(&mut self) {
-        for (to, push) in self.take_pushes() {
-            let _ = to.send(push);
+        for p in self.take_pushes() {
+            p.send(false);
         }
     }
 
@@ -627,7 +652,7 @@ impl Hub {
             return;
         }
         c.sent += 1;
-        self.pushes.push((c.push.clone(), Push::Data(data)));
+        self.pushes.push(PendingPush { to: c.push.clone(), push: Push::Data(data), out: c.out.clone() });
     }
 
     /// Emits the running command's frames into `out`: its own pushes, then
