@@ -144,8 +144,8 @@ impl Config {
             ("unixsocketperm", format!("{:o}", self.unixsocketperm)),
             ("port", self.port.to_string()),
             ("bind", self.bind.clone()),
-            // Absolute, as Redis reports it (its working directory).
-            ("dir", std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone()).display().to_string()),
+            // Absolute and resolved, as Redis reports it (its working directory).
+            ("dir", std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone()).display().to_string()),
             ("databases", self.databases.to_string()),
             ("loglevel", self.loglevel.clone()),
             ("io-threads", self.io_threads.to_string()),

@@ -187,7 +187,7 @@ where
                 return Ok(());
             }
         }
-        if eof && parked && in_flight.is_some() && !more_to_send && !told_eof {
+        if eof && parked && in_flight.is_some() && !told_eof {
             // Like Redis, a closed client is dropped: the broker is told now
             // so that the blocked command stops waiting. (Only once its batch
             // is parked: until then the commands still in `buf` run after

@@ -85,15 +85,20 @@ pub async fn run(config: Config, ready: impl FnOnce(&Listening)) -> Result<(), S
     std::fs::create_dir_all(&config.dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", config.dir.display()), e))?;
     // What can fail fast is tried before the data is loaded (which may take
-    // a while): the socket path is free, the TCP port can be bound.
+    // a while): the socket path is free, the TCP port can be bound. (The
+    // port is let go again meanwhile: bound, it would take connections that
+    // hang until the load ends.)
     claim_socket_path(&config.unixsocket)?;
+    let addr = format!("{}:{}", config.bind, config.port);
+    if config.port != 0 {
+        drop(TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("binding {addr}"), e))?);
+    }
+    let (persister, ks) = Persister::<Durable>::open(&config).map_err(StartError::Persist)?;
     let tcp = if config.port != 0 {
-        let addr = format!("{}:{}", config.bind, config.port);
         Some(TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("binding {addr}"), e))?)
     } else {
         None
     };
-    let (persister, ks) = Persister::<Durable>::open(&config).map_err(StartError::Persist)?;
     let unix = UnixListener::bind(&config.unixsocket)
         .map_err(|e| StartError::Io(format!("binding {}", config.unixsocket.display()), e))?;
     if let Err(e) = std::fs::set_permissions(&config.unixsocket, std::fs::Permissions::from_mode(config.unixsocketperm))

@@ -458,3 +458,25 @@ fn tcp_clients_authenticate() -> TestResult {
     assert_eq!(wrong.err().map(|e| e.kind()), Some(redis::ErrorKind::AuthenticationFailed));
     Ok(())
 }
+
+/// Found by review: a client that pipelined `AUTH` and a write, then
+/// closed while `CLIENT PAUSE ALL` held them, had both run after the pause
+/// (its batch ended early at `AUTH`, and the end of input was not told while
+/// more commands were to follow). Redis frees it: nothing of it runs.
+#[test]
+fn a_client_closing_during_a_pause_after_pipelining_auth_runs_nothing() {
+    let srv = TestServer::with_password("pw");
+    let mut admin = srv.client_with_password("pw").unwrap();
+    let () = redis::cmd("CLIENT").arg("PAUSE").arg(2_000).arg("ALL").query(&mut admin).unwrap();
+    let mut c = srv.raw();
+    c.send(b"AUTH pw\r\nSET k1 1\r\n");
+    c.0.shutdown(std::net::Shutdown::Write).unwrap();
+    let started = std::time::Instant::now();
+    c.0.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    assert_eq!(c.read_to_close(), b"", "nothing answered");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500), "let go during the pause");
+    // Held like every command until the pause ends (PAUSE ALL).
+    let () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    let v: Option<String> = redis::cmd("GET").arg("k1").query(&mut admin).unwrap();
+    assert_eq!(v, None);
+}

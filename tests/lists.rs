@@ -404,11 +404,11 @@ fn blmove_chain() -> TestResult {
 fn a_blocked_client_that_disconnects_is_removed_and_eats_nothing() -> TestResult {
     let srv = TestServer::start();
     let mut c = srv.client();
-    // Half-close: the server sees end of input, drops the wait and closes
-    // without answering (the batch it was part of is abandoned).
+    // Half-close: the server sees end of input, drops the wait, answers
+    // what ran before it (the marker's RPUSH, as Redis had) and closes.
     let mut gone = park_raw(&srv, "m:1", &["BLPOP", "q", "0"]);
     gone.0.shutdown(Shutdown::Write)?;
-    assert_eq!(gone.read_to_close(), b"");
+    assert_eq!(gone.read_to_close(), b":1\r\n");
     assert_eq!(val(&mut c, &["RPUSH", "q", "a"]), Value::Int(1));
     assert_eq!(val(&mut c, &["LRANGE", "q", "0", "-1"]), arr(&["a"]));
     val(&mut c, &["DEL", "q"]);

@@ -485,8 +485,13 @@ impl Broker {
                 self.server.hub.disconnect(id);
                 self.server.hub.refused.remove(&id);
                 self.server.clients.remove(&id);
-                if let Some(run) = self.waiters.remove_client(id) {
-                    self.abandon(run);
+                // A parked batch: its client is gone, so its blocking command
+                // ends; what ran before it is answered (a client that
+                // half-closed still reads, and what the replies hand over
+                // goes back if they cannot be written).
+                if let Some(mut run) = self.waiters.remove_client(id) {
+                    run.commands.clear();
+                    self.reply_batch(run);
                 }
                 // A batch held by `CLIENT PAUSE` will not run the rest of its
                 // commands for a client that is gone; what it ran is answered
@@ -1107,12 +1112,30 @@ mod tests {
     #[test]
     fn a_pipeline_abandoned_while_parked_gives_back_what_it_was_handed() {
         let mut b = broker();
+        let mut returns = b.returns_rx.take().unwrap();
         let _producer = send(&mut b, 2, &[&["RPUSH", "q1", "a", "b"]]);
         let waiter = send(&mut b, 1, &[&["BLPOP", "q1", "0"], &["BLPOP", "q2", "0"]]);
         assert_eq!(list(&b, "q1"), ["b"]);
         drop(waiter);
+        // The batch is answered with what it ran; that reply cannot reach
+        // the client, so what it handed over comes back.
         b.handle(Message::Disconnect { id: 1 });
         assert!(b.waiters.is_empty());
+        b.flush();
+        assert_eq!(take_returns(&mut b, &mut returns), 1);
         assert_eq!(list(&b, "q1"), ["a", "b"]);
+    }
+
+    /// Found by review: a client that half-closed while parked lost the
+    /// replies to the commands its pipeline ran before the blocking one
+    /// (Redis sends them, then closes).
+    #[test]
+    fn a_client_gone_while_parked_is_answered_what_ran_before() {
+        let mut b = broker();
+        let mut waiter = send(&mut b, 1, &[&["SET", "y", "1"], &["BLPOP", "q", "0"]]);
+        b.handle(Message::Disconnect { id: 1 });
+        b.flush();
+        assert_eq!(out(&mut waiter), "+OK\r\n");
+        assert!(b.waiters.is_empty());
     }
 }
