@@ -1096,6 +1096,10 @@ fn client_unblock_ends_a_wait() {
     wait_blocked_clients(&mut admin, 0);
     let errors: String = redis::cmd("INFO").arg("errorstats").query(&mut admin).unwrap();
     assert!(errors.contains("errorstat_UNBLOCKED:count=1"), "{errors}");
+    // Ended without being served, each is still a call (as in Redis).
+    let stats: String = redis::cmd("INFO").arg("commandstats").query(&mut admin).unwrap();
+    assert!(stats.contains("cmdstat_blpop:calls=1,"), "{stats}");
+    assert!(stats.contains("cmdstat_bzpopmin:calls=1,") && stats.contains("failed_calls=1"), "{stats}");
     // A push after the wait ended is not taken by the unblocked client.
     assert_eq!(val(&mut admin, &["RPUSH", "q", "a"]), redis::Value::Int(1));
     assert_eq!(err(&mut admin, &["CLIENT", "UNBLOCK", "x"]), "ERR value is not an integer or out of range");

@@ -798,6 +798,16 @@ impl Broker {
     /// Answers a parked batch's blocking command with `reply` and runs the
     /// rest of the batch.
     fn end_wait(&mut self, mut run: Running, reply: crate::resp::Frame) {
+        // A blocking command that ends without being served is a call too
+        // (`INFO commandstats`), as in Redis; a served one is counted when
+        // it runs again.
+        if let Some(c) = run.commands.front().and_then(|argv| cmd::lookup(&argv[0])) {
+            let st = self.server.hub.cmdstats.entry(c.name).or_default();
+            st.calls += 1;
+            if reply.is_error() {
+                st.failed += 1;
+            }
+        }
         run.commands.pop_front();
         self.server.hub.resumed(run.session.id);
         run.replies += self.server.hub.emit(&run.session, reply, &mut run.out);

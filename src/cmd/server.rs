@@ -1160,6 +1160,7 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
             v.push(("total_commands_processed", st.total_commands.to_string()));
             v.push(("instantaneous_ops_per_sec", st.ops_per_sec.rate().to_string()));
             v.push(("rejected_connections", s.hub.rejected_connections.to_string()));
+            v.push(("total_error_replies", s.hub.errorstats.values().sum::<u64>().to_string()));
             v.push(("expired_keys", st.expired_keys.to_string()));
             v.push(("evicted_keys", "0".into()));
             v.push(("keyspace_hits", st.keyspace_hits.to_string()));
