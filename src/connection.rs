@@ -315,6 +315,17 @@ where
                     // After a disconnect the broker forgets the client, which
                     // closes this channel; the reply in flight is still written.
                     None if in_flight.is_some() => push_open = false,
+                    Some(Push::Kill) if parked && in_flight.is_some() => {
+                        // Killed while its batch waits: the broker ends the
+                        // wait and answers what the batch ran before it (Redis
+                        // had sent those replies already), then the loop ends
+                        // once they are written (a write that would block is
+                        // not waited for: the kill switch stops it).
+                        if !told_eof {
+                            told_eof = true;
+                            let _ = broker.send(Message::Disconnect { id }).await;
+                        }
+                    }
                     Some(Push::Kill) | None => {
                         // Pushes sent before the kill (a refusal's error) still go out.
                         let out: Vec<u8> = held.drain(..).flat_map(|(_, d)| d.to_vec()).collect();

@@ -1145,3 +1145,25 @@ fn shutdown_answers_what_a_waiting_pipeline_ran() {
     let mut c = srv.client();
     assert_eq!(val(&mut c, &["GET", "a"]), redis::Value::BulkString(b"1".to_vec()));
 }
+
+/// Found by review: a client killed (`CLIENT KILL`) while its pipeline
+/// waited in a blocking command lost the replies to the commands ahead of
+/// it — an element its `LPOP` took reached nobody. Redis had sent them;
+/// they are now written before the connection closes.
+#[test]
+fn a_client_killed_while_parked_gets_what_its_pipeline_ran_before() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    assert_eq!(val(&mut admin, &["RPUSH", "q", "a", "b"]), redis::Value::Int(2));
+    let mut waiter = srv.raw();
+    waiter.send(b"CLIENT ID\r\n");
+    let id = waiter.line().trim_start_matches(':').trim().to_string();
+    waiter.send(b"LPOP q\r\nBLPOP q2 0\r\n");
+    wait_blocked_clients(&mut admin, 1);
+    assert_eq!(val(&mut admin, &["CLIENT", "KILL", "ID", &id]), redis::Value::Int(1));
+    waiter.0.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(waiter.read_to_close(), b"$1\r\na\r\n");
+    let rest: Vec<String> = redis::cmd("LRANGE").arg("q").arg(0).arg(-1).query(&mut admin).unwrap();
+    assert_eq!(rest, ["b"]);
+    wait_blocked_clients(&mut admin, 0);
+}
