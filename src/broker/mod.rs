@@ -291,6 +291,9 @@ pub struct Broker {
     returns_rx: Option<mpsc::UnboundedReceiver<Returned>>,
     /// Hand-offs made so far (numbers them).
     handoffs: u64,
+    /// Per list end `(db, key, left)`: the elements given back there, from
+    /// the end inward, with their hand-off numbers ([`Broker::place_given_back`]).
+    given_back: HashMap<(u32, Bytes, bool), Vec<(u64, Bytes)>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -322,6 +325,7 @@ impl Broker {
             returns_tx,
             returns_rx: Some(returns_rx),
             handoffs: 0,
+            given_back: HashMap::default(),
             ks,
             server,
             persister,
@@ -652,7 +656,8 @@ impl Broker {
     /// commands of the batch were handed (their replies were never sent).
     fn abandon(&mut self, run: Running) {
         if !run.handback.is_empty() {
-            self.hand_back(run.handback);
+            self.handoffs += 1;
+            self.hand_back(self.handoffs, run.handback);
         }
     }
 
@@ -662,14 +667,14 @@ impl Broker {
     fn hand_back_all(&mut self, mut returned: Vec<Returned>) {
         returned.sort_by_key(|r| std::cmp::Reverse(r.seq));
         for r in returned {
-            self.hand_back(r.effects);
+            self.hand_back(r.seq, r.effects);
         }
     }
 
     /// Re-applies elements whose hand-off failed (the client was gone), as
     /// new logged effects — a change to `WATCH` and to keyspace
     /// notifications like the push it is — and serves anyone waiting for them.
-    fn hand_back(&mut self, effects: Vec<Effect>) {
+    fn hand_back(&mut self, seq: u64, effects: Vec<Effect>) {
         use crate::state::Value;
         for e in effects.into_iter().rev() {
             let (db, key, class, event) = match &e {
@@ -689,8 +694,14 @@ impl Broker {
             }
             let key = key.clone();
             let before = self.effects.len();
-            self.ks.apply(&e);
-            self.effects.push(e);
+            let placed = match e {
+                Effect::ListPush { db, key, left, items } => self.place_given_back(seq, db, key, left, items),
+                other => vec![other],
+            };
+            for e in placed {
+                self.ks.apply(&e);
+                self.effects.push(e);
+            }
             self.server.hub.touch(&self.effects[before..], &self.ks);
             if self.server.notifications {
                 self.events.push(KeyEvent { class, event, db, key });
@@ -700,6 +711,56 @@ impl Broker {
                 self.wake_for(before);
             }
         }
+    }
+
+    /// Where elements given back to an end of a list go: past those given
+    /// back there earlier that were handed out before them and are still in
+    /// place, so that a queue whose consumers vanish one after another comes
+    /// back in its order. `items` are in push order (a `ListPush`); the
+    /// effects that put them there are returned.
+    fn place_given_back(&mut self, seq: u64, db: u32, key: Bytes, left: bool, items: Vec<Bytes>) -> Vec<Effect> {
+        use crate::state::Value;
+        const KEPT: usize = 1024;
+        let slot = (db, key.clone(), left);
+        let mut run = self.given_back.remove(&slot).unwrap_or_default();
+        let list = match self.ks.dbs[db as usize].get(&key).map(|x| &x.value) {
+            Some(Value::List(l)) => Some(l),
+            _ => None,
+        };
+        let len = list.map_or(0, |l| l.len());
+        // The elements given back earlier that are still at that end, as
+        // they were left (anything else that happened there ends the run).
+        let at_end = |j: usize| -> Option<&[u8]> { list?.get(if left { j } else { len.checked_sub(j + 1)? }) };
+        let keep = run.iter().enumerate().take_while(|(j, (_, e))| at_end(*j) == Some(e.as_ref())).count();
+        run.truncate(keep);
+        let past = run.iter().take_while(|(s, _)| *s < seq).count();
+        // From the end inward, the new elements come in reverse push order.
+        let inward: Vec<Bytes> = items.iter().rev().cloned().collect();
+        let effects = if past == 0 {
+            vec![Effect::ListPush { db, key: key.clone(), left, items }]
+        } else if left {
+            (inward.iter().enumerate())
+                .map(|(j, value)| Effect::ListInsert { db, key: key.clone(), index: past + j, value: value.clone() })
+                .collect()
+        } else {
+            (items.iter().enumerate())
+                .map(|(j, value)| Effect::ListInsert {
+                    db,
+                    key: key.clone(),
+                    index: len - past + j,
+                    value: value.clone(),
+                })
+                .collect()
+        };
+        for (j, value) in inward.into_iter().enumerate() {
+            run.insert(past + j, (seq, value));
+        }
+        run.truncate(KEPT);
+        if self.given_back.len() >= 10_000 {
+            self.given_back.clear();
+        }
+        self.given_back.insert(slot, run);
+        effects
     }
 
     fn note_client(&mut self, s: &Session) {
@@ -1025,6 +1086,31 @@ mod tests {
         let mut exec = send(&mut b, 9, &[&["MULTI"], &["SET", "x", "1"], &["EXEC"]]);
         b.flush();
         assert_eq!(out(&mut exec), "+OK\r\n+QUEUED\r\n*-1\r\n");
+    }
+
+    /// Found by review: elements given back one after another (consumers
+    /// killed at different times) went to the head each, reversing the
+    /// queue. Each now goes past those given back before it that were
+    /// handed out earlier, at either end.
+    #[test]
+    fn elements_given_back_one_after_another_keep_their_order() {
+        for pop in ["BLPOP", "BRPOP"] {
+            let mut b = broker();
+            let mut returns = b.returns_rx.take().unwrap();
+            let mut waiters: Vec<_> = (1..=3).map(|id| send(&mut b, id, &[&[pop, "q", "0"]])).collect();
+            let _producer = send(&mut b, 8, &[&["RPUSH", "q", "head", "e0", "e1", "e2", "tail"]]);
+            b.flush();
+            let mut handed: Vec<_> =
+                waiters.iter_mut().map(|w| w.try_recv().expect("served").handback.expect("handed")).collect();
+            // Given back in the order second, third, first.
+            let order = [1, 2, 0];
+            let mut taken: Vec<Option<HandBack>> = handed.drain(..).map(Some).collect();
+            for i in order {
+                taken[i].take().unwrap().give_back();
+                assert_eq!(take_returns(&mut b, &mut returns), 1);
+            }
+            assert_eq!(list(&b, "q"), ["head", "e0", "e1", "e2", "tail"], "{pop}");
+        }
     }
 
     #[test]
