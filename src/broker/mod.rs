@@ -355,9 +355,8 @@ impl Broker {
         // What they ran before they waited is answered (a `SET` ahead of a
         // `BLPOP` in the same pipeline); the rest never runs.
         let waiting: Vec<Running> = self.waiters.take_all().into_iter().chain(std::mem::take(&mut self.held)).collect();
-        for mut run in waiting {
-            run.commands.clear();
-            self.reply_batch(run);
+        for run in waiting {
+            self.answer_what_ran(run);
         }
         self.stopped_outputs = self.server.hub.forget_all();
         self.pushes.clear();
@@ -407,14 +406,7 @@ impl Broker {
                     self.awaiting -= delivery.groups;
                     delivery.deliver(failure.as_ref());
                 }
-                Some(first) = returns.recv() => {
-                    // Together, those that came back meanwhile: in order.
-                    let mut all = vec![first];
-                    while let Ok(r) = returns.try_recv() {
-                        all.push(r);
-                    }
-                    self.hand_back_all(all);
-                }
+                Some(r) = returns.recv() => self.hand_back(r.seq, r.effects),
                 _ = &mut timer => {
                     let now = tokio::time::Instant::now();
                     if now >= next_tick && !self.stopping {
@@ -460,11 +452,9 @@ impl Broker {
         self.flush();
         // Replies released by that flush to clients already gone give their
         // elements back; log those too before stopping.
-        let mut all = Vec::new();
         while let Ok(r) = returns.try_recv() {
-            all.push(r);
+            self.hand_back(r.seq, r.effects);
         }
-        self.hand_back_all(all);
         self.flush();
         self.persister.shutdown();
         // The last groups made durable while stopping.
@@ -493,9 +483,8 @@ impl Broker {
                 // ends; what ran before it is answered (a client that
                 // half-closed still reads, and what the replies hand over
                 // goes back if they cannot be written).
-                if let Some(mut run) = self.waiters.remove_client(id) {
-                    run.commands.clear();
-                    self.reply_batch(run);
+                if let Some(run) = self.waiters.remove_client(id) {
+                    self.answer_what_ran(run);
                 }
                 // A batch held by `CLIENT PAUSE` will not run the rest of its
                 // commands for a client that is gone; what it ran is answered
@@ -505,9 +494,8 @@ impl Broker {
                 let (gone, held): (VecDeque<Running>, VecDeque<Running>) =
                     std::mem::take(&mut self.held).into_iter().partition(|r| r.session.id == id);
                 self.held = held;
-                for mut run in gone {
-                    run.commands.clear();
-                    self.reply_batch(run);
+                for run in gone {
+                    self.answer_what_ran(run);
                 }
             }
             // Stopping: no more work (the connection sees its batch dropped).
@@ -661,14 +649,11 @@ impl Broker {
         }
     }
 
-    /// Gives back what several failed hand-offs returned, the latest first:
-    /// elements taken one after another from the same end of a list go
-    /// back in the order they were (the last taken is the first put back).
-    fn hand_back_all(&mut self, mut returned: Vec<Returned>) {
-        returned.sort_by_key(|r| std::cmp::Reverse(r.seq));
-        for r in returned {
-            self.hand_back(r.seq, r.effects);
-        }
+    /// Ends a waiting (parked or held) batch whose client is gone or that
+    /// stopping ends: what it ran is answered, the rest never runs.
+    fn answer_what_ran(&mut self, mut run: Running) {
+        run.commands.clear();
+        self.reply_batch(run);
     }
 
     /// Re-applies elements whose hand-off failed (the client was gone), as
@@ -1016,12 +1001,11 @@ mod tests {
 
     /// Feeds back what undeliverable replies returned, as `run` would.
     fn take_returns(b: &mut Broker, returns: &mut mpsc::UnboundedReceiver<Returned>) -> usize {
-        let mut all = Vec::new();
+        let mut n = 0;
         while let Ok(r) = returns.try_recv() {
-            all.push(r);
+            b.hand_back(r.seq, r.effects);
+            n += 1;
         }
-        let n = all.len();
-        b.hand_back_all(all);
         n
     }
 

@@ -169,14 +169,22 @@ struct Client {
     reply: ReplyMode,
     skip: u8,
     no_evict: bool,
-    /// Parked by a blocking command (`CLIENT UNBLOCK` may end the wait).
-    blocked: bool,
-    /// Parked by a blocking command or held by `CLIENT PAUSE`.
-    parked: bool,
+    /// Whether its batch waits, and for what.
+    waiting: Waiting,
     /// Watched keys: database, key, and whether it was already logically
     /// expired when watched.
     watched: Vec<(u32, Bytes, bool)>,
     dirty: bool,
+}
+
+/// What a client's batch waits for, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    No,
+    /// A blocking command (`CLIENT UNBLOCK` may end the wait).
+    Blocked,
+    /// The end of `CLIENT PAUSE`.
+    Held,
 }
 
 /// A push made and not yet sent (see [`Hub::take_pushes`]).
@@ -400,8 +408,7 @@ impl Hub {
                 reply: ReplyMode::On,
                 skip: 0,
                 no_evict: false,
-                blocked: false,
-                parked: false,
+                waiting: Waiting::No,
                 watched: Vec::new(),
                 dirty: false,
             },
@@ -453,8 +460,7 @@ impl Hub {
     /// `blocked`: by a blocking command (rather than held by `CLIENT PAUSE`).
     pub fn parked(&mut self, id: u64, blocked: bool) {
         if let Some(c) = self.clients.get_mut(&id) {
-            c.blocked = blocked;
-            c.parked = true;
+            c.waiting = if blocked { Waiting::Blocked } else { Waiting::Held };
         }
         self.mark(id, Push::Parked);
     }
@@ -463,8 +469,7 @@ impl Hub {
     /// batch's reply again.
     pub fn resumed(&mut self, id: u64) {
         if let Some(c) = self.clients.get_mut(&id) {
-            c.blocked = false;
-            c.parked = false;
+            c.waiting = Waiting::No;
         }
         self.mark(id, Push::Resumed);
     }
@@ -472,12 +477,12 @@ impl Hub {
     /// Whether `id`'s batch waits: parked by a blocking command or held by
     /// `CLIENT PAUSE` (`CLIENT LIST`'s `b`).
     pub fn is_parked(&self, id: u64) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.parked)
+        self.clients.get(&id).is_some_and(|c| c.waiting != Waiting::No)
     }
 
     /// Whether `id` is parked by a blocking command.
     pub fn is_blocked(&self, id: u64) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.blocked)
+        self.clients.get(&id).is_some_and(|c| c.waiting == Waiting::Blocked)
     }
 
     fn mark(&mut self, id: u64, marker: Push) {

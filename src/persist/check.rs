@@ -25,8 +25,8 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
     if !dir.is_dir() {
         return Err(PersistError::Io(format!("the data directory {} does not exist", dir.display())));
     }
-    let found = recover::layout(&store, dir)?;
-    if found.snapshots.is_empty() && found.segments.is_empty() {
+    let l = recover::layout(&store, dir)?;
+    if l.snapshots.is_empty() && l.segments.is_empty() {
         lines.push(format!("no snapshot and no log segment in {}: nothing to check (is --dir right?)", dir.display()));
         return Ok(CheckReport { lines, ok: false });
     }
@@ -41,7 +41,6 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
         }
         Err(e) => return Err(e),
     };
-    let l = recover::layout(&store, dir)?;
     lines.push(format!("{} snapshot(s), {} log segment(s) in {}", l.snapshots.len(), l.segments.len(), dir.display()));
     for _ in 0..2 {
         match recover::recover(&store, dir, databases) {
