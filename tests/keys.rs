@@ -28,11 +28,13 @@ fn sorted_keys(c: &mut redis::Connection, pattern: &str) -> Vec<String> {
 }
 
 /// Every key a full SCAN returns (with repeats), with extra arguments.
+/// Every cursor must survive a client that holds it as a double.
 fn scan_all(c: &mut redis::Connection, extra: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = "0".to_string();
     loop {
         let (next, keys): (String, Vec<String>) = redis::cmd("SCAN").arg(&cursor).arg(extra).query(c).expect("SCAN");
+        assert!(next.parse::<u64>().is_ok_and(|n| n < 1 << 53), "cursor {next}");
         out.extend(keys);
         cursor = next;
         if cursor == "0" {

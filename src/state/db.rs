@@ -95,11 +95,18 @@ fn seed() -> &'static RandomState {
     SEED.get_or_init(RandomState::default)
 }
 
+/// Bits of a key's hash, and so of a `SCAN` cursor: 53, so that a cursor
+/// survives clients that hold numbers as doubles (JavaScript's node-redis 4
+/// turns the cursor into a `Number`; a 64-bit cursor came back rounded and
+/// the scan skipped keys). Redis's cursors are small for the same reason.
+pub const HASH_BITS: u32 = 53;
+
 /// The seeded hash that orders keys: foldhash's quality hasher, fast and
 /// seeded at random once per process, so the order (and `SCAN`'s cursor) is
-/// stable for the life of the process but unpredictable to clients.
+/// stable for the life of the process but unpredictable to clients; its top
+/// [`HASH_BITS`] bits, never 0 (a cursor of 0 means "start" and "done").
 pub fn key_hash(key: &[u8]) -> u64 {
-    seed().hash_one(key)
+    (seed().hash_one(key) >> (64 - HASH_BITS)).max(1)
 }
 
 /// One numbered database.
@@ -295,8 +302,10 @@ impl Db {
         0
     }
 
-    /// A key chosen by `r` (uniform over hash space, not over keys).
+    /// A key chosen by the random number `r` (uniform over hash space, not
+    /// over keys).
     pub fn random_key(&self, r: u64) -> Option<&[u8]> {
+        let r = r >> (64 - HASH_BITS);
         let slot = self.map.range(r..).next().or_else(|| self.map.iter().next()).map(|(_, s)| s)?;
         slot.iter().next().map(|(k, _)| k)
     }
@@ -415,6 +424,24 @@ mod tests {
         assert_eq!((db.volatile_len(), db.expires.len()), (1, 1));
         assert_eq!(db.expired_keys(u64::MAX, 10), [Bytes::from("a")]);
         assert!(db.expired_keys(19, 10).is_empty());
+    }
+
+    #[test]
+    fn scan_cursors_fit_in_a_double() {
+        let mut db = Db::default();
+        for i in 0..1000 {
+            db.insert(format!("k{i}").as_bytes(), s("v"), None);
+        }
+        let (mut cursor, mut cursors) = (0, 0);
+        loop {
+            cursor = db.scan(cursor, 10, |_, _| {});
+            assert!(cursor < 1 << 53, "{cursor}");
+            if cursor == 0 {
+                break;
+            }
+            cursors += 1;
+        }
+        assert!(cursors >= 99);
     }
 
     #[test]
