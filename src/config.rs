@@ -158,6 +158,22 @@ impl Config {
             ("maxclients", self.maxclients.to_string()),
             ("save", String::new()),
             ("maxmemory", "0".into()),
+            // Fixed: no eviction, no cluster, and the sizes past which Redis
+            // leaves a compact encoding, as `OBJECT ENCODING` follows them.
+            ("maxmemory-policy", "noeviction".into()),
+            ("cluster-enabled", "no".into()),
+            ("hash-max-listpack-entries", crate::state::hash::LISTPACK_MAX_ENTRIES.to_string()),
+            ("hash-max-listpack-value", crate::state::hash::COMPACT_MAX_BYTES.to_string()),
+            ("zset-max-listpack-entries", crate::state::zset::COMPACT_MAX_LEN.to_string()),
+            ("zset-max-listpack-value", crate::state::zset::COMPACT_MAX_MEMBER.to_string()),
+            ("set-max-intset-entries", crate::state::set::INTSET_MAX_ENTRIES.to_string()),
+            ("list-max-listpack-size", "-2".into()),
+            // Their names before Redis 7.0, which it still answers to.
+            ("hash-max-ziplist-entries", crate::state::hash::LISTPACK_MAX_ENTRIES.to_string()),
+            ("hash-max-ziplist-value", crate::state::hash::COMPACT_MAX_BYTES.to_string()),
+            ("zset-max-ziplist-entries", crate::state::zset::COMPACT_MAX_LEN.to_string()),
+            ("zset-max-ziplist-value", crate::state::zset::COMPACT_MAX_MEMBER.to_string()),
+            ("list-max-ziplist-size", "-2".into()),
             ("notify-keyspace-events", self.notify_keyspace_events.clone()),
             ("slowlog-log-slower-than", self.slowlog_log_slower_than.to_string()),
             ("slowlog-max-len", self.slowlog_max_len.to_string()),

@@ -1,10 +1,12 @@
 //! Client and server administration: CLIENT KILL/PAUSE/REPLY, RESET,
-//! MONITOR, SLOWLOG, CONFIG SET, WAIT, WAITAOF.
+//! MONITOR, SLOWLOG, CONFIG GET/SET, ROLE, WAIT, WAITAOF.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use redis::Value;
 
 fn client_id(c: &mut redis::Connection) -> i64 {
     redis::cmd("CLIENT").arg("ID").query(c).expect("client id")
@@ -250,6 +252,44 @@ fn config_set_validates_like_redis() -> TestResult {
     assert_eq!(v, ["notify-keyspace-events", "AKE"]);
     let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("hz").query(&mut c)?;
     assert_eq!(v, ["hz", "500"]);
+    Ok(())
+}
+
+#[test]
+fn the_settings_clients_check_are_reported_and_role_is_master() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    // Queue libraries check (and their setup scripts set) the eviction policy.
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query(&mut c)?;
+    assert_eq!(v, ["maxmemory-policy", "noeviction"]);
+    let () = redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("noeviction").query(&mut c)?;
+    let () = redis::cmd("CONFIG").arg("SET").arg("hash-max-listpack-entries").arg("512").query(&mut c)?;
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - keys are never evicted here: only noeviction"
+    );
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "hash-max-listpack-entries", "128"]),
+        "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-entries') - can't set immutable config"
+    );
+    // As in Redis, an immutable parameter is refused even at its value.
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "cluster-enabled", "no"]),
+        "ERR CONFIG SET failed (possibly related to argument 'cluster-enabled') - can't set immutable config"
+    );
+    let v: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("*max-*-entries*").query(&mut c)?;
+    let expected = [
+        ("hash-max-listpack-entries", "512"),
+        ("hash-max-ziplist-entries", "512"),
+        ("zset-max-listpack-entries", "128"),
+        ("zset-max-ziplist-entries", "128"),
+        ("set-max-intset-entries", "512"),
+    ];
+    assert_eq!(v, expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    assert_eq!(
+        val(&mut c, &["ROLE"]),
+        Value::Array(vec![Value::BulkString(b"master".to_vec()), Value::Int(0), Value::Array(vec![])])
+    );
     Ok(())
 }
 

@@ -434,6 +434,9 @@ enum Change {
     PubsubLimit(OutputLimit),
     RequirePass(Bytes),
     Appendfsync(crate::config::FsyncPolicy),
+    /// A fixed parameter set to the value it has (`maxmemory-policy
+    /// noeviction`, which setup scripts of queue libraries send).
+    Same,
 }
 
 fn int_in(name: &str, v: &[u8], min: i64, max: i64) -> Result<i64, Frame> {
@@ -461,6 +464,29 @@ fn memtoull(v: &[u8]) -> Option<u64> {
     };
     num.parse::<u64>().ok()?.checked_mul(mul)
 }
+
+/// Parameters Redis lets `CONFIG SET` change that are fixed here: setting
+/// one to the value it has is accepted, any other value refused.
+const FIXED_HERE: &[&str] = &[
+    "maxmemory",
+    "maxmemory-policy",
+    "save",
+    "appendonly",
+    "loglevel",
+    "proto-max-bulk-len",
+    "client-query-buffer-limit",
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
+    "set-max-intset-entries",
+    "list-max-listpack-size",
+    "hash-max-ziplist-entries",
+    "hash-max-ziplist-value",
+    "zset-max-ziplist-entries",
+    "zset-max-ziplist-value",
+    "list-max-ziplist-size",
+];
 
 fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
     Ok(match name {
@@ -507,6 +533,12 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
             }
             Change::PubsubLimit(limit)
         }
+        _ if FIXED_HERE.contains(&name)
+            && ctx.server.config.params().iter().any(|(n, current)| *n == name && current.as_bytes() == v) =>
+        {
+            Change::Same
+        }
+        "maxmemory-policy" => return Err(set_failed(name, "keys are never evicted here: only noeviction")),
         _ if ctx.server.config.params().iter().any(|(n, _)| *n == name) => {
             return Err(set_failed(name, "can't set immutable config"));
         }
@@ -572,6 +604,7 @@ pub fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 server.config.appendfsync = p;
                 server.appendfsync_changed = true;
             }
+            Change::Same => {}
         }
     }
     Ok(OK)

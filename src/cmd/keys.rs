@@ -539,7 +539,9 @@ fn encoding(v: &Value) -> &'static str {
         Value::Hash(h) if h.is_listpack() => "listpack",
         Value::Hash(_) => "hashtable",
         Value::Set(m) => {
-            if m.len() <= 512 && m.iter().all(|x| crate::resp::decode::parse_i64(x).is_some()) {
+            if m.len() <= crate::state::set::INTSET_MAX_ENTRIES
+                && m.iter().all(|x| crate::resp::decode::parse_i64(x).is_some())
+            {
                 "intset"
             } else {
                 "hashtable"

@@ -100,6 +100,17 @@ pub static COMMANDS: &[Command] = &[
     command!("config", -2, 0, 0, 0, 0, "server", "CONFIG subcommand [arg ...] — configuration commands", config),
     command!("time", 1, FAST | LOADING | STALE, 0, 0, 0, "server", "TIME — the server time", time),
     command!("dbsize", 1, READONLY | FAST, 0, 0, 0, "server", "DBSIZE — number of keys in the database", dbsize),
+    command!(
+        "role",
+        1,
+        FAST | LOADING | STALE,
+        0,
+        0,
+        0,
+        "server",
+        "ROLE — the replication role: a master without replicas",
+        role
+    ),
     command!("swapdb", 3, WRITE | FAST, 0, 0, 0, "server", "SWAPDB index1 index2 — swap two databases", swapdb),
     command!(
         "flushdb",
@@ -1220,6 +1231,12 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
 fn time(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Ok(Frame::Array(vec![Frame::bulk_int(now.as_secs() as i64), Frame::bulk_int(now.subsec_micros() as i64)]))
+}
+
+/// `ROLE`: `master`, its replication offset (0: nothing is replicated)
+/// and its replicas (none), as health checks read it.
+fn role(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Array(vec![Frame::bulk_static("master"), Frame::Integer(0), Frame::Array(Vec::new())]))
 }
 
 /// `DBSIZE`

@@ -25,6 +25,10 @@ use super::value::stored;
 /// Most members a compact set holds (a lookup scans at most this many).
 pub const COMPACT_MAX_MEMBERS: usize = 128;
 
+/// Most members of a set of integers that Redis 7.0 keeps in an intset
+/// (its default `set-max-intset-entries`), for `OBJECT ENCODING`.
+pub const INTSET_MAX_ENTRIES: usize = 512;
+
 /// A set value (see the module documentation for its two
 /// representations). Its API follows `HashSet`'s names, with slices out:
 /// the iterator lends `&[u8]`.
