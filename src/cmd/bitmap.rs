@@ -138,14 +138,10 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Ok(v @ (0 | 1)) => v as u8,
         _ => return Err(BAD_BIT),
     };
-    let cur = match ctx.lookup(&key).map(|e| &e.value) {
-        None => None,
-        Some(Value::Str(s)) => Some(s.to_bytes()),
-        Some(_) => return Err(WRONGTYPE),
-    };
     let byte = (offset >> 3) as usize;
-    let old_byte = cur.as_ref().and_then(|s| s.get(byte).copied());
-    let old = bit_at(cur.as_deref().unwrap_or(&[]), offset);
+    // `None`: no key, or the string ends before the byte (it grows).
+    let old_byte = ctx.read_str_for_write(&key, |s| s.get(byte).copied())?.flatten();
+    let old = bit_at(old_byte.as_slice(), offset & 7);
     // Redis writes (and raises `setbit`) when the string grows or the bit changes.
     if old_byte.is_none() || old != on {
         let mask = 1u8 << (7 - (offset & 7));
@@ -641,6 +637,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
         }
         replies.push(reply);
     }
+    // No second handle on the string while it is written: the write edits
+    // it in place instead of copying it whole.
+    drop(old);
     // As Redis: a write that changed nothing (same value, or refused by
     // `OVERFLOW FAIL`) signals nothing; the growth is kept regardless.
     if changed || grows {
@@ -709,6 +708,23 @@ mod tests {
         }
         assert_eq!(bit_offset(b"15", 2), Ok(15));
         assert_eq!(bit_offset(b"16", 2), Err(BAD_OFFSET));
+    }
+
+    #[test]
+    fn writes_edit_a_large_bitmap_in_place() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("setbit k 8388607 1"), int(0));
+        let at = |h: &Harness| match &h.ks.dbs[0].get(b"k").expect("k").value {
+            Value::Str(s) => (s.as_ptr(), s.len()),
+            v => panic!("{v:?}"),
+        };
+        let before = at(&h);
+        assert_eq!(before.1, 1 << 20);
+        // Neither reads the string into a handle of its own, which would make
+        // the write copy all of it.
+        assert_eq!(h.run("setbit k 5 1"), int(0));
+        assert_eq!(h.run("bitfield k set u8 8 255 get u8 0"), Frame::Array(vec![int(0), int(4)]));
+        assert_eq!(at(&h), before);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, WRONGTYPE, flags::*, wrong_arity};
+use super::{Args, CmdResult, Ctx, NOT_FLOAT, NOT_INT, OVERFLOW, SYNTAX, flags::*, wrong_arity};
 use crate::command;
 use crate::resp::Frame;
 use crate::resp::frame::{OK, itoa_buf};
@@ -212,17 +212,6 @@ fn check_len(ctx: &Ctx, size: usize, append: usize) -> Result<(), Frame> {
     match size.checked_add(append) {
         Some(total) if total <= ctx.server.config.proto_max_bulk_len => Ok(()),
         _ => Err(Frame::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")),
-    }
-}
-
-/// `read` of the string at `key`, for a write (no hit/miss counting; the
-/// string is read where it is, not copied): `Ok(None)` if absent,
-/// `WRONGTYPE` if the key holds another type.
-fn read_for_write<T>(ctx: &mut Ctx, key: &[u8], read: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Frame> {
-    match ctx.lookup(key).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(read(s))),
-        Some(_) => Err(WRONGTYPE),
     }
 }
 
@@ -479,7 +468,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let data = args.next_bytes()?.clone();
-    let cur = read_for_write(ctx, &key, <[u8]>::len)?.unwrap_or(0);
+    let cur = ctx.read_str_for_write(&key, <[u8]>::len)?.unwrap_or(0);
     if cur > 0 {
         check_len(ctx, cur, data.len())?;
     }
@@ -519,8 +508,11 @@ fn getrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let start = strict_i64(args.next_bytes()?)?;
     let end = strict_i64(args.next_bytes()?)?;
-    let Some(s) = ctx.get_str(key)? else { return Ok(Frame::Bulk(Bytes::new())) };
-    Ok(Frame::Bulk(byte_range(start, end, s.len()).map_or_else(Bytes::new, |(a, b)| s.slice(a..b))))
+    // The range is copied: a slice would hold the whole string until the
+    // reply is written, and a write to it meanwhile would copy it all.
+    let range =
+        ctx.read_str(key, |s| byte_range(start, end, s.len()).map(|(a, b)| Bytes::copy_from_slice(&s[a..b])))?;
+    Ok(Frame::Bulk(range.flatten().unwrap_or_default()))
 }
 
 /// `SETRANGE key offset value`
@@ -532,7 +524,7 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(Frame::error("ERR offset is out of range"));
     }
     let offset = usize::try_from(offset).map_err(|_| NOT_INT)?;
-    let cur = read_for_write(ctx, &key, <[u8]>::len)?.unwrap_or(0);
+    let cur = ctx.read_str_for_write(&key, <[u8]>::len)?.unwrap_or(0);
     if data.is_empty() {
         return Ok(Frame::Integer(cur as i64));
     }
@@ -546,7 +538,7 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Adds `by` to the integer at `key` (0 if absent), keeping its expiry.
 fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> CmdResult {
-    let old = read_for_write(ctx, key, strict_i64)?.transpose()?.unwrap_or(0);
+    let old = ctx.read_str_for_write(key, strict_i64)?.transpose()?.unwrap_or(0);
     let new = old.checked_add(by).ok_or(OVERFLOW)?;
     let db = ctx.db();
     // Formatted on the stack: a counter's value is held in place, so
@@ -596,7 +588,7 @@ fn float_operand(b: &[u8]) -> Result<f64, Frame> {
 fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     let by = args.next_bytes()?;
-    let old_text = read_for_write(ctx, &key, Bytes::copy_from_slice)?.unwrap_or_else(|| Bytes::from_static(b"0"));
+    let old_text = ctx.read_str_for_write(&key, Bytes::copy_from_slice)?.unwrap_or_else(|| Bytes::from_static(b"0"));
     let old = float_operand(&old_text)?;
     let text = super::float::add_floats(&old_text, old, by, float_operand(by)?)
         .ok_or(Frame::error("ERR increment would produce NaN or Infinity"))?;
