@@ -630,7 +630,9 @@ impl Hub {
         }
         let data = enc.get(c.proto);
         let queued = c.out.add(data.len());
-        let over = if c.subs.iter().any(|s| !s.is_empty()) {
+        // Subscribers and monitors: a monitor is a normal client to Redis,
+        // buffered without bound; here it is held to the same limit.
+        let over = if c.monitor || c.subs.iter().any(|s| !s.is_empty()) {
             if limit.hard > 0 && queued > limit.hard {
                 true
             } else if limit.soft > 0 && queued > limit.soft {
@@ -969,6 +971,18 @@ mod tests {
         hub.send_pushes();
         assert!(matches!(rxs[0].try_recv(), Ok(Push::Data(_))));
         assert!(rxs[0].try_recv().is_err());
+    }
+
+    #[test]
+    fn a_monitor_that_falls_behind_is_closed_too() {
+        let (mut hub, mut rxs) = hub_with(&[1, 2]);
+        hub.pubsub_limit = OutputLimit { hard: 100, soft: 0, soft_secs: 0 };
+        hub.add_monitor(1);
+        hub.feed_monitors(2, "x".repeat(60));
+        assert_eq!(hub.limit_disconnections, 0);
+        hub.feed_monitors(2, "x".repeat(60));
+        assert_eq!(hub.limit_disconnections, 1);
+        assert!(matches!(rxs[0].try_recv(), Ok(Push::Kill)));
     }
 
     /// Active expiry (the broker's cron) raises `expired` notifications and
