@@ -156,12 +156,12 @@ impl Outgoing {
         }
     }
 
-    /// Sends the reply to its connection; `failure` turns it into errors.
+    /// Sends the reply to its connection; `failure` turns it into errors:
+    /// those of writes, and those of reads too, which may have read a write
+    /// that failed (the keyspace holds it until the broker rolls it back).
     fn deliver(self, failure: Option<&PersistError>) {
         let mut reply = self.reply;
-        if let Some(err) = failure
-            && reply.writes > 0
-        {
+        if let Some(err) = failure {
             // The client gets an error instead of what it was handed.
             if let Some(h) = reply.handback.take() {
                 h.give_back();
@@ -659,7 +659,12 @@ impl Broker {
     /// Re-applies elements whose hand-off failed (the client was gone), as
     /// new logged effects — a change to `WATCH` and to keyspace
     /// notifications like the push it is — and serves anyone waiting for them.
+    /// Not after persistence failed: nothing can be logged, and the rollback
+    /// to the acknowledged data puts back every element whose pop failed.
     fn hand_back(&mut self, seq: u64, effects: Vec<Effect>) {
+        if self.server.write_refusal.is_some() || self.persister.failure().is_some() {
+            return;
+        }
         use crate::state::Value;
         for e in effects.into_iter().rev() {
             let (db, key, class, event) = match &e {
@@ -930,15 +935,31 @@ impl Broker {
         // Keyspace events are published after each command (`cmd::dispatch`)
         // and after active expiry; nothing is left to deliver here.
         self.events.clear();
+        let delivery =
+            Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox), groups: 0 };
         if self.server.write_refusal.is_none()
             && let Some(err) = self.persister.failure()
         {
             self.server.write_refusal = Some(format!(
                 "MISCONF Errors writing to the write-ahead log ({err}); writes are refused until the server is restarted"
             ));
+            // This round ran on a keyspace that may hold failed writes: its
+            // replies are errors, after those of the rounds before it.
+            if self.awaiting == 0 && self.persister.is_idle() {
+                delivery.deliver(Some(&err));
+            } else {
+                let group = self.durable(delivery);
+                self.persister.commit(&mut Vec::new(), vec![group]);
+            }
+            self.roll_back();
+            return;
         }
-        let mut delivery =
-            Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox), groups: 0 };
+        if self.server.write_refusal.is_some() {
+            // Nothing more can be logged (active expiry still removes keys
+            // from memory; a restart drops them as expired too), and reads
+            // need not wait for it.
+            self.effects.clear();
+        }
         // Nothing to wait for: no write now, none in flight, and no earlier
         // delivery still on its way back (a group marked durable whose
         // delivery this loop has not taken yet goes first).
@@ -947,12 +968,39 @@ impl Broker {
             self.effects.clear();
             return;
         }
-        let group = (!delivery.is_empty()).then(|| {
-            delivery.groups = 1;
-            self.awaiting += 1;
-            Durable { delivery, home: self.durable_tx.clone() }
-        });
+        let group = (!delivery.is_empty()).then(|| self.durable(delivery));
         self.persister.commit(&mut self.effects, group.into_iter().collect());
+    }
+
+    /// A delivery to release once the commit it goes with is durable.
+    fn durable(&mut self, mut delivery: Delivery) -> Durable {
+        delivery.groups = 1;
+        self.awaiting += 1;
+        Durable { delivery, home: self.durable_tx.clone() }
+    }
+
+    /// After persistence failed: the keyspace goes back to what clients were
+    /// told is stored (read back from disk; the broker waits meanwhile), so
+    /// that no read shows a write whose reply was an error or that a restart
+    /// could take back. Every watch is broken.
+    fn roll_back(&mut self) {
+        let started = std::time::Instant::now();
+        match self.persister.acknowledged_state(&mut self.ks) {
+            Ok(Some(ks)) => {
+                self.ks = ks;
+                self.server.hub.touch_all_watches();
+                tracing::warn!(
+                    keys = self.ks.total_keys(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "the data went back to the last acknowledged write: reads show only what clients were told is stored"
+                );
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(
+                error = %e,
+                "could not read back the acknowledged data after the failure: reads may show writes that failed"
+            ),
+        }
     }
 }
 

@@ -797,6 +797,17 @@ impl Hub {
         }
     }
 
+    /// Breaks every watch (the keyspace was replaced).
+    pub fn touch_all_watches(&mut self) {
+        for ids in self.watches.values() {
+            for id in ids {
+                if let Some(c) = self.clients.get_mut(id) {
+                    c.dirty = true;
+                }
+            }
+        }
+    }
+
     /// Marks the watchers of every key the effects (already applied to
     /// `ks`) changed. Flushes touch every watched key of the flushed
     /// databases; a swap touches those that exist in either database.

@@ -146,6 +146,10 @@ struct Stats {
     /// Live segments as `(first_seq, bytes)`.
     segments: Vec<(u64, u64)>,
     durable_seq: u64,
+    /// The last record whose reply was released as a success (with
+    /// `always`, the last one synced; with `everysec`/`no`, the last one
+    /// written): what clients were told is stored.
+    acked_seq: u64,
     /// Latest fsync latencies of the log, in µs.
     fsync_us: Latencies,
     /// Latest times from a commit's hand-over to its release, in µs.
@@ -257,6 +261,11 @@ struct Active<R: Release> {
     more_coming: bool,
     next_due_check: Instant,
     retry_after: Option<Instant>,
+    /// Where the log is, to read back what it holds after a failure
+    /// ([`Persister::acknowledged_state`]).
+    store: Arc<dyn Store>,
+    dir: PathBuf,
+    databases: usize,
     /// Held for the life of the server: the directory lock.
     _lock: File,
 }
@@ -386,6 +395,7 @@ impl<R: Release> Persister<R> {
                 last.1 += buf.len() as u64;
             }
             st.durable_seq = wal.next_seq - 1;
+            st.acked_seq = st.durable_seq;
             st.last_write_ok = true;
             st.last_snapshot_ok = true;
             st.last_save_unix = unix_ms() / 1000;
@@ -421,6 +431,9 @@ impl<R: Release> Persister<R> {
             more_coming: false,
             next_due_check: Instant::now(),
             retry_after: None,
+            store,
+            dir: dir.clone(),
+            databases: config.databases,
             _lock: lock,
         };
         Ok((Persister { inner: Some(active), _lock: None }, ks))
@@ -548,6 +561,27 @@ impl<R: Release> Persister<R> {
             return None;
         }
         a.shared.stats().failure.clone()
+    }
+
+    /// After a failure: the keyspace as clients were told it is, read back
+    /// from the snapshot and the log up to the last record whose reply was
+    /// a success. The broker's own has the writes of the failed group and
+    /// of every group after it applied; none of them may be read, as none
+    /// will survive a restart for certain. A snapshot walk in progress is
+    /// abandoned. `Ok(None)`: nothing failed, or persistence is off.
+    pub fn acknowledged_state(&mut self, ks: &mut Keyspace) -> Result<Option<Keyspace>, PersistError> {
+        let Some(a) = &mut self.inner else { return Ok(None) };
+        if !a.shared.failed.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        if ks.hook.take().is_some() {
+            let _ = a.tx.send(Msg::SnapAbort);
+            a.shared.set_snapshot_running(false);
+            a.shared.stats().snapshot_started = None;
+        }
+        let upto = a.shared.stats().acked_seq;
+        let rec = recover::recover_upto(a.store.as_ref(), &a.dir, a.databases, upto)?;
+        Ok(Some(rec.ks))
     }
 
     /// Whether a snapshot walk is in progress (the broker then calls
@@ -1048,6 +1082,9 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
             }
             if failed.is_none() && !dirty {
                 st.durable_seq = wal.next_seq - 1;
+            }
+            if failed.is_none() {
+                st.acked_seq = wal.next_seq - 1;
             }
         }
         shared.durable_groups.fetch_add(groups, Ordering::AcqRel);

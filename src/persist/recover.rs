@@ -187,6 +187,13 @@ pub fn scan_segment(
 
 /// Rebuilds the keyspace from `dir`. Progress is logged for large data sets.
 pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recovered, PersistError> {
+    recover_upto(store, dir, databases, u64::MAX)
+}
+
+/// Like [`recover`], replaying the log only up to record `upto`: what
+/// follows it (the records of a failed write, which may be torn or
+/// missing) is not read.
+pub fn recover_upto(store: &dyn Store, dir: &Path, databases: usize, upto: u64) -> Result<Recovered, PersistError> {
     let started = Instant::now();
     let l = layout(store, dir)?;
     let mut ks = Keyspace::new(databases);
@@ -208,6 +215,9 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
     let mut replayed = 0u64;
     let n = l.segments.len();
     for (i, (first, path)) in l.segments.iter().enumerate() {
+        if last_seq >= upto {
+            break;
+        }
         let is_last = i + 1 == n;
         // A segment wholly covered by the snapshot (its successor starts at
         // or before the snapshot's next record) is left over from before
@@ -231,7 +241,7 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
             unit.push((seq, effect));
             if closes_unit {
                 for (seq, effect) in unit.drain(..) {
-                    if seq > snapshot_seq {
+                    if seq > snapshot_seq && seq <= upto {
                         ks.apply(&effect);
                         last_seq = seq;
                         replayed += 1;
@@ -255,7 +265,7 @@ pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recove
             good = unit_start;
         }
         if let Some((offset, reason, torn)) = bad {
-            if !(is_last && torn) {
+            if !(is_last && torn) && last_seq < upto {
                 return Err(corrupt(path, offset, reason));
             }
             torn_tail = Some((offset, reason));
