@@ -733,14 +733,6 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: ZSet, event: &'static str) -
     Ok(Frame::Integer(n))
 }
 
-fn zset_from(items: impl IntoIterator<Item = (Bytes, f64)>) -> ZSet {
-    let mut z = ZSet::new();
-    for (m, s) in items {
-        z.insert(&m, s);
-    }
-    z
-}
-
 // ---------------------------------------------------------------------------
 // ZADD, ZINCRBY, ZREM
 
@@ -1069,7 +1061,7 @@ fn range_generic(ctx: &mut Ctx, args: &mut Args, store: Option<Bytes>, call: Ran
         None => Vec::new(),
     };
     match store {
-        Some(dst) => store_result(ctx, &dst, zset_from(items), "zrangestore"),
+        Some(dst) => store_result(ctx, &dst, ZSet::from_unique(items), "zrangestore"),
         None => Ok(members_reply(ctx.session.proto, items, withscores)),
     }
 }
@@ -1583,7 +1575,7 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
     }
     match dst {
         Some(dst) => {
-            let z = zset_from(result);
+            let z = ZSet::from_unique(result.into_iter().collect());
             let event = match op {
                 SetOp::Union => "zunionstore",
                 SetOp::Inter => "zinterstore",
