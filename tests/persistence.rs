@@ -559,9 +559,18 @@ fn a_second_server_on_the_same_directory_is_refused() {
     let srv = TestServer::start();
     let mut cfg = srv.config.clone();
     cfg.unixsocket = srv.dir.0.join("other.sock");
-    let err = match statebroker::server::spawn(cfg) {
+    let err = match statebroker::server::spawn(cfg.clone()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a second server must not start on the same directory"),
+    };
+    assert!(err.contains("in use by another statebroker process"), "{err}");
+    // Found by review: with its LOCK file deleted, the directory was taken
+    // by a second server; the directory itself is locked too.
+    std::fs::remove_file(srv.dir.0.join("LOCK")).expect("remove LOCK");
+    cfg.unixsocket = srv.dir.0.join("third.sock");
+    let err = match statebroker::server::spawn(cfg) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a second server must not start on the same directory, LOCK file or not"),
     };
     assert!(err.contains("in use by another statebroker process"), "{err}");
     let mut c = srv.client();

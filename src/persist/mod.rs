@@ -267,14 +267,14 @@ struct Active<R: Release> {
     dir: PathBuf,
     databases: usize,
     /// Held for the life of the server: the directory lock.
-    _lock: File,
+    _lock: DirLock,
 }
 
 /// The broker's handle on persistence.
 pub struct Persister<R: Release> {
     inner: Option<Active<R>>,
     /// With `appendonly no`: the directory lock, held all the same.
-    _lock: Option<File>,
+    _lock: Option<DirLock>,
 }
 
 /// Longest a group waits for commits the broker announced.
@@ -771,27 +771,46 @@ impl<R: Release> Active<R> {
 }
 
 /// Takes the directory lock, or explains who holds it.
-pub(crate) fn lock_dir(dir: &Path) -> Result<File, PersistError> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, PersistError> {
     let path = dir.join("LOCK");
-    let f = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
         .map_err(|e| PersistError::Io(format!("opening {}: {e}", path.display())))?;
+    // The directory itself is locked too: the `LOCK` file alone could be
+    // deleted under a running server, and a second one then took a lock
+    // on a new file of that name (a review lost acknowledged writes so).
+    let dir_handle =
+        File::open(dir).map_err(|e| PersistError::Io(format!("opening the directory {}: {e}", dir.display())))?;
+    lock_one(&file, dir, &path)?;
+    lock_one(&dir_handle, dir, dir)?;
+    Ok(DirLock { _file: file, _dir: dir_handle })
+}
+
+/// Holds a data directory for this process: its `LOCK` file and the
+/// directory itself, each locked (`flock`) until dropped.
+pub(crate) struct DirLock {
+    _file: File,
+    _dir: File,
+}
+
+/// Takes an exclusive lock on `f` (a file or directory of `dir`).
+fn lock_one(f: &File, dir: &Path, what: &Path) -> Result<(), PersistError> {
     // A lock can outlive its holder for a moment (a process still exiting,
     // or a child forked by this process that has not exec'd yet holding a
     // copy of the descriptor), so contention is retried for up to a second.
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         match f.try_lock() {
-            Ok(()) => return Ok(f),
+            Ok(()) => return Ok(()),
             Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(std::fs::TryLockError::WouldBlock) => return Err(PersistError::Locked(dir.to_owned())),
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(PersistError::Io(format!("locking {}: {e}", path.display())));
+                return Err(PersistError::Io(format!("locking {}: {e}", what.display())));
             }
         }
     }
