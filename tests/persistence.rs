@@ -414,6 +414,34 @@ fn files_a_snapshot_covers_cut_short_by_a_crash_are_skipped_and_deleted() {
     assert!(ops[..first_remove].contains(&"sync_dir".to_string()), "{ops:?}");
 }
 
+/// Found by review: with the segment after the newest snapshot deleted,
+/// start-up and `check` said nothing and the writes after the snapshot were
+/// gone. Both now refuse, naming the segment; `check --fix` creates it
+/// empty, for a start from the snapshot alone.
+#[test]
+fn a_lost_segment_after_the_snapshot_is_refused() {
+    let dir = TempDir::new("persist-lost-after-snapshot");
+    let cfg = config(&dir.0);
+    let (mut p, mut ks) = Persister::<Probe>::open(&cfg).unwrap();
+    commit_keys(&mut p, &mut ks, 10, "in the snapshot");
+    p.save(&mut ks).expect("snapshot");
+    commit_wait(&mut p, &mut ks, vec![put(0, "after", "the snapshot")]);
+    p.shutdown();
+    let mut segs = segments(&dir.0);
+    segs.sort();
+    let newest = segs.pop().expect("the segment after the snapshot");
+    std::fs::remove_file(&newest).unwrap();
+    let err = Persister::<Probe>::open(&cfg).err().expect("start-up refuses").to_string();
+    assert!(err.contains(&newest.display().to_string()) && err.contains("is missing"), "{err}");
+    let report = statebroker::persist::check::check(&dir.0, 16, false).unwrap();
+    assert!(!report.ok && report.lines.iter().any(|l| l.contains("is missing")), "{:?}", report.lines);
+    let report = statebroker::persist::check::check(&dir.0, 16, true).unwrap();
+    assert!(report.ok, "{:?}", report.lines);
+    let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();
+    assert_eq!(ks.total_keys(), 10);
+    p.shutdown();
+}
+
 /// `SAVE` while a background snapshot's walk has just been abandoned (a
 /// `FLUSHALL` in the same round): it must still take a snapshot (it
 /// finished the abandoned walk, failed, and took none).
@@ -431,8 +459,12 @@ fn save_after_an_abandoned_walk_takes_a_fresh_snapshot() {
     let expected = ks.sorted_entries();
     p.shutdown();
     assert_eq!(snapshots(&dir.0).len(), 1);
-    // The log is not needed: the snapshot holds everything.
-    for seg in segments(&dir.0) {
+    // The log before it is not needed: the snapshot holds everything (the
+    // segment after it, empty, must stay: without it start-up refuses).
+    let mut segs = segments(&dir.0);
+    segs.sort();
+    segs.pop();
+    for seg in segs {
         std::fs::remove_file(seg).unwrap();
     }
     let (p, ks) = Persister::<Probe>::open(&cfg).unwrap();

@@ -69,6 +69,24 @@ pub fn check(dir: &Path, databases: usize, fix: bool) -> Result<CheckReport, Per
                 }
                 return Ok(CheckReport { lines, ok: true });
             }
+            Err(PersistError::Corrupt { file, reason, .. }) if reason == recover::MISSING_AFTER_SNAPSHOT => {
+                lines.push(format!("BAD: {}: {reason}", file.display()));
+                let first = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(super::format::parse_segment_name)
+                    .expect("named as a segment");
+                if !fix {
+                    lines.push(format!(
+                        "put the segment back if it is anywhere, or run with --fix to create it empty: the server \
+                         then starts from the snapshot alone (the writes after it are lost; {} is kept)",
+                        l.snapshots.last().map_or_else(String::new, |(_, p)| p.display().to_string())
+                    ));
+                    return Ok(CheckReport { lines, ok: false });
+                }
+                super::Wal::create(std::sync::Arc::new(FsStore), dir.to_owned(), first)?;
+                lines.push(format!("fixed: created {} empty", file.display()));
+            }
             Err(PersistError::Corrupt { file, offset, reason }) => {
                 lines.push(format!("BAD: {} at offset {offset}: {reason}", file.display()));
                 let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -185,6 +185,11 @@ pub fn scan_segment(
     }
 }
 
+/// Why a directory whose newest snapshot lacks the segment after it does not
+/// load (the segment is named as the file, which does not exist).
+pub const MISSING_AFTER_SNAPSHOT: &str =
+    "this log segment, which follows the newest snapshot, is missing: the writes made after the snapshot are lost";
+
 /// Rebuilds the keyspace from `dir`. Progress is logged for large data sets.
 pub fn recover(store: &dyn Store, dir: &Path, databases: usize) -> Result<Recovered, PersistError> {
     recover_upto(store, dir, databases, u64::MAX)
@@ -208,6 +213,15 @@ pub fn recover_upto(store: &dyn Store, dir: &Path, databases: usize, upto: u64) 
         snapshot_seq = s;
         snapshot_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         tracing::info!(keys = n, seq = s, ms = started.elapsed().as_millis() as u64, "snapshot loaded");
+    }
+    // Each snapshot is made with the segment after it (the log moves to a
+    // new segment at the snapshot's point, before the snapshot is written),
+    // so a snapshot without it means that segment was lost, and with it
+    // every write after the snapshot: refused, not started without them.
+    if let Some((seq, _)) = l.snapshots.last()
+        && !l.segments.iter().any(|(first, _)| *first == seq + 1)
+    {
+        return Err(corrupt(&dir.join(format::segment_name(seq + 1)), 0, MISSING_AFTER_SNAPSHOT));
     }
     let mut last_seq = snapshot_seq;
     let mut segments = Vec::new();

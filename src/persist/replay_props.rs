@@ -1011,11 +1011,17 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     let rest_is_zero = file[data_end..].iter().all(|&b| b == 0);
     assert_eq!(r.torn_tail.is_none(), rest_is_zero, "cut at {at} of {len}: {:?}", r.torn_tail);
 
-    // (4) A snapshot of the final keyspace, alone.
+    // (4) A snapshot of the final keyspace, alone: with the (empty) segment
+    // the log moves to at a snapshot's point, without which it is refused.
     let store = MemStore::default();
     let (entries, count) = snapshot::encode_all(&run.h.ks);
     assert_eq!(count as usize, run.h.ks.total_keys());
     store.write_snapshot(n, &entries, count);
+    let missing = recover::recover(&store, &dir(), DBS).expect_err("a snapshot without the segment after it");
+    assert!(
+        matches!(&missing, super::PersistError::Corrupt { reason, .. } if reason == recover::MISSING_AFTER_SNAPSHOT)
+    );
+    store.write_segment(n + 1, &[], None, zeros);
     let r = store.recover();
     assert_eq!(r.ks.sorted_entries(), live, "snapshot recovery differs");
 
@@ -1028,6 +1034,7 @@ fn check(filler: usize, steps: &[Step], cut: u16, zeros: usize) {
     if let Some((seq, entries, count, expected)) = run.snap_done.take() {
         let store = MemStore::default();
         store.write_snapshot(seq, &entries, count);
+        store.write_segment(seq + 1, &[], None, zeros);
         let alone = store.recover();
         assert_eq!(alone.ks.sorted_entries(), expected, "the point-in-time snapshot differs");
         let mut before = 0;
