@@ -432,12 +432,8 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
     let Some(l) = list_read(ctx, key)? else { return Ok(Frame::Array(Vec::new())) };
-    let mut items = Vec::new();
-    if let Some((s, e)) = range(l.len(), start, stop) {
-        items.reserve_exact(e - s);
-        l.range(s..e).detached().for_each(|v| items.push(Frame::Bulk(v)));
-    }
-    Ok(Frame::Array(items))
+    let Some((s, e)) = range(l.len(), start, stop) else { return Ok(Frame::Array(Vec::new())) };
+    Ok(Frame::bulk_array(l.range(s..e)))
 }
 
 /// `LTRIM key start stop`
