@@ -195,6 +195,11 @@ pub struct Delivery {
     replies: Vec<Outgoing>,
     /// Commits this delivery stands for (see [`Broker::awaiting`]).
     groups: u64,
+    /// Made after persistence failed, on the keyspace rolled back to the
+    /// acknowledged data ([`Broker::roll_back`]): nothing in it can show a
+    /// failed write, so it goes out as it is, though released (after the
+    /// deliveries still in flight, in order) with the failure.
+    rolled_back: bool,
 }
 
 impl Delivery {
@@ -211,6 +216,7 @@ impl Delivery {
     /// Sends everything; after `failure` the replies are errors and the
     /// messages (which may tell of writes that failed) are withheld.
     fn deliver(self, failure: Option<&PersistError>) {
+        let failure = if self.rolled_back { None } else { failure };
         for p in self.pushes {
             p.send(failure.is_some());
         }
@@ -237,13 +243,23 @@ impl Release for Durable {
 
     /// The groups of one commit go to the broker as one message, delivered
     /// in one turn of its loop (a message per group took a turn each).
+    /// (Deliveries made before and after a rollback go as separate
+    /// messages, in order: only the former are failed.)
     fn release_all(groups: impl Iterator<Item = Self>, failure: Option<&PersistError>) {
-        let mut groups = groups;
-        let Some(Durable { mut delivery, home }) = groups.next() else { return };
+        let mut current: Option<Durable> = None;
         for g in groups {
-            delivery.extend(g.delivery);
+            match &mut current {
+                Some(c) if c.delivery.rolled_back == g.delivery.rolled_back => c.delivery.extend(g.delivery),
+                _ => {
+                    if let Some(c) = current.replace(g) {
+                        c.release(failure);
+                    }
+                }
+            }
         }
-        Durable { delivery, home }.release(failure);
+        if let Some(c) = current {
+            c.release(failure);
+        }
     }
 }
 
@@ -294,6 +310,9 @@ pub struct Broker {
     /// Per list end `(db, key, left)`: the elements given back there, from
     /// the end inward, with their hand-off numbers ([`Broker::place_given_back`]).
     given_back: HashMap<(u32, Bytes, bool), Vec<(u64, Bytes)>>,
+    /// Whether the keyspace was rolled back to the acknowledged data after
+    /// persistence failed ([`Broker::roll_back`]).
+    rolled_back: bool,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -326,6 +345,7 @@ impl Broker {
             returns_rx: Some(returns_rx),
             handoffs: 0,
             given_back: HashMap::default(),
+            rolled_back: false,
             ks,
             server,
             persister,
@@ -935,8 +955,12 @@ impl Broker {
         // Keyspace events are published after each command (`cmd::dispatch`)
         // and after active expiry; nothing is left to deliver here.
         self.events.clear();
-        let delivery =
-            Delivery { pushes: self.server.hub.take_pushes(), replies: std::mem::take(&mut self.outbox), groups: 0 };
+        let mut delivery = Delivery {
+            pushes: self.server.hub.take_pushes(),
+            replies: std::mem::take(&mut self.outbox),
+            groups: 0,
+            rolled_back: false,
+        };
         if self.server.write_refusal.is_none()
             && let Some(err) = self.persister.failure()
         {
@@ -957,8 +981,9 @@ impl Broker {
         if self.server.write_refusal.is_some() {
             // Nothing more can be logged (active expiry still removes keys
             // from memory; a restart drops them as expired too), and reads
-            // need not wait for it.
+            // need not wait for it. This round ran on the rolled-back data.
             self.effects.clear();
+            delivery.rolled_back = self.rolled_back;
         }
         // Nothing to wait for: no write now, none in flight, and no earlier
         // delivery still on its way back (a group marked durable whose
@@ -988,6 +1013,7 @@ impl Broker {
         match self.persister.acknowledged_state(&mut self.ks) {
             Ok(Some(ks)) => {
                 self.ks = ks;
+                self.rolled_back = true;
                 self.server.hub.touch_all_watches();
                 tracing::warn!(
                     keys = self.ks.total_keys(),

@@ -46,11 +46,21 @@ pub static COMMANDS: &[super::Command] = &[
 const IN_PROGRESS: Frame = Frame::error("ERR Background save already in progress");
 const DISABLED: Frame = Frame::error("ERR persistence is disabled (appendonly no)");
 
-/// `SAVE`
-fn save(ctx: &mut Ctx, _args: &mut super::Args) -> CmdResult {
+/// Whether a snapshot can be asked for: not with persistence off, nor once
+/// the log has failed (the snapshot would fail too, after an `OK`).
+fn can_snapshot(ctx: &Ctx) -> Result<(), Frame> {
     if !ctx.server.config.appendonly {
         return Err(DISABLED);
     }
+    match &ctx.server.write_refusal {
+        Some(text) => Err(Frame::error_owned(text.clone())),
+        None => Ok(()),
+    }
+}
+
+/// `SAVE`
+fn save(ctx: &mut Ctx, _args: &mut super::Args) -> CmdResult {
+    can_snapshot(ctx)?;
     if ctx.server.snapshot_in_progress {
         return Err(IN_PROGRESS);
     }
@@ -65,9 +75,7 @@ fn bgsave(ctx: &mut Ctx, args: &mut super::Args) -> CmdResult {
         1 if args.next_bytes()?.eq_ignore_ascii_case(b"schedule") => true,
         _ => return Err(super::SYNTAX),
     };
-    if !ctx.server.config.appendonly {
-        return Err(DISABLED);
-    }
+    can_snapshot(ctx)?;
     if ctx.server.snapshot_in_progress {
         if schedule {
             ctx.server.bgsave_requested = true;
@@ -81,9 +89,7 @@ fn bgsave(ctx: &mut Ctx, args: &mut super::Args) -> CmdResult {
 
 /// `BGREWRITEAOF`
 fn bgrewriteaof(ctx: &mut Ctx, _args: &mut super::Args) -> CmdResult {
-    if !ctx.server.config.appendonly {
-        return Err(DISABLED);
-    }
+    can_snapshot(ctx)?;
     if ctx.server.snapshot_in_progress {
         return Err(Frame::error("ERR Background append only file rewriting already in progress"));
     }

@@ -220,6 +220,11 @@ struct Shared {
     stats: Mutex<Stats>,
     /// The deletion of what installed snapshots cover (one at a time).
     cleanup: Mutex<Cleanup>,
+    /// Held while a snapshot is renamed into place or the files it covers
+    /// are deleted, and while the broker reads the directory back after a
+    /// failure ([`Persister::acknowledged_state`]), which otherwise could
+    /// read a file cut part-way by its deletion and fail.
+    files: Mutex<()>,
     /// Set when the log thread stops: deletions waiting for a quiet log go
     /// ahead at once.
     stopping: AtomicBool,
@@ -580,6 +585,7 @@ impl<R: Release> Persister<R> {
             a.shared.stats().snapshot_started = None;
         }
         let upto = a.shared.stats().acked_seq;
+        let _files = a.shared.files.lock().unwrap_or_else(|p| p.into_inner());
         let rec = recover::recover_upto(a.store.as_ref(), &a.dir, a.databases, upto)?;
         Ok(Some(rec.ks))
     }
@@ -979,21 +985,34 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                         // right after the snapshot's sequence number.
                         let r = (if buf.is_empty() { Ok(()) } else { wal.file.append(&buf) })
                             .map_err(|e| io_failure("writing the log", e))
-                            .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)))
-                            .and_then(|_| wal.rotate());
+                            .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)));
                         let appended = buf.len() as u64;
                         buf.clear();
                         dirty = false;
+                        // A new segment that cannot be made fails the
+                        // snapshot, not the log: the records are durable in
+                        // the old segment, which goes on taking more.
+                        let r = r.map(|_| {
+                            if let Some(last) = shared.stats().segments.last_mut() {
+                                last.1 += appended;
+                            }
+                            wal.rotate()
+                        });
                         match r {
-                            Err(e) => failed = Some(e),
-                            Ok(rotated) => {
+                            Err(e) => {
+                                cut_back(&wal, &shared);
+                                failed = Some(e);
+                            }
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "snapshot failed: no new log segment could be made; the log goes on in the current one, and the snapshot will be retried");
+                                let mut st = shared.stats();
+                                st.snapshot_failed_at = Some(Instant::now());
+                            }
+                            Ok(Ok(rotated)) => {
                                 // The records the snapshot covers: those
                                 // counted already and this round's so far.
                                 let covered = {
                                     let mut st = shared.stats();
-                                    if let Some(last) = st.segments.last_mut() {
-                                        last.1 += appended;
-                                    }
                                     if rotated {
                                         st.segments.push((wal.seg_first, format::LOG_HEADER as u64));
                                     }
@@ -1047,7 +1066,10 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
         if failed.is_none() && !buf.is_empty() {
             match wal.file.append(&buf) {
                 Ok(()) => dirty = true,
-                Err(e) => failed = Some(io_failure("writing the log", e)),
+                Err(e) => {
+                    cut_back(&wal, &shared);
+                    failed = Some(io_failure("writing the log", e));
+                }
             }
         }
         let written = buf.len() as u64;
@@ -1068,7 +1090,10 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                 }
                 // Never retried: after a failed fsync the kernel may have
                 // dropped the dirty pages, so a later "success" proves nothing.
-                Err(e) => failed = Some(io_failure("fsync of the log", e)),
+                Err(e) => {
+                    cut_back(&wal, &shared);
+                    failed = Some(io_failure("fsync of the log", e));
+                }
             }
         }
         if was_ok && let Some(f) = &failed {
@@ -1116,6 +1141,23 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
     shared.stopping.store(true, Ordering::Release);
     for h in finishing {
         let _ = h.join();
+    }
+}
+
+/// After a failed write or fsync: cuts the open segment back to the records
+/// acknowledged so far, so that a restart does not replay writes whose
+/// replies were errors (a failed append may have written whole records
+/// before failing; a failed fsync may still have reached the disk). If the
+/// disk refuses this too, a restart may find them: said in the log.
+fn cut_back(wal: &Wal, shared: &Shared) {
+    let Some(len) = shared.stats().segments.last().map(|s| s.1) else { return };
+    let path = wal.dir.join(format::segment_name(wal.seg_first));
+    if let Err(e) = wal.store.truncate(&path, len) {
+        tracing::warn!(
+            error = %e,
+            file = %path.display(),
+            "could not cut the failed writes off the log: a restart may replay some of the writes that got errors"
+        );
     }
 }
 
@@ -1171,6 +1213,7 @@ fn snapshot_thread(
                     size += fr.len() as u64;
                     f.sync().map_err(e)?;
                     drop(f);
+                    let _files = shared.files.lock().unwrap_or_else(|p| p.into_inner());
                     store.rename(&tmp, &dest).map_err(e)?;
                     store.sync_dir(&dir).map_err(e)?;
                     return Ok(true);
@@ -1248,6 +1291,7 @@ fn remove_covered(store: &dyn Store, dir: &Path, seq: u64, shared: &Shared) {
     loop {
         wait_for_quiet_log(shared);
         let seq = cleanup().pending;
+        let files = shared.files.lock().unwrap_or_else(|p| p.into_inner());
         if let Ok(l) = recover::layout(store, dir) {
             let covered = l.segments.iter().filter(|(first, _)| *first <= seq);
             for (_, path) in covered.chain(l.snapshots.iter().filter(|(s, _)| *s < seq)) {
@@ -1260,6 +1304,7 @@ fn remove_covered(store: &dyn Store, dir: &Path, seq: u64, shared: &Shared) {
             }
             let _ = store.sync_dir(dir);
         }
+        drop(files);
         let mut c = cleanup();
         if c.pending == seq {
             c.active = false;

@@ -182,13 +182,22 @@ pub struct FailingStore {
     pub fail_write: u64,
     /// Fail the N-th sync (0: never).
     pub fail_sync: u64,
-    counters: Arc<(AtomicU64, AtomicU64, std::sync::atomic::AtomicBool)>,
+    /// Fail the N-th creation of a file (0: never); not counted as a
+    /// failure of the files already open.
+    pub fail_create: u64,
+    counters: Arc<(AtomicU64, AtomicU64, std::sync::atomic::AtomicBool, AtomicU64)>,
 }
 
 impl FailingStore {
     /// A store failing the `fail_write`-th append and the `fail_sync`-th sync.
     pub fn new(fail_write: u64, fail_sync: u64) -> FailingStore {
-        FailingStore { fail_write, fail_sync, counters: Arc::default() }
+        FailingStore { fail_write, fail_sync, fail_create: 0, counters: Arc::default() }
+    }
+
+    /// The same store, also failing its `n`-th file creation.
+    pub fn failing_create(mut self, n: u64) -> FailingStore {
+        self.fail_create = n;
+        self
     }
 
     /// Whether an injected failure has happened.
@@ -227,6 +236,10 @@ impl StoreFile for FailingFile {
 
 impl Store for FailingStore {
     fn create(&self, path: &Path, preallocate: bool) -> io::Result<Box<dyn StoreFile>> {
+        let n = self.counters.3.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.fail_create {
+            return Err(io::Error::other("injected create failure"));
+        }
         let f = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
         Ok(Box::new(FailingFile { inner: FsFile::new(f, 0, preallocate)?, store: self.clone() }))
     }
