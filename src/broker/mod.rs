@@ -682,7 +682,7 @@ impl Broker {
     /// Not after persistence failed: nothing can be logged, and the rollback
     /// to the acknowledged data puts back every element whose pop failed.
     fn hand_back(&mut self, seq: u64, effects: Vec<Effect>) {
-        if self.server.write_refusal.is_some() || self.persister.failure().is_some() {
+        if self.persister.failure().is_some() {
             return;
         }
         use crate::state::Value;
@@ -975,6 +975,8 @@ impl Broker {
                 let group = self.durable(delivery);
                 self.persister.commit(&mut Vec::new(), vec![group]);
             }
+            // Its writes cannot be logged; the rollback undoes them.
+            self.effects.clear();
             self.roll_back();
             return;
         }
