@@ -257,14 +257,16 @@ fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.keys().map(|f| Frame::Bulk(Bytes::copy_from_slice(f))).collect())))
+    let fields: Vec<&[u8]> = h.map_or_else(Vec::new, |h| h.keys().collect());
+    Ok(Frame::bulk_array(fields.into_iter()))
 }
 
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let h = hash_at(ctx, key, true)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| h.values().map(|v| Frame::Bulk(Bytes::copy_from_slice(v))).collect())))
+    let values: Vec<&[u8]> = h.map_or_else(Vec::new, |h| h.values().collect());
+    Ok(Frame::bulk_array(values.into_iter()))
 }
 
 /// `HGETALL key` (a map in RESP3, a flat array in RESP2)

@@ -235,12 +235,12 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let all = pattern.as_ref() == b"*";
     let now = ctx.now_ms;
     let db = &ctx.ks.dbs[ctx.session.db as usize];
-    let out = db
+    let keys: Vec<&[u8]> = db
         .iter()
         .filter(|(k, e)| e.expire_at().is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
-        .map(|(k, _)| Frame::Bulk(Bytes::copy_from_slice(k)))
+        .map(|(k, _)| k)
         .collect();
-    Ok(Frame::Array(out))
+    Ok(Frame::bulk_array(keys.into_iter()))
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`

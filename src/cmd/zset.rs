@@ -690,7 +690,7 @@ fn owned<'a>(it: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Bytes, f64)> {
 /// in RESP3.
 fn members_reply(proto: Protocol, items: Vec<(Bytes, f64)>, withscores: bool) -> Frame {
     if !withscores {
-        return Frame::Array(items.into_iter().map(|(m, _)| Frame::Bulk(m)).collect());
+        return Frame::bulk_array(items.iter().map(|(m, _)| &m[..]));
     }
     if proto == Protocol::Resp3 {
         Frame::Array(items.into_iter().map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), Frame::Double(s)])).collect())
