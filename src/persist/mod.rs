@@ -993,9 +993,20 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                         // snapshot, not the log: the records are durable in
                         // the old segment, which goes on taking more.
                         let r = r.map(|_| {
-                            if let Some(last) = shared.stats().segments.last_mut() {
-                                last.1 += appended;
+                            {
+                                let mut st = shared.stats();
+                                if let Some(last) = st.segments.last_mut() {
+                                    last.1 += appended;
+                                }
+                                st.durable_seq = wal.next_seq - 1;
+                                st.acked_seq = st.durable_seq;
                             }
+                            // Their replies leave now, as successes: a
+                            // failure later in this turn must not turn the
+                            // replies of durable writes into errors.
+                            shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
+                            groups = 0;
+                            R::release_all(pending.drain(..), None);
                             wal.rotate()
                         });
                         match r {
