@@ -136,10 +136,25 @@ impl Default for Config {
     }
 }
 
+/// `(name, name before Redis 7.0, value)` of the compact-encoding sizes.
+const ENCODING_SIZES: [(&str, &str, i64); 5] = [
+    ("hash-max-listpack-entries", "hash-max-ziplist-entries", crate::state::hash::LISTPACK_MAX_ENTRIES as i64),
+    ("hash-max-listpack-value", "hash-max-ziplist-value", crate::state::hash::COMPACT_MAX_BYTES as i64),
+    ("zset-max-listpack-entries", "zset-max-ziplist-entries", crate::state::zset::COMPACT_MAX_LEN as i64),
+    ("zset-max-listpack-value", "zset-max-ziplist-value", crate::state::zset::COMPACT_MAX_MEMBER as i64),
+    // Lists: chunks of 8 KB, Redis's `-2`.
+    ("list-max-listpack-size", "list-max-ziplist-size", -2),
+];
+
+/// Whether `name` is one of the compact-encoding sizes (either name).
+pub fn is_encoding_size(name: &str) -> bool {
+    ENCODING_SIZES.iter().any(|(n, old, _)| *n == name || *old == name)
+}
+
 impl Config {
     /// Every parameter as `(name, value)`, in the form `CONFIG GET` replies.
     pub fn params(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut params = vec![
             ("unixsocket", self.unixsocket.display().to_string()),
             ("unixsocketperm", format!("{:o}", self.unixsocketperm)),
             ("port", self.port.to_string()),
@@ -158,22 +173,10 @@ impl Config {
             ("maxclients", self.maxclients.to_string()),
             ("save", String::new()),
             ("maxmemory", "0".into()),
-            // Fixed: no eviction, no cluster, and the sizes past which Redis
-            // leaves a compact encoding, as `OBJECT ENCODING` follows them.
+            // Fixed: no eviction, no cluster.
             ("maxmemory-policy", "noeviction".into()),
             ("cluster-enabled", "no".into()),
-            ("hash-max-listpack-entries", crate::state::hash::LISTPACK_MAX_ENTRIES.to_string()),
-            ("hash-max-listpack-value", crate::state::hash::COMPACT_MAX_BYTES.to_string()),
-            ("zset-max-listpack-entries", crate::state::zset::COMPACT_MAX_LEN.to_string()),
-            ("zset-max-listpack-value", crate::state::zset::COMPACT_MAX_MEMBER.to_string()),
             ("set-max-intset-entries", crate::state::set::INTSET_MAX_ENTRIES.to_string()),
-            ("list-max-listpack-size", "-2".into()),
-            // Their names before Redis 7.0, which it still answers to.
-            ("hash-max-ziplist-entries", crate::state::hash::LISTPACK_MAX_ENTRIES.to_string()),
-            ("hash-max-ziplist-value", crate::state::hash::COMPACT_MAX_BYTES.to_string()),
-            ("zset-max-ziplist-entries", crate::state::zset::COMPACT_MAX_LEN.to_string()),
-            ("zset-max-ziplist-value", crate::state::zset::COMPACT_MAX_MEMBER.to_string()),
-            ("list-max-ziplist-size", "-2".into()),
             ("notify-keyspace-events", self.notify_keyspace_events.clone()),
             ("slowlog-log-slower-than", self.slowlog_log_slower_than.to_string()),
             ("slowlog-max-len", self.slowlog_max_len.to_string()),
@@ -183,7 +186,15 @@ impl Config {
             }),
             // Redis shows the password to whoever may run CONFIG GET.
             ("requirepass", String::from_utf8_lossy(&self.requirepass.0).into_owned()),
-        ]
+        ];
+        // The sizes past which Redis leaves a compact encoding, as `OBJECT
+        // ENCODING` follows them, under their names and their names before
+        // Redis 7.0, which it still answers to.
+        for (name, old_name, value) in ENCODING_SIZES {
+            params.push((name, value.to_string()));
+            params.push((old_name, value.to_string()));
+        }
+        params
     }
 }
 

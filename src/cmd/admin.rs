@@ -465,8 +465,9 @@ fn memtoull(v: &[u8]) -> Option<u64> {
     num.parse::<u64>().ok()?.checked_mul(mul)
 }
 
-/// Parameters Redis lets `CONFIG SET` change that are fixed here: setting
-/// one to the value it has is accepted, any other value refused.
+/// Parameters Redis lets `CONFIG SET` change that are fixed here (with the
+/// compact-encoding sizes, `config::is_encoding_size`): setting one to the
+/// value it has is accepted, any other value refused.
 const FIXED_HERE: &[&str] = &[
     "maxmemory",
     "maxmemory-policy",
@@ -475,17 +476,6 @@ const FIXED_HERE: &[&str] = &[
     "loglevel",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
-    "hash-max-listpack-entries",
-    "hash-max-listpack-value",
-    "zset-max-listpack-entries",
-    "zset-max-listpack-value",
-    "set-max-intset-entries",
-    "list-max-listpack-size",
-    "hash-max-ziplist-entries",
-    "hash-max-ziplist-value",
-    "zset-max-ziplist-entries",
-    "zset-max-ziplist-value",
-    "list-max-ziplist-size",
 ];
 
 fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
@@ -533,7 +523,7 @@ fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
             }
             Change::PubsubLimit(limit)
         }
-        _ if FIXED_HERE.contains(&name)
+        _ if (FIXED_HERE.contains(&name) || crate::config::is_encoding_size(name))
             && ctx.server.config.params().iter().any(|(n, current)| *n == name && current.as_bytes() == v) =>
         {
             Change::Same

@@ -979,68 +979,66 @@ fn log_thread<R: Release>(mut wal: Wal, rx: mpsc::Receiver<Msg<R>>, shared: Arc<
                     pending.extend(releases);
                 }
                 Msg::SnapBegin => {
-                    if failed.is_none() {
-                        // Records before the snapshot point go to the old
-                        // segment, made durable now; the new segment starts
-                        // right after the snapshot's sequence number.
-                        let r = (if buf.is_empty() { Ok(()) } else { wal.file.append(&buf) })
-                            .map_err(|e| io_failure("writing the log", e))
-                            .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)));
-                        let appended = buf.len() as u64;
-                        buf.clear();
-                        dirty = false;
-                        // A new segment that cannot be made fails the
-                        // snapshot, not the log: the records are durable in
-                        // the old segment, which goes on taking more.
-                        let r = r.map(|_| {
-                            {
-                                let mut st = shared.stats();
-                                if let Some(last) = st.segments.last_mut() {
-                                    last.1 += appended;
-                                }
-                                st.durable_seq = wal.next_seq - 1;
-                                st.acked_seq = st.durable_seq;
-                            }
-                            // Their replies leave now, as successes: a
-                            // failure later in this turn must not turn the
-                            // replies of durable writes into errors.
-                            shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
-                            groups = 0;
-                            R::release_all(pending.drain(..), None);
-                            wal.rotate()
-                        });
-                        match r {
-                            Err(e) => {
-                                cut_back(&wal, &shared);
-                                failed = Some(e);
-                            }
-                            Ok(Err(e)) => {
-                                tracing::warn!(error = %e, "snapshot failed: no new log segment could be made; the log goes on in the current one, and the snapshot will be retried");
-                                let mut st = shared.stats();
-                                st.snapshot_failed_at = Some(Instant::now());
-                            }
-                            Ok(Ok(rotated)) => {
-                                // The records the snapshot covers: those
-                                // counted already and this round's so far.
-                                let covered = {
-                                    let mut st = shared.stats();
-                                    if rotated {
-                                        st.segments.push((wal.seg_first, format::LOG_HEADER as u64));
-                                    }
-                                    st.records + records
-                                };
-                                let seq = wal.next_seq - 1;
-                                let (stx, srx) = mpsc::channel();
-                                let (store, dir, sh) = (wal.store.clone(), wal.dir.clone(), shared.clone());
-                                let h = std::thread::Builder::new()
-                                    .name("snapshot".into())
-                                    .spawn(move || snapshot_thread(store, dir, (seq, covered), srx, sh));
-                                match h {
-                                    Ok(h) => snap = Some((stx, h)),
-                                    Err(e) => tracing::warn!(error = %e, "could not start the snapshot thread"),
-                                }
-                            }
+                    if failed.is_some() {
+                        continue;
+                    }
+                    // Records before the snapshot point go to the old
+                    // segment, made durable now; the new segment starts
+                    // right after the snapshot's sequence number.
+                    let synced = (if buf.is_empty() { Ok(()) } else { wal.file.append(&buf) })
+                        .map_err(|e| io_failure("writing the log", e))
+                        .and_then(|_| wal.file.sync().map_err(|e| io_failure("fsync of the log", e)));
+                    let appended = buf.len() as u64;
+                    buf.clear();
+                    dirty = false;
+                    if let Err(e) = synced {
+                        cut_back(&wal, &shared);
+                        failed = Some(e);
+                        continue;
+                    }
+                    {
+                        let mut st = shared.stats();
+                        if let Some(last) = st.segments.last_mut() {
+                            last.1 += appended;
                         }
+                        st.durable_seq = wal.next_seq - 1;
+                        st.acked_seq = st.durable_seq;
+                    }
+                    // Their replies leave now, as successes: a failure later
+                    // in this turn must not turn the replies of durable
+                    // writes into errors.
+                    shared.durable_groups.fetch_add(groups, Ordering::AcqRel);
+                    groups = 0;
+                    R::release_all(pending.drain(..), None);
+                    // A new segment that cannot be made fails the snapshot,
+                    // not the log: the records are durable in the old
+                    // segment, which goes on taking more.
+                    let rotated = match wal.rotate() {
+                        Ok(rotated) => rotated,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "snapshot failed: no new log segment could be made; the log goes on in the current one, and the snapshot will be retried");
+                            shared.stats().snapshot_failed_at = Some(Instant::now());
+                            continue;
+                        }
+                    };
+                    // The records the snapshot covers: those counted already
+                    // and this round's so far.
+                    let covered = {
+                        let mut st = shared.stats();
+                        if rotated {
+                            st.segments.push((wal.seg_first, format::LOG_HEADER as u64));
+                        }
+                        st.records + records
+                    };
+                    let seq = wal.next_seq - 1;
+                    let (stx, srx) = mpsc::channel();
+                    let (store, dir, sh) = (wal.store.clone(), wal.dir.clone(), shared.clone());
+                    let h = std::thread::Builder::new()
+                        .name("snapshot".into())
+                        .spawn(move || snapshot_thread(store, dir, (seq, covered), srx, sh));
+                    match h {
+                        Ok(h) => snap = Some((stx, h)),
+                        Err(e) => tracing::warn!(error = %e, "could not start the snapshot thread"),
                     }
                 }
                 Msg::SnapChunk(c) => {

@@ -107,23 +107,6 @@ impl Treap {
         self.nodes.len()
     }
 
-    /// The nodes in ascending `(score, member)` order.
-    fn in_order(&self) -> Vec<u32> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        let mut stack = Vec::new();
-        let mut x = self.root;
-        while x != NIL || !stack.is_empty() {
-            while x != NIL {
-                stack.push(x);
-                x = self.nodes[x as usize].left;
-            }
-            let top = stack.pop().expect("not empty");
-            out.push(top);
-            x = self.nodes[top as usize].right;
-        }
-        out
-    }
-
     /// A treap of `items`, in ascending `(score, member)` order with no
     /// member twice and no `-0`, built in linear time: each node goes on
     /// the right spine, under the last node of a higher priority. Inserting
@@ -665,7 +648,8 @@ impl ZSet {
         match &self.repr {
             Repr::Small(p) => ZSet { repr: Repr::Small(p.clone()) },
             Repr::Tree(t) => {
-                let items = t.in_order().into_iter().map(|i| {
+                let mut nodes = t.range(0, t.len());
+                let items = std::iter::from_fn(|| nodes.next_node()).map(|i| {
                     let n = &t.nodes[i as usize];
                     (stored(&n.member), n.score)
                 });
@@ -821,10 +805,9 @@ struct TreeIter<'a> {
     remaining: usize,
 }
 
-impl<'a> Iterator for TreeIter<'a> {
-    type Item = (&'a [u8], f64);
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl TreeIter<'_> {
+    /// The index of the next node going forward.
+    fn next_node(&mut self) -> Option<u32> {
         if self.remaining == 0 {
             return None;
         }
@@ -836,7 +819,15 @@ impl<'a> Iterator for TreeIter<'a> {
             self.front.push(c);
             c = nodes[c as usize].left;
         }
-        let n = &nodes[t as usize];
+        Some(t)
+    }
+}
+
+impl<'a> Iterator for TreeIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let n = &self.set.nodes[self.next_node()? as usize];
         Some((&n.member[..], n.score))
     }
 
