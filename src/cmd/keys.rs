@@ -295,8 +295,7 @@ fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let paused = ctx.server.expiry_paused(ctx.now_ms);
     let mut tries = 0;
     loop {
-        let r = ctx.server.random();
-        let Some(key) = ctx.ks.dbs[db as usize].random_key(r).map(Bytes::copy_from_slice) else {
+        let Some(key) = ctx.ks.dbs[db as usize].random_key(|| ctx.server.random()).map(Bytes::copy_from_slice) else {
             return Ok(Frame::Null);
         };
         // Each expired pick is deleted, so this ends; during a pause expired

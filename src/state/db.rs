@@ -1,21 +1,15 @@
 //! One database: keys to entries, plus an index of expiry deadlines.
 //!
-//! Keys are ordered by a seeded 64-bit hash. That order is stable while keys
-//! come and go, which gives `SCAN` its guarantee for free: the cursor is
-//! "the next hash to visit", so a key present for the whole scan is
-//! returned exactly once however the keyspace grows or shrinks.
-//!
-//! The hash is foldhash's quality hasher: fast on short keys, and seeded at
-//! random once per process, so clients cannot choose keys that collide (a
-//! collision costs a linear search in its slot).
+//! Keys are kept in a [`HashOrdered`] map, in the order of a seeded hash,
+//! which gives `SCAN` its guarantee (the cursor is the next hash to visit)
+//! and `RANDOMKEY` a fair pick.
 
 use bytes::Bytes;
-use foldhash::quality::RandomState;
-use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
+use std::collections::BTreeSet;
 use std::num::NonZeroU64;
-use std::sync::OnceLock;
 
+use super::ordered::HashOrdered;
+pub use super::ordered::{HASH_BITS, key_hash};
 use super::value::Value;
 
 /// A key's value and its absolute expiry time (Unix milliseconds).
@@ -57,63 +51,10 @@ fn deadline_nz(t: u64) -> NonZeroU64 {
 /// much bigger).
 type StoredKey = Box<[u8]>;
 
-/// Keys sharing one 64-bit hash (almost always exactly one).
-#[derive(Debug)]
-enum Slot {
-    One(StoredKey, Entry),
-    Many(Vec<(StoredKey, Entry)>),
-}
-
-impl Slot {
-    fn find(&self, key: &[u8]) -> Option<&Entry> {
-        match self {
-            Slot::One(k, e) => (**k == *key).then_some(e),
-            Slot::Many(v) => v.iter().find(|(k, _)| **k == *key).map(|(_, e)| e),
-        }
-    }
-
-    fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        match self {
-            Slot::One(k, e) => (**k == *key).then_some(e),
-            Slot::Many(v) => v.iter_mut().find(|(k, _)| **k == *key).map(|(_, e)| e),
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        let (one, many) = match self {
-            Slot::One(k, e) => (Some((&k[..], e)), None),
-            Slot::Many(v) => (None, Some(v.iter().map(|(k, e)| (&k[..], e)))),
-        };
-        one.into_iter().chain(many.into_iter().flatten())
-    }
-}
-
-/// The process's key hasher: seeded at random on first use, then fixed for
-/// the life of the process (a `SCAN` cursor is a hash, so it must not move).
-fn seed() -> &'static RandomState {
-    static SEED: OnceLock<RandomState> = OnceLock::new();
-    SEED.get_or_init(RandomState::default)
-}
-
-/// Bits of a key's hash, and so of a `SCAN` cursor: 53, so that a cursor
-/// survives clients that hold numbers as doubles (JavaScript's node-redis 4
-/// turns the cursor into a `Number`; a 64-bit cursor came back rounded and
-/// the scan skipped keys). Redis's cursors are small for the same reason.
-pub const HASH_BITS: u32 = 53;
-
-/// The seeded hash that orders keys: foldhash's quality hasher, fast and
-/// seeded at random once per process, so the order (and `SCAN`'s cursor) is
-/// stable for the life of the process but unpredictable to clients; its top
-/// [`HASH_BITS`] bits, never 0 (a cursor of 0 means "start" and "done").
-pub fn key_hash(key: &[u8]) -> u64 {
-    (seed().hash_one(key) >> (64 - HASH_BITS)).max(1)
-}
-
 /// One numbered database.
 #[derive(Debug, Default)]
 pub struct Db {
-    map: BTreeMap<u64, Slot>,
-    len: usize,
+    map: HashOrdered<StoredKey, Entry>,
     /// The deadline index: `(deadline, key hash)` for every deadline some
     /// key of that hash's slot has. It names keys by hash, not by a copy of
     /// the key: 16 bytes per volatile key instead of a 32-byte handle plus
@@ -131,12 +72,12 @@ pub struct Db {
 impl Db {
     /// Number of keys (expired ones not yet reclaimed included).
     pub fn len(&self) -> usize {
-        self.len
+        self.map.len()
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.map.is_empty()
     }
 
     /// Number of keys with an expiry time.
@@ -156,13 +97,13 @@ impl Db {
 
     /// The entry for `key`, expired or not.
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(&key_hash(key))?.find(key)
+        self.map.get(key)
     }
 
     /// The value for `key`, for in-place changes. Expiry is changed only
     /// through [`Db::set_expire`], which keeps the deadline index true.
     pub fn value_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
-        self.map.get_mut(&key_hash(key))?.find_mut(key).map(|e| &mut e.value)
+        self.map.get_mut(key).map(|e| &mut e.value)
     }
 
     /// Stores `value` under `key` with the given expiry, replacing any
@@ -171,29 +112,9 @@ impl Db {
     pub fn insert(&mut self, key: &[u8], value: Value, expire_at: Option<u64>) -> Option<Entry> {
         let expire_at = deadline(expire_at);
         let entry = Entry::new(value, expire_at);
-        let h = key_hash(key);
-        let Some(slot) = self.map.get_mut(&h) else {
-            self.map.insert(h, Slot::One(key.into(), entry));
-            self.len += 1;
-            self.reindex(h, None, expire_at);
-            return None;
-        };
-        // An existing key is replaced where it stands (no tree surgery).
-        if let Some(current) = slot.find_mut(key) {
-            let old = std::mem::replace(current, entry);
-            self.reindex(h, old.expire_at(), expire_at);
-            return Some(old);
-        }
-        let prev = std::mem::replace(slot, Slot::Many(Vec::new()));
-        let mut v = match prev {
-            Slot::One(k, e) => vec![(k, e)],
-            Slot::Many(v) => v,
-        };
-        v.push((key.into(), entry));
-        *slot = Slot::Many(v);
-        self.len += 1;
-        self.reindex(h, None, expire_at);
-        None
+        let old = self.map.insert_with(key, entry, || key.into());
+        self.reindex(key_hash(key), old.as_ref().and_then(Entry::expire_at), expire_at);
+        old
     }
 
     /// Keeps the deadline index true after the deadline of a key of slot
@@ -215,7 +136,7 @@ impl Db {
             self.deadline_sum += u128::from(at);
         }
         if let Some(at) = old {
-            let shared = self.map.get(&h).is_some_and(|s| s.iter().any(|(_, e)| e.expire_at() == Some(at)));
+            let shared = self.map.with_hash(h).any(|(_, e)| e.expire_at() == Some(at));
             if !shared {
                 self.expires.remove(&(at, h));
             }
@@ -227,38 +148,19 @@ impl Db {
 
     /// Removes `key`, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let h = key_hash(key);
-        let slot = self.map.get_mut(&h)?;
-        let entry = match slot {
-            Slot::One(k, _) if **k == *key => match self.map.remove(&h) {
-                Some(Slot::One(_, e)) => e,
-                _ => unreachable!("slot checked above"),
-            },
-            Slot::One(..) => return None,
-            Slot::Many(v) => {
-                let i = v.iter().position(|(k, _)| **k == *key)?;
-                let (_, entry) = v.swap_remove(i);
-                if v.len() == 1 {
-                    let (k, e) = v.pop().expect("one left");
-                    *slot = Slot::One(k, e);
-                }
-                entry
-            }
-        };
-        self.len -= 1;
-        self.reindex(h, entry.expire_at(), None);
+        let entry = self.map.remove(key)?;
+        self.reindex(key_hash(key), entry.expire_at(), None);
         Some(entry)
     }
 
     /// Sets or clears `key`'s expiry; false if the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
-        let h = key_hash(key);
-        let Some(entry) = self.map.get_mut(&h).and_then(|s| s.find_mut(key)) else {
+        let Some(entry) = self.map.get_mut(key) else {
             return false;
         };
         let at = deadline(at);
         let old = std::mem::replace(&mut entry.expire, at.map(deadline_nz)).map(NonZeroU64::get);
-        self.reindex(h, old, at);
+        self.reindex(key_hash(key), old, at);
         true
     }
 
@@ -272,8 +174,7 @@ impl Db {
     pub fn expired_keys(&self, now: u64, limit: usize) -> Vec<Bytes> {
         let mut keys = Vec::new();
         for &(at, h) in self.expires.iter().take_while(|(at, _)| *at <= now) {
-            let Some(slot) = self.map.get(&h) else { continue };
-            for (k, _) in slot.iter().filter(|(_, e)| e.expire_at() == Some(at)) {
+            for (k, _) in self.map.with_hash(h).filter(|(_, e)| e.expire_at() == Some(at)) {
                 if keys.len() == limit {
                     return keys;
                 }
@@ -285,29 +186,20 @@ impl Db {
 
     /// Every key and entry, in hash order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.map.values().flat_map(Slot::iter)
+        self.map.iter().map(|(k, e)| (&k[..], e))
     }
 
     /// Visits keys from `cursor` on in hash order until `visit` has seen at
-    /// least `count` slots; returns the cursor to continue from (0: done).
+    /// least `count` hashes' keys; returns the cursor to continue from (0:
+    /// done).
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &Entry)) -> u64 {
-        for (seen, (&h, slot)) in self.map.range(cursor..).enumerate() {
-            if seen >= count {
-                return h;
-            }
-            for (k, e) in slot.iter() {
-                visit(k, e);
-            }
-        }
-        0
+        self.map.scan(cursor, count, |k, e| visit(k, e))
     }
 
-    /// A key chosen by the random number `r` (uniform over hash space, not
-    /// over keys).
-    pub fn random_key(&self, r: u64) -> Option<&[u8]> {
-        let r = r >> (64 - HASH_BITS);
-        let slot = self.map.range(r..).next().or_else(|| self.map.iter().next()).map(|(_, s)| s)?;
-        slot.iter().next().map(|(k, _)| k)
+    /// A key chosen at random (each with the same chance), drawing random
+    /// numbers from `next`.
+    pub fn random_key(&self, next: impl FnMut() -> u64) -> Option<&[u8]> {
+        self.map.random(next).map(|(k, _)| &k[..])
     }
 }
 
@@ -386,9 +278,10 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_is_a_16_byte_key_handle_and_an_entry() {
-        // Every key pays for its slot (and the tree's spare room for one).
-        assert_eq!(std::mem::size_of::<Slot>(), 64);
+    fn an_entry_takes_48_bytes() {
+        // Every key pays for its slot, a 16-byte key handle and its entry
+        // (and the tree's spare room for one): see `ordered`'s tests.
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
     }
 
     #[test]
@@ -398,28 +291,23 @@ mod tests {
         let mut db = Db::default();
         let h = 7;
         let pair = |k: &str, at| (StoredKey::from(k.as_bytes()), Entry::new(s("v"), Some(at)));
-        db.map.insert(h, Slot::Many(vec![pair("a", 10), pair("b", 10)]));
-        db.len = 2;
+        db.map.place_colliding(h, vec![pair("a", 10), pair("b", 10)]);
         db.reindex(h, None, Some(10));
         db.reindex(h, None, Some(10));
         assert_eq!((db.volatile_len(), db.expires.len()), (2, 1));
         assert_eq!(db.expired_keys(10, 10), [Bytes::from("a"), Bytes::from("b")]);
         assert_eq!(db.expired_keys(10, 1), [Bytes::from("a")]);
-        let entries = |db: &mut Db| match db.map.get_mut(&h) {
-            Some(Slot::Many(v)) => std::mem::take(v),
-            _ => unreachable!("placed above"),
-        };
         // a's deadline moves on: the element stays for b.
-        let mut v = entries(&mut db);
+        let mut v = db.map.take_hash(h);
         v[0].1.expire = NonZeroU64::new(20);
-        db.map.insert(h, Slot::Many(v));
+        db.map.place_colliding(h, v);
         db.reindex(h, Some(10), Some(20));
         assert_eq!(db.expired_keys(10, 10), [Bytes::from("b")]);
         assert_eq!(db.expired_keys(20, 10), [Bytes::from("b"), Bytes::from("a")]);
         // b goes: so does its element.
-        let mut v = entries(&mut db);
+        let mut v = db.map.take_hash(h);
         v.pop();
-        db.map.insert(h, Slot::Many(v));
+        db.map.place_colliding(h, v);
         db.reindex(h, Some(10), None);
         assert_eq!((db.volatile_len(), db.expires.len()), (1, 1));
         assert_eq!(db.expired_keys(u64::MAX, 10), [Bytes::from("a")]);

@@ -13,6 +13,7 @@ pub mod glob;
 pub mod hash;
 pub mod hashing;
 pub mod list;
+pub mod ordered;
 pub mod set;
 pub mod string;
 pub mod value;
