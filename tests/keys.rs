@@ -353,3 +353,111 @@ fn expired_keys_are_invisible_to_key_commands() -> TestResult {
     assert_eq!(val(c, &["RANDOMKEY"]), Value::Nil);
     Ok(())
 }
+
+/// The elements of one `HSCAN`/`SSCAN`/`ZSCAN` reply (fields or members
+/// only) and its cursor.
+fn scan_step(c: &mut redis::Connection, cmd: &str, key: &str, cursor: &str, count: &str) -> (String, Vec<String>) {
+    let Value::Array(reply) = val(c, &[cmd, key, cursor, "COUNT", count]) else { panic!("{cmd} reply") };
+    let (Value::BulkString(next), Value::Array(items)) = (&reply[0], &reply[1]) else { panic!("{cmd} shape") };
+    let step = if cmd == "SSCAN" { 1 } else { 2 };
+    let names = items
+        .iter()
+        .step_by(step)
+        .map(|v| match v {
+            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            v => panic!("{v:?}"),
+        })
+        .collect();
+    (String::from_utf8_lossy(next).into_owned(), names)
+}
+
+#[test]
+fn scans_of_large_collections_go_in_steps_and_miss_nothing_while_they_change() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let n = 2000;
+    for i in 0..n {
+        let m = format!("m{i}");
+        let _ = val(&mut c, &["HSET", "h", &m, "v"]);
+        let _ = val(&mut c, &["SADD", "s", &m]);
+        let _ = val(&mut c, &["ZADD", "z", &i.to_string(), &m]);
+    }
+    for (cmd, key) in [("HSCAN", "h"), ("SSCAN", "s"), ("ZSCAN", "z")] {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let (mut cursor, mut calls, mut added) = ("0".to_string(), 0, 0);
+        loop {
+            let (next, names) = scan_step(&mut c, cmd, key, &cursor, "20");
+            // About COUNT per call (keys sharing a hash come together).
+            assert!(names.len() <= 25, "{cmd}: {} elements in one call", names.len());
+            for m in names {
+                *seen.entry(m).or_default() += 1;
+            }
+            calls += 1;
+            // Between calls the collection grows and loses members
+            // m1000..: those present throughout (m0..m999) must all come.
+            for _ in 0..3 {
+                let m = format!("new{added}");
+                added += 1;
+                let _ = match key {
+                    "h" => val(&mut c, &["HSET", key, &m, "v"]),
+                    "s" => val(&mut c, &["SADD", key, &m]),
+                    _ => val(&mut c, &["ZADD", key, "-1", &m]),
+                };
+            }
+            let gone = format!("m{}", 1000 + calls);
+            let _ = match key {
+                "h" => val(&mut c, &["HDEL", key, &gone]),
+                "s" => val(&mut c, &["SREM", key, &gone]),
+                _ => val(&mut c, &["ZREM", key, &gone]),
+            };
+            cursor = next;
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert!(calls >= 100, "{cmd}: {calls} calls");
+        for i in 0..1000 {
+            assert_eq!(seen.get(&format!("m{i}")), Some(&1), "{cmd}: m{i}");
+        }
+    }
+    // The redis crate's iterators follow the cursor to the end.
+    let fields: HashSet<(String, String)> = redis::Commands::hscan::<_, (String, String)>(&mut c, "h")
+        .expect("HSCAN")
+        .collect::<Result<_, _>>()
+        .expect("HSCAN steps");
+    let len: usize = redis::cmd("HLEN").arg("h").query(&mut c).expect("HLEN");
+    assert_eq!(fields.len(), len);
+    let members: HashSet<String> =
+        redis::Commands::sscan(&mut c, "s").expect("SSCAN").collect::<Result<_, _>>().expect("SSCAN steps");
+    assert_eq!(members.len(), redis::cmd("SCARD").arg("s").query::<usize>(&mut c).expect("SCARD"));
+}
+
+#[test]
+fn random_picks_from_a_large_set_are_fair_and_quick() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let n = 1000;
+    let members: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+    let mut cmd = redis::cmd("SADD");
+    cmd.arg("s").arg(&members);
+    let _: i64 = cmd.query(&mut c).expect("SADD");
+    let mut hits: HashMap<String, u32> = HashMap::new();
+    let draws = 100_000;
+    let picked: Vec<String> =
+        redis::cmd("SRANDMEMBER").arg("s").arg(-draws).query(&mut c).expect("SRANDMEMBER negative count");
+    for m in picked {
+        *hits.entry(m).or_default() += 1;
+    }
+    // Each member: binomial(100000, 1/1000), mean 100, deviation 10.
+    assert_eq!(hits.len(), n);
+    let (lo, hi) = (hits.values().min().copied().unwrap_or(0), hits.values().max().copied().unwrap_or(0));
+    assert!(lo >= 45 && hi <= 160, "fewest {lo}, most {hi}");
+    // A few distinct ones by draws, and SPOP of one removes what it returns.
+    let few: Vec<String> = redis::cmd("SRANDMEMBER").arg("s").arg(20).query(&mut c).expect("SRANDMEMBER");
+    assert_eq!(few.iter().collect::<HashSet<_>>().len(), 20);
+    let popped: String = redis::cmd("SPOP").arg("s").query(&mut c).expect("SPOP");
+    assert_eq!(redis::cmd("SISMEMBER").arg("s").arg(&popped).query::<i64>(&mut c).expect("SISMEMBER"), 0);
+    let popped: HashSet<String> = redis::cmd("SPOP").arg("s").arg(30).query(&mut c).expect("SPOP count");
+    assert_eq!(popped.len(), 30);
+    assert_eq!(redis::cmd("SCARD").arg("s").query::<usize>(&mut c).expect("SCARD"), n - 31);
+}

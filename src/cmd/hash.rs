@@ -337,10 +337,12 @@ fn hstrlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?.clone();
     if args.is_empty() {
-        let r = ctx.server.random();
-        let Some(h) = hash_at(ctx, &key, true)? else { return Ok(Frame::Null) };
-        let i = (r % h.len() as u64) as usize;
-        return Ok(Frame::bulk_or_null(h.iter().nth(i).map(|(f, _)| Bytes::copy_from_slice(f))));
+        if hash_at(ctx, &key, true)?.is_none() {
+            return Ok(Frame::Null);
+        }
+        let db = ctx.db() as usize;
+        let Some(Value::Hash(h)) = ctx.ks.dbs[db].get(&key).map(|e| &e.value) else { return Ok(Frame::Null) };
+        return Ok(Frame::bulk_or_null(h.random(|| ctx.server.random()).map(|(f, _)| Bytes::copy_from_slice(f))));
     }
     let count = parse_random_count(args.next_bytes()?)?;
     let with_values = args.eat("WITHVALUES");
@@ -354,8 +356,8 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     let db = ctx.db() as usize;
     let Some(Value::Hash(h)) = ctx.ks.dbs[db].get(&key).map(|e| &e.value) else { return Ok(Frame::Array(Vec::new())) };
-    let picks = sample_indices(ctx.server, h.len(), count)?;
-    let chosen = pick(h.iter(), &picks);
+    let draw = |rng: &mut super::ServerState| h.random(|| rng.random()).expect("not empty");
+    let chosen = sample(ctx.server, h.len(), count, h.iter(), draw)?;
     let out = if !with_values {
         chosen.into_iter().map(|(f, _)| Frame::Bulk(Bytes::copy_from_slice(f))).collect()
     } else if resp3 {
@@ -376,21 +378,25 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`
 ///
-/// Returns every matching field and value in one reply with cursor 0 (as
-/// Redis does for small hashes), so every element is returned exactly once.
+/// A compact hash answers every matching field and value at once with
+/// cursor 0, as Redis answers for a listpack; a large one about `count`
+/// fields per call (before `MATCH` filters them), in the order of their
+/// seeded hash, the cursor being the next hash to visit: a field present
+/// for the whole iteration is returned at least once however the hash
+/// changes meanwhile, and each call costs O(log n + count).
 fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    super::args::parse_cursor(args.next_bytes()?)?;
-    let Some(h) = hash_at(ctx, key, true)? else { return Ok(scan_reply(Vec::new())) };
-    let pattern = parse_scan_options(args)?;
+    let cursor = super::args::parse_cursor(args.next_bytes()?)?;
+    let Some(h) = hash_at(ctx, key, true)? else { return Ok(scan_reply(0, Vec::new())) };
+    let (pattern, count) = parse_scan_options(args)?;
     let mut out = Vec::new();
-    for (f, v) in h.iter() {
+    let next = h.scan(cursor, count, |f, v| {
         if pattern.is_none_or(|p| glob_match(p, f)) {
             out.push(Frame::Bulk(Bytes::copy_from_slice(f)));
             out.push(Frame::Bulk(Bytes::copy_from_slice(v)));
         }
-    }
-    Ok(scan_reply(out))
+    });
+    Ok(scan_reply(next, out))
 }
 
 // ---------------------------------------------------------------------------
@@ -421,6 +427,42 @@ impl Rng for super::ServerState {
     fn below(&mut self, n: usize) -> usize {
         self.random_below(n)
     }
+}
+
+/// The elements a random-count command returns (as [`sample_indices`]
+/// chooses positions) from a collection of `len` elements: a few of a
+/// large collection by `draw` (a fair random element, O(log n) each) —
+/// `SRANDMEMBER big 5` costs five draws, not a walk through the set —
+/// otherwise by position, in one pass over `all`.
+pub(super) fn sample<R: Rng, T: Copy + Eq + std::hash::Hash>(
+    rng: &mut R,
+    len: usize,
+    count: i64,
+    all: impl Iterator<Item = T>,
+    mut draw: impl FnMut(&mut R) -> T,
+) -> Result<Vec<T>, Frame> {
+    /// Draws serve when at most 1 in this many elements is wanted (for
+    /// distinct elements, a draw then repeats one already taken at most
+    /// that often).
+    const FEW: u64 = 16;
+    let k = count.unsigned_abs();
+    if len <= crate::state::hash::COMPACT_MAX_ENTRIES || k.saturating_mul(FEW) > len as u64 {
+        let picks = sample_indices(rng, len, count)?;
+        return Ok(pick(all, &picks));
+    }
+    let k = k as usize;
+    if count < 0 {
+        return Ok((0..k).map(|_| draw(rng)).collect());
+    }
+    let mut taken: HashSet<T> = HashSet::with_capacity_and_hasher(k, Default::default());
+    let mut out = Vec::with_capacity(k);
+    while out.len() < k {
+        let t = draw(rng);
+        if taken.insert(t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// The positions (into a collection of `len` elements, `len > 0`) that a
@@ -483,15 +525,18 @@ pub(super) fn pick<T: Copy>(mut iter: impl Iterator<Item = T>, positions: &[usiz
 }
 
 /// Parses `[MATCH pattern] [COUNT count]` (repeatable, last wins) of
-/// `HSCAN`/`SSCAN`/`ZSCAN`; returns the pattern, `None` for "everything".
-pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<Option<&'a [u8]>, Frame> {
+/// `HSCAN`/`SSCAN`/`ZSCAN`; returns the pattern (`None` for "everything")
+/// and the count (10 unless given).
+pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<(Option<&'a [u8]>, usize), Frame> {
     let mut pattern = None;
+    let mut count = 10;
     while !args.is_empty() {
         if args.remaining() >= 2 && args.eat("COUNT") {
-            let count = args.next_i64()?;
-            if count < 1 {
+            let n = args.next_i64()?;
+            if n < 1 {
                 return Err(SYNTAX);
             }
+            count = usize::try_from(n).unwrap_or(usize::MAX);
         } else if args.remaining() >= 2 && args.eat("MATCH") {
             let p = args.next_bytes()?;
             pattern = (p.as_ref() != b"*").then_some(p.as_ref());
@@ -499,12 +544,13 @@ pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<Option<&'a [
             return Err(SYNTAX);
         }
     }
-    Ok(pattern)
+    Ok((pattern, count))
 }
 
-/// A complete `*SCAN` reply: cursor 0 and the elements.
-pub(super) fn scan_reply(elements: Vec<Frame>) -> Frame {
-    Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(elements)])
+/// A `*SCAN` reply: the cursor to go on from (0: done) and the elements.
+pub(super) fn scan_reply(cursor: u64, elements: Vec<Frame>) -> Frame {
+    let cursor = if cursor == 0 { Frame::bulk_static("0") } else { Frame::Bulk(Bytes::from(cursor.to_string())) };
+    Frame::Array(vec![cursor, Frame::Array(elements)])
 }
 
 #[cfg(test)]
@@ -569,7 +615,7 @@ mod tests {
         assert_eq!(f.run("HKEYS nope"), Frame::Array(vec![]));
         assert_eq!(f.run("HRANDFIELD nope"), Frame::Null);
         assert_eq!(f.run("HRANDFIELD nope -3 WITHVALUES"), Frame::Array(vec![]));
-        assert_eq!(f.run("HSCAN nope 0 COUNT 0"), scan_reply(vec![]));
+        assert_eq!(f.run("HSCAN nope 0 COUNT 0"), scan_reply(0, vec![]));
         assert_eq!(f.run("HSTRLEN nope a"), Frame::Integer(0));
     }
 

@@ -7,7 +7,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64;
-use super::hash::{Rng, parse_random_count, parse_scan_options, pick, sample_indices, scan_reply};
+use super::hash::{parse_random_count, parse_scan_options, sample, scan_reply};
 use super::{Args, CmdResult, Ctx, SYNTAX, WRONGTYPE, distinct, flags::*};
 use crate::command;
 use crate::resp::Frame;
@@ -303,11 +303,9 @@ fn spop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let members: Vec<Bytes> = if whole {
         s.iter().map(Bytes::copy_from_slice).collect()
     } else {
-        let picks = match count {
-            None => vec![ctx.server.below(len)],
-            Some(c) => sample_indices(ctx.server, len, c as i64)?,
-        };
-        pick(s.iter(), &picks).into_iter().map(Bytes::copy_from_slice).collect()
+        let draw = |rng: &mut super::ServerState| s.random(|| rng.random()).expect("not empty");
+        let picks = sample(ctx.server, len, count.map_or(1, |c| c as i64), s.iter(), draw)?;
+        picks.into_iter().map(Bytes::copy_from_slice).collect()
     };
     let reply = match count {
         None => Frame::Bulk(members[0].clone()),
@@ -345,13 +343,10 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let db = ctx.db();
     let Some(Value::Set(s)) = ctx.ks.dbs[db as usize].get(&key).map(|e| &e.value) else { return Ok(Frame::Null) };
     match count {
-        None => {
-            let i = ctx.server.below(s.len());
-            Ok(Frame::bulk_or_null(s.iter().nth(i).map(Bytes::copy_from_slice)))
-        }
+        None => Ok(Frame::bulk_or_null(s.random(|| ctx.server.random()).map(Bytes::copy_from_slice))),
         Some(c) => {
-            let picks = sample_indices(ctx.server, s.len(), c)?;
-            Ok(Frame::Array(bulks(pick(s.iter(), &picks))))
+            let draw = |rng: &mut super::ServerState| s.random(|| rng.random()).expect("not empty");
+            Ok(Frame::Array(bulks(sample(ctx.server, s.len(), c, s.iter(), draw)?)))
         }
     }
 }
@@ -507,14 +502,20 @@ fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`
 ///
-/// Returns every matching member in one reply with cursor 0 (as Redis does
-/// for small sets), so every member is returned exactly once.
+/// As `HSCAN` (see `cmd::hash`): a compact set at once with cursor 0, a
+/// large one about `count` members per call from the cursor on.
 fn sscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    super::args::parse_cursor(args.next_bytes()?)?;
-    let Some(s) = set_at(ctx, key, true)? else { return Ok(scan_reply(Vec::new())) };
-    let pattern = parse_scan_options(args)?;
-    Ok(scan_reply(bulks(s.iter().filter(|m| pattern.is_none_or(|p| glob_match(p, m))))))
+    let cursor = super::args::parse_cursor(args.next_bytes()?)?;
+    let Some(s) = set_at(ctx, key, true)? else { return Ok(scan_reply(0, Vec::new())) };
+    let (pattern, count) = parse_scan_options(args)?;
+    let mut out = Vec::new();
+    let next = s.scan(cursor, count, |m| {
+        if pattern.is_none_or(|p| glob_match(p, m)) {
+            out.push(Frame::Bulk(Bytes::copy_from_slice(m)));
+        }
+    });
+    Ok(scan_reply(next, out))
 }
 
 #[cfg(test)]

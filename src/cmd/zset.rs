@@ -1599,22 +1599,23 @@ fn setop_generic(ctx: &mut Ctx, args: &mut Args, op: SetOp, dst: Option<Bytes>, 
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`
 ///
-/// The whole set is returned in one call with cursor `0` (as Redis does
-/// for small sorted sets), which trivially meets `SCAN`'s guarantees.
+/// As `HSCAN` (see `cmd::hash`): a compact set at once with cursor 0, a
+/// tree about `count` members (with their scores) per call from the
+/// cursor on, in the order of the member's seeded hash.
 fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    super::args::parse_cursor(args.next_bytes()?)?;
-    let Some(_) = read_zset(ctx, key)? else { return Ok(scan_reply(Vec::new())) };
-    let pattern = parse_scan_options(args)?;
-    let Some(z) = peek_zset(ctx, key) else { return Ok(scan_reply(Vec::new())) };
+    let cursor = super::args::parse_cursor(args.next_bytes()?)?;
+    let Some(_) = read_zset(ctx, key)? else { return Ok(scan_reply(0, Vec::new())) };
+    let (pattern, count) = parse_scan_options(args)?;
+    let Some(z) = peek_zset(ctx, key) else { return Ok(scan_reply(0, Vec::new())) };
     let mut out = Vec::new();
-    for (m, s) in z.iter() {
+    let next = z.scan(cursor, count, |m, s| {
         if pattern.is_none_or(|p| glob_match(p, m)) {
             out.push(Frame::Bulk(Bytes::copy_from_slice(m)));
             out.push(Frame::Bulk(Bytes::from(format_double(s))));
         }
-    }
-    Ok(scan_reply(out))
+    });
+    Ok(scan_reply(next, out))
 }
 
 #[cfg(test)]

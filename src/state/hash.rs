@@ -1,4 +1,4 @@
-//! Hash values: one packed buffer while small, a hash map once large.
+//! Hash values: one packed buffer while small, a hash-ordered map once large.
 //!
 //! Most hashes hold a few short fields. A hash table for each of them costs
 //! its load-factor slack and control bytes on top of the entries, and a
@@ -8,7 +8,9 @@
 //! `state/compact.rs` for the layout), in insertion order and searched
 //! linearly, as Redis keeps small hashes in one listpack. Ten fields of a
 //! dozen bytes take one allocation of about 300 bytes.
-//! It turns into a [`HashMap`] as soon as it holds more than
+//! It turns into a [`HashOrdered`] map (ordered by a seeded hash of the
+//! field, so that `HSCAN` can resume where it stopped and `HRANDFIELD` can
+//! pick fairly in logarithmic time) as soon as it holds more than
 //! [`COMPACT_MAX_ENTRIES`] fields or a field or value longer than
 //! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
 //!
@@ -28,7 +30,7 @@ use bytes::Bytes;
 use std::fmt;
 
 use super::compact::{Entries, Packed, Shown};
-use super::hashing::HashMap;
+use super::ordered::{self, HashOrdered};
 use super::value::stored;
 
 /// Most fields a compact hash holds (a search scans at most this many).
@@ -72,7 +74,7 @@ enum Repr {
 #[derive(Clone)]
 struct Large {
     /// The pairs.
-    map: HashMap<Bytes, Bytes>,
+    map: HashOrdered<Bytes, Bytes>,
     /// Whether Redis would still hold this hash in a listpack: it grew past
     /// [`COMPACT_MAX_ENTRIES`] but never past [`LISTPACK_MAX_ENTRIES`] fields
     /// nor stored a field or value past [`COMPACT_MAX_BYTES`].
@@ -83,16 +85,7 @@ impl Large {
     /// Sets `field` to `value` (kept by the keyspace's rule, [`stored`]);
     /// whether the field was new.
     fn insert(&mut self, field: &Bytes, value: &Bytes) -> bool {
-        let new = match self.map.get_mut(&field[..]) {
-            Some(slot) => {
-                *slot = stored(value);
-                false
-            }
-            None => {
-                self.map.insert(stored(field), stored(value));
-                true
-            }
-        };
+        let new = self.map.insert_with(field, stored(value), || stored(field)).is_none();
         self.note(field.len(), value.len());
         new
     }
@@ -207,6 +200,30 @@ impl Hash {
         }
     }
 
+    /// Visits the pairs of an `HSCAN` call from `cursor` on: every pair of
+    /// a compact hash at once (Redis's listpack answer, whatever the
+    /// cursor), about `count` of a large one; returns the cursor to go on
+    /// from (0: done).
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
+        match &self.0 {
+            Repr::Small(p) => {
+                p.iter().for_each(|[f, v]| visit(f, v));
+                0
+            }
+            Repr::Large(l) => l.map.scan(cursor, count, |f, v| visit(f, v)),
+        }
+    }
+
+    /// A pair chosen at random, each with the same chance, drawing random
+    /// numbers from `next`; `None` if empty. O(log n).
+    pub fn random(&self, mut next: impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
+        match &self.0 {
+            Repr::Small(p) if p.len() > 0 => p.iter().nth((next() % p.len() as u64) as usize).map(|[f, v]| (f, v)),
+            Repr::Small(_) => None,
+            Repr::Large(l) => l.map.random(next).map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
+
     /// Every `(field, value)` pair: in insertion order while compact, in
     /// hash order once large.
     pub fn iter(&self) -> Iter<'_> {
@@ -234,8 +251,7 @@ impl Hash {
         Hash(match &self.0 {
             Repr::Small(p) => Repr::Small(p.clone()),
             Repr::Large(l) => {
-                let mut map = HashMap::with_capacity_and_hasher(l.map.len(), Default::default());
-                map.extend(l.map.iter().map(|(k, x)| (stored(k), stored(x))));
+                let map = l.map.map_entries(|k, x| (stored(k), stored(x)));
                 Repr::Large(Box::new(Large { map, listpack: l.listpack }))
             }
         })
@@ -255,8 +271,10 @@ impl Hash {
     /// Switches to the large representation (no-op if already large).
     fn make_large(&mut self) {
         if let Repr::Small(p) = &self.0 {
-            let mut m = HashMap::with_capacity_and_hasher(p.len() + 1, Default::default());
-            m.extend(p.iter().map(|[f, v]| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))));
+            let mut m = HashOrdered::new();
+            for [f, v] in p.iter() {
+                m.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
+            }
             // Every pair fits so far; `Large::insert` clears this if the
             // pair that made the hash large does not.
             self.0 = Repr::Large(Box::new(Large { map: m, listpack: true }));
@@ -271,8 +289,8 @@ pub struct Iter<'a>(IterRepr<'a>);
 enum IterRepr<'a> {
     /// Over the packed buffer.
     Small(Entries<'a, 2>),
-    /// Over the hash map.
-    Large(std::collections::hash_map::Iter<'a, Bytes, Bytes>),
+    /// Over the hash-ordered map.
+    Large(ordered::Iter<'a, Bytes, Bytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {

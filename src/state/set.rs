@@ -1,10 +1,12 @@
-//! Set values: one packed buffer while small, a hash set once large.
+//! Set values: one packed buffer while small, a hash-ordered map once large.
 //!
 //! As with hashes (see [`super::hash`]), a small set is ONE byte buffer of
 //! members, each with a one-byte length (a `compact::Packed<1>`, see
 //! `state/compact.rs` for the layout), searched linearly, without a hash
 //! table's slack and control bytes nor a `Bytes` handle and allocation per
-//! member. It turns into a [`HashSet`] as soon as it holds more than
+//! member. It turns into a [`HashOrdered`] map (ordered by a seeded hash
+//! of the member, for `SSCAN`'s cursor and a fair random pick in
+//! logarithmic time) as soon as it holds more than
 //! [`COMPACT_MAX_MEMBERS`] members or a member longer than
 //! [`COMPACT_MAX_BYTES`] bytes, and never turns back.
 //!
@@ -19,7 +21,7 @@ use std::fmt;
 
 use super::compact::{Entries, Packed, Shown};
 use super::hash::COMPACT_MAX_BYTES;
-use super::hashing::HashSet;
+use super::ordered::{self, HashOrdered};
 use super::value::stored;
 
 /// Most members a compact set holds (a lookup scans at most this many).
@@ -42,7 +44,7 @@ enum Repr {
     /// [`COMPACT_MAX_BYTES`] long, in the order they were added.
     Small(Packed<1>),
     /// Any size.
-    Large(Box<HashSet<Bytes>>),
+    Large(Box<HashOrdered<Bytes, ()>>),
 }
 
 impl Default for Set {
@@ -79,7 +81,7 @@ impl Set {
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.0 {
             Repr::Small(p) => p.find(member).is_some(),
-            Repr::Large(s) => s.contains(member),
+            Repr::Large(s) => s.contains_key(member),
         }
     }
 
@@ -106,14 +108,10 @@ impl Set {
                 p.push([member]);
                 return true;
             }
-            self.make_large_with(1);
+            self.make_large();
         }
         let Repr::Large(s) = &mut self.0 else { unreachable!("made large above") };
-        if s.contains(member) {
-            return false;
-        }
-        s.insert(make());
-        true
+        s.insert_with(member, (), make).is_none()
     }
 
     /// Removes `member`; whether it was present.
@@ -124,7 +122,31 @@ impl Set {
                 p.remove(at);
                 true
             }
-            Repr::Large(s) => s.remove(member),
+            Repr::Large(s) => s.remove(member).is_some(),
+        }
+    }
+
+    /// Visits the members of an `SSCAN` call from `cursor` on: every member
+    /// of a compact set at once (whatever the cursor, as Redis answers for
+    /// its compact encodings), about `count` of a large one; returns the
+    /// cursor to go on from (0: done).
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8])) -> u64 {
+        match &self.0 {
+            Repr::Small(p) => {
+                p.iter().for_each(|[m]| visit(m));
+                0
+            }
+            Repr::Large(s) => s.scan(cursor, count, |m, _| visit(m)),
+        }
+    }
+
+    /// A member chosen at random, each with the same chance, drawing random
+    /// numbers from `next`; `None` if empty. O(log n).
+    pub fn random(&self, mut next: impl FnMut() -> u64) -> Option<&[u8]> {
+        match &self.0 {
+            Repr::Small(p) if p.len() > 0 => p.iter().nth((next() % p.len() as u64) as usize).map(|[m]| m),
+            Repr::Small(_) => None,
+            Repr::Large(s) => s.random(next).map(|(m, _)| &m[..]),
         }
     }
 
@@ -142,7 +164,10 @@ impl Set {
     pub fn to_stored(&self) -> Set {
         match &self.0 {
             Repr::Small(p) => Set(Repr::Small(p.clone())),
-            Repr::Large(s) => s.iter().map(stored).collect(),
+            Repr::Large(s) if s.len() > COMPACT_MAX_MEMBERS => {
+                Set(Repr::Large(Box::new(s.map_entries(|m, _| (stored(m), ())))))
+            }
+            Repr::Large(s) => s.iter().map(|(m, _)| stored(m)).collect(),
         }
     }
 
@@ -153,16 +178,17 @@ impl Set {
     pub(crate) fn shares_nothing(&self) -> bool {
         match &self.0 {
             Repr::Small(_) => true,
-            Repr::Large(s) => s.iter().all(Bytes::is_unique),
+            Repr::Large(s) => s.iter().all(|(m, _)| m.is_unique()),
         }
     }
 
-    /// Switches to the large representation with room for `extra` more
-    /// members (no-op if already large).
-    fn make_large_with(&mut self, extra: usize) {
+    /// Switches to the large representation (no-op if already large).
+    fn make_large(&mut self) {
         if let Repr::Small(p) = &self.0 {
-            let mut s = HashSet::with_capacity_and_hasher(p.len() + extra, Default::default());
-            s.extend(p.iter().map(|[m]| Bytes::copy_from_slice(m)));
+            let mut s = HashOrdered::new();
+            for [m] in p.iter() {
+                s.insert(Bytes::copy_from_slice(m), ());
+            }
             self.0 = Repr::Large(Box::new(s));
         }
     }
@@ -175,8 +201,8 @@ pub struct Iter<'a>(IterRepr<'a>);
 enum IterRepr<'a> {
     /// Over the packed buffer.
     Small(Entries<'a, 1>),
-    /// Over the hash set.
-    Large(std::collections::hash_set::Iter<'a, Bytes>),
+    /// Over the hash-ordered map.
+    Large(ordered::Iter<'a, Bytes, ()>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -185,7 +211,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         match &mut self.0 {
             IterRepr::Small(it) => it.next().map(|[m]| m),
-            IterRepr::Large(it) => it.next().map(|m| &m[..]),
+            IterRepr::Large(it) => it.next().map(|(m, _)| &m[..]),
         }
     }
 
@@ -201,7 +227,7 @@ impl<'a> Iterator for Iter<'a> {
     fn nth(&mut self, n: usize) -> Option<&'a [u8]> {
         match &mut self.0 {
             IterRepr::Small(it) => it.nth(n).map(|[m]| m),
-            IterRepr::Large(it) => it.nth(n).map(|m| &m[..]),
+            IterRepr::Large(it) => it.nth(n).map(|(m, _)| &m[..]),
         }
     }
 }
@@ -233,13 +259,13 @@ impl Extend<Bytes> for Set {
         let iter = iter.into_iter();
         let (at_least, _) = iter.size_hint();
         if self.len() + at_least > COMPACT_MAX_MEMBERS {
-            self.make_large_with(at_least);
+            self.make_large();
         }
         for m in iter {
             match &mut self.0 {
                 // Owned: moved in as it is, as `HashSet::extend` does.
                 Repr::Large(s) => {
-                    s.insert(m);
+                    s.insert(m, ());
                 }
                 Repr::Small(_) => {
                     self.insert_slice(&m);

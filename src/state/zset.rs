@@ -39,7 +39,8 @@ use std::fmt;
 use std::hash::BuildHasher;
 
 use super::compact::{Entries, Packed, Shown};
-use super::hashing::{HashMap, RandomState};
+use super::hashing::RandomState;
+use super::ordered::HashOrdered;
 use super::value::stored;
 
 /// A score that orders totally (scores are never NaN).
@@ -84,8 +85,9 @@ fn key_cmp(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 /// compact limits.
 #[derive(Clone)]
 struct Treap {
-    /// Member to node index.
-    map: HashMap<Bytes, u32>,
+    /// Member to node index, in the order of a seeded hash of the member
+    /// (`ZSCAN`'s cursor).
+    map: HashOrdered<Bytes, u32>,
     nodes: Vec<Node>,
     root: u32,
     /// xorshift state for node priorities (seeded per set).
@@ -98,8 +100,7 @@ impl Treap {
         // Unpredictable priorities: insertion orders cannot be crafted to
         // unbalance the tree.
         let seed = RandomState::default().hash_one(0x5a5e7u64) | 1;
-        let map = HashMap::with_capacity_and_hasher(n, Default::default());
-        Treap { map, nodes: Vec::with_capacity(n), root: NIL, rng: seed }
+        Treap { map: HashOrdered::new(), nodes: Vec::with_capacity(n), root: NIL, rng: seed }
     }
 
     /// Number of members.
@@ -130,10 +131,10 @@ impl Treap {
                 t.nodes[top as usize].right = i;
             }
             spine.push(i);
-            t.map.insert(member.clone(), i);
             t.nodes.push(Node { member, score, left, right: NIL, size: 1, prio });
         }
         t.root = spine.first().copied().unwrap_or(NIL);
+        t.map = t.nodes.iter().zip(0..).map(|(n, i)| (n.member.clone(), i)).collect();
         // Subtree sizes, children before parents (no recursion: a spine
         // can be long).
         let mut order = Vec::with_capacity(t.nodes.len());
@@ -464,7 +465,7 @@ impl Treap {
             assert_eq!(key_cmp(a.score, &a.member, b.score, &b.member), Ordering::Less, "search order");
         }
         assert_eq!(self.map.len(), self.len());
-        for (m, &i) in &self.map {
+        for (m, &i) in self.map.iter() {
             assert_eq!(&self.nodes[i as usize].member, m);
         }
     }
@@ -553,6 +554,20 @@ impl ZSet {
     /// Whether the set has no members.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Visits the members and scores of a `ZSCAN` call from `cursor` on:
+    /// every member of a compact set at once (whatever the cursor, as Redis
+    /// answers for a listpack), about `count` of a tree; returns the cursor
+    /// to go on from (0: done).
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], f64)) -> u64 {
+        match &self.repr {
+            Repr::Small(_) => {
+                self.iter().for_each(|(m, s)| visit(m, s));
+                0
+            }
+            Repr::Tree(t) => t.map.scan(cursor, count, |m, &i| visit(m, t.nodes[i as usize].score)),
+        }
     }
 
     /// Whether the set is in its compact form (`OBJECT ENCODING` says
