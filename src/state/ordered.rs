@@ -55,7 +55,7 @@ const SPLIT_AVERAGE: usize = 8;
 /// A map from byte-string keys (`K`: `Box<[u8]>`, `Bytes`) to values,
 /// iterated in the order of [`key_hash`] (see the module documentation).
 /// Lookups, inserts and removals cost an index and a search of a bucket
-/// of about [`SPLIT_AVERAGE`] entries.
+/// of about eight entries.
 #[derive(Debug, Clone)]
 pub struct HashOrdered<K, V> {
     /// `2^bits` buckets (none while the map has never held a key); bucket
