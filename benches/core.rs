@@ -9,6 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use statebroker::resp::{Decoder, Frame, Protocol};
+use statebroker::state::hash::Hash;
 use statebroker::state::{Effect, ExpireChange, Keyspace, Value};
 
 fn best_of<F: FnMut() -> usize>(name: &str, mut f: F) {
@@ -85,5 +86,31 @@ fn main() {
             ks.apply(&Effect::ListPop { db: 0, key: key.clone(), left: false, count: 1 });
         }
         keys.len() * 2
+    });
+
+    // One hash of 1M fields (its large form), looked up in a shuffled order
+    // so that each lookup misses the caches as a server's would.
+    let fields: Vec<Bytes> = (0..1_000_000).map(|i| Bytes::from(format!("element:{i}"))).collect();
+    let mut big = Hash::new();
+    best_of("hash of 1M fields: insert", || {
+        big = Hash::new();
+        for f in &fields {
+            big.insert(f, &fields[0]);
+        }
+        fields.len()
+    });
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..order.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    best_of("hash of 1M fields: get (shuffled)", || {
+        for &i in &order {
+            black_box(big.get(&fields[i]));
+        }
+        order.len()
     });
 }

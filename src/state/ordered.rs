@@ -17,8 +17,8 @@
 //! than eight a bucket, every bucket splits in two (by the next bit of the
 //! hash, so the order stays), and when they average less than one, pairs
 //! merge. A search tree ordered by hash did the same with a descent of
-//! six levels: `HSET` into a hash of 1M fields 22% slower than a hash
-//! table.
+//! six levels (a keyspace of 200k keys: 667 ns a lookup, 91 ns now; a hash
+//! table of 1M fields 256 ns, this map 318 ns).
 //!
 //! The hash is foldhash's quality hasher: fast on short keys, and seeded at
 //! random once per process, so clients cannot choose keys that collide (a
@@ -93,13 +93,34 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         (h >> (HASH_BITS - self.bits)) as usize
     }
 
+    /// The first index of bucket `b` whose hash is at least `h` (a hash
+    /// of that bucket, or `cursor`-like bound within its range). Hashes
+    /// are spread evenly over a bucket's range, so the search starts where
+    /// `h` falls in proportion and steps from there (about one step):
+    /// one cache miss where a binary search over 72-byte entries took
+    /// three in turn (`cargo bench --bench core`: lookups in 200k keys 226
+    /// -> 91 ns, in a hash of 1M fields 413 -> 318 ns).
+    fn lower_bound(&self, b: usize, h: u64) -> usize {
+        let bucket = &self.buckets[b];
+        let shift = HASH_BITS - self.bits;
+        let offset = h.saturating_sub((b as u64) << shift);
+        let guess = ((u128::from(offset) * bucket.len() as u128) >> shift) as usize;
+        let mut i = guess.min(bucket.len());
+        while i > 0 && bucket[i - 1].0 >= h {
+            i -= 1;
+        }
+        while i < bucket.len() && bucket[i].0 < h {
+            i += 1;
+        }
+        i
+    }
+
     /// Where `key` (of hash `h`) is in its bucket: `Ok(bucket, index)`, or
     /// `Err(bucket, index)` where it would go.
     fn locate(&self, h: u64, key: &[u8]) -> Result<(usize, usize), (usize, usize)> {
         let b = self.bucket_of(h);
         let Some(bucket) = self.buckets.get(b) else { return Err((b, 0)) };
-        let start = bucket.partition_point(|e| e.0 < h);
-        let mut i = start;
+        let mut i = self.lower_bound(b, h);
         while let Some(e) = bucket.get(i).filter(|e| e.0 == h) {
             if e.1.as_ref() == key {
                 return Ok((b, i));
@@ -246,8 +267,9 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
 
     /// The keys (and values) whose hash is `h`.
     pub fn with_hash(&self, h: u64) -> impl Iterator<Item = (&K, &V)> {
-        let bucket = self.buckets.get(self.bucket_of(h)).map_or(&[][..], |b| &b[..]);
-        let start = bucket.partition_point(|e| e.0 < h);
+        let b = self.bucket_of(h);
+        let bucket = self.buckets.get(b).map_or(&[][..], |b| &b[..]);
+        let start = if bucket.is_empty() { 0 } else { self.lower_bound(b, h) };
         bucket[start..].iter().take_while(move |e| e.0 == h).map(|(_, k, v)| (k, v))
     }
 
@@ -259,7 +281,7 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         let mut seen = 0;
         let mut last = None;
         for (b, bucket) in self.buckets.iter().enumerate().skip(first) {
-            let start = if b == first { bucket.partition_point(|e| e.0 < cursor) } else { 0 };
+            let start = if b == first { self.lower_bound(b, cursor) } else { 0 };
             for (h, k, v) in &bucket[start..] {
                 if last != Some(*h) {
                     if seen == count {
@@ -418,6 +440,31 @@ mod tests {
         assert_eq!(all.len(), 3);
         assert_eq!(m.len(), 99);
         assert_eq!(m.get(b"k5"), None);
+    }
+
+    #[test]
+    fn the_proportional_search_finds_what_a_binary_search_finds() {
+        let mut m: HashOrdered<Box<[u8]>, ()> = HashOrdered::new();
+        let mut x = 0x1234_5678_9abc_def1u64;
+        for n in [1usize, 2, 9, 100, 3000] {
+            while m.len() < n {
+                m.insert(key(m.len() * 7 + n), ());
+            }
+            for _ in 0..2000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Random hashes, the bucket's own bounds, and existing hashes.
+                let b = (x as usize) % m.buckets.len();
+                let shift = HASH_BITS - m.bits;
+                let lo = (b as u64) << shift;
+                let bucket = &m.buckets[b];
+                let existing = bucket.get((x >> 40) as usize % bucket.len().max(1)).map_or(lo, |e| e.0);
+                for h in [lo, lo + (x % (1 << shift)), lo + (1 << shift) - 1, existing, existing + 1] {
+                    assert_eq!(m.lower_bound(b, h), bucket.partition_point(|e| e.0 < h), "bucket {b}, hash {h}");
+                }
+            }
+        }
     }
 
     #[test]
