@@ -461,3 +461,27 @@ fn random_picks_from_a_large_set_are_fair_and_quick() {
     assert_eq!(popped.len(), 30);
     assert_eq!(redis::cmd("SCARD").arg("s").query::<usize>(&mut c).expect("SCARD"), n - 31);
 }
+
+#[test]
+fn sort_by_other_keys_with_get_limit_and_store() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _ = val(&mut c, &["RPUSH", "ids", "3", "1", "2"]);
+    let _ = val(&mut c, &["MSET", "w_1", "30", "w_2", "10", "w_3", "20", "name_2", "two"]);
+    let _ = val(&mut c, &["HSET", "user_1", "name", "one"]);
+    let sorted: Vec<i64> = redis::cmd("SORT").arg("ids").query(&mut c).expect("SORT");
+    assert_eq!(sorted, [1, 2, 3]);
+    let by: Vec<Option<String>> = redis::cmd("SORT")
+        .arg(&["ids", "BY", "w_*", "DESC", "GET", "#", "GET", "name_*", "GET", "user_*->name"])
+        .query(&mut c)
+        .expect("SORT BY GET");
+    let want = [Some("1"), None, Some("one"), Some("3"), None, None, Some("2"), Some("two"), None];
+    assert_eq!(by, want.map(|v| v.map(str::to_string)));
+    assert_eq!(val(&mut c, &["SORT", "ids", "LIMIT", "1", "1", "STORE", "out"]), Value::Int(1));
+    let stored: Vec<String> = redis::cmd("LRANGE").arg(&["out", "0", "-1"]).query(&mut c).expect("LRANGE");
+    assert_eq!(stored, ["2"]);
+    assert_eq!(err(&mut c, &["SORT_RO", "ids", "STORE", "out"]), "ERR syntax error");
+    let _ = val(&mut c, &["RPUSH", "words", "b", "a"]);
+    assert_eq!(err(&mut c, &["SORT", "words"]), "ERR One or more scores can't be converted into double");
+    assert_eq!(err(&mut c, &["SORT", "name_2"]), "WRONGTYPE Operation against a key holding the wrong kind of value");
+}

@@ -19,6 +19,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -219,6 +220,7 @@ pub fn families() -> &'static [&'static [Command]] {
         string::COMMANDS,
         bitmap::COMMANDS,
         keys::COMMANDS,
+        sort::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,

@@ -327,6 +327,7 @@ const COMMANDS: &[&str] = &[
     "sinterstore",
     "sunionstore",
     "sdiffstore",
+    "sort",
     // sorted sets
     "zadd",
     "zincrby",
@@ -598,6 +599,27 @@ fn build(index: usize, bytes: [u8; 16]) -> Vec<String> {
         "sinterstore" | "sunionstore" | "sdiffstore" => {
             push!(p.key());
             a.extend(p.keys(1, 3));
+        }
+        "sort" => {
+            push!(p.key());
+            if p.maybe(30) {
+                push!("BY", p.of(&["nosort", "*", "h->*"]));
+            }
+            if p.maybe(30) {
+                push!("LIMIT", p.of(INTS), p.of(INTS));
+            }
+            if p.maybe(30) {
+                push!("GET", p.of(&["#", "*", "h*->f"]));
+            }
+            if p.maybe(70) {
+                push!("ALPHA");
+            }
+            if p.maybe(30) {
+                push!("DESC");
+            }
+            if p.maybe(80) {
+                push!("STORE", p.key());
+            }
         }
         "zadd" => {
             push!(p.key());

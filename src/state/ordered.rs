@@ -354,23 +354,28 @@ impl<K: AsRef<[u8]>, V> FromIterator<(K, V)> for HashOrdered<K, V> {
         let mut all: Vec<(u64, K, V)> = iter.into_iter().map(|(k, v)| (key_hash(k.as_ref()), k, v)).collect();
         // Stable: of a repeated key, the last comes last.
         all.sort_by_key(|e| e.0);
+        // Repeats out first (equal hashes are adjacent, a repeated key among
+        // them), so that the buckets are as many as the keys call for.
+        let mut unique: Vec<(u64, K, V)> = Vec::with_capacity(all.len());
+        for (h, k, v) in all {
+            let run = unique.len() - unique.iter().rev().take_while(|e| e.0 == h).count();
+            match unique[run..].iter_mut().find(|e| e.1.as_ref() == k.as_ref()) {
+                Some(e) => e.2 = v,
+                None => unique.push((h, k, v)),
+            }
+        }
         let mut map: HashOrdered<K, V> = HashOrdered::new();
-        while map.bits < HASH_BITS && all.len() > SPLIT_AVERAGE << map.bits {
+        while map.bits < HASH_BITS && unique.len() > SPLIT_AVERAGE << map.bits {
             map.bits += 1;
         }
+        map.len = unique.len();
         map.buckets.resize_with(1 << map.bits, Vec::new);
-        for (h, k, v) in all {
-            let b = map.bucket_of(h);
-            let bucket = &mut map.buckets[b];
-            // Equal hashes are adjacent: a repeat of a key is among them.
-            let start = bucket.partition_point(|e| e.0 < h);
-            match bucket[start..].iter_mut().find(|e| e.1.as_ref() == k.as_ref()) {
-                Some(e) => e.2 = v,
-                None => {
-                    bucket.push((h, k, v));
-                    map.len += 1;
-                }
-            }
+        for e in unique {
+            let b = map.bucket_of(e.0);
+            map.buckets[b].push(e);
+        }
+        if map.len == 0 {
+            map.clear();
         }
         map
     }
@@ -492,6 +497,10 @@ mod tests {
         assert!(m.is_empty() && m.buckets.is_empty());
         let built: HashOrdered<Box<[u8]>, usize> = (0..5000).map(|i| (key(i % 4000), i)).collect();
         assert_eq!(built.len(), 4000);
+        // Buckets for the keys, not for the pairs given (repeats included).
+        let two: HashOrdered<Box<[u8]>, usize> = (0..100_000).map(|i| (key(i % 2), i)).collect();
+        assert_eq!((two.len(), two.bits), (2, 0));
+        assert_eq!(two.get(b"k1"), Some(&99_999));
         assert_eq!(built.get(b"k7"), Some(&4007), "the last of a repeated key");
         let hashes: Vec<u64> = built.iter().map(|(k, _)| key_hash(k)).collect();
         assert!(hashes.windows(2).all(|w| w[0] <= w[1]));
