@@ -481,6 +481,12 @@ fn sort_by_other_keys_with_get_limit_and_store() {
     let stored: Vec<String> = redis::cmd("LRANGE").arg(&["out", "0", "-1"]).query(&mut c).expect("LRANGE");
     assert_eq!(stored, ["2"]);
     assert_eq!(err(&mut c, &["SORT_RO", "ids", "STORE", "out"]), "ERR syntax error");
+    // The destination is a key too (for COMMAND GETKEYS), the last STORE's.
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg(&["GETKEYS", "SORT", "ids", "GET", "store", "STORE", "a", "LIMIT", "0", "1", "STORE", "b"])
+        .query(&mut c)
+        .expect("COMMAND GETKEYS");
+    assert_eq!(keys, ["ids", "b"]);
     let _ = val(&mut c, &["RPUSH", "words", "b", "a"]);
     assert_eq!(err(&mut c, &["SORT", "words"]), "ERR One or more scores can't be converted into double");
     assert_eq!(err(&mut c, &["SORT", "name_2"]), "WRONGTYPE Operation against a key holding the wrong kind of value");

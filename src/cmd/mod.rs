@@ -164,6 +164,25 @@ impl Command {
                 i += self.step.max(1);
             }
         }
+        if self.name == "sort" {
+            // The last `STORE destination`, skipping the other options'
+            // arguments as Redis's `sortGetKeys` does.
+            let mut store = None;
+            let mut i = 2;
+            while i < argv.len() {
+                let skip = [("limit", 2), ("get", 1), ("by", 1)]
+                    .iter()
+                    .find(|(o, _)| argv[i].eq_ignore_ascii_case(o.as_bytes()))
+                    .map(|&(_, n)| n);
+                match skip {
+                    Some(n) => i += n,
+                    None if argv[i].eq_ignore_ascii_case(b"store") && i + 1 < argv.len() => store = Some(&argv[i + 1]),
+                    None => {}
+                }
+                i += 1;
+            }
+            out.extend(store);
+        }
         if self.flags & flags::MOVABLEKEYS != 0
             && let Some(&(_, at)) = NUMKEYS_AT.iter().find(|(name, _)| *name == self.name)
         {
