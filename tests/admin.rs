@@ -467,3 +467,33 @@ fn the_held_commands_of_a_client_that_closes_during_a_pause_never_run() {
     assert_eq!(val(&mut admin, &["GET", "a"]), redis::Value::BulkString(b"1".to_vec()));
     assert_eq!(val(&mut admin, &["LLEN", "q"]), redis::Value::Int(1));
 }
+
+#[test]
+fn memory_usage_estimates_a_key_and_its_value() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("small").arg("v").query(&mut c)?;
+    let _: () = redis::cmd("SET").arg("big").arg("x".repeat(10_000)).query(&mut c)?;
+    let members: Vec<String> = (0..1000).map(|i| format!("member:{i}")).collect();
+    let _: i64 = redis::cmd("SADD").arg("set").arg(&members).query(&mut c)?;
+    let usage = |c: &mut redis::Connection, key: &str| -> redis::RedisResult<Option<i64>> {
+        redis::cmd("MEMORY").arg("USAGE").arg(key).query(c)
+    };
+    let small = usage(&mut c, "small")?.expect("present");
+    let big = usage(&mut c, "big")?.expect("present");
+    let set = usage(&mut c, "set")?.expect("present");
+    assert!((16..200).contains(&small), "{small}");
+    assert!((10_000..11_000).contains(&big), "{big}");
+    // 1000 members of 10-12 bytes each, and their entries.
+    assert!((10_000..200_000).contains(&set), "{set}");
+    let all: i64 = redis::cmd("MEMORY").arg(&["USAGE", "set", "SAMPLES", "0"]).query(&mut c)?;
+    assert!((10_000..200_000).contains(&all), "{all}");
+    assert_eq!(usage(&mut c, "nokey")?, None);
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "set", "SAMPLES", "-1"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "set", "BOGUS"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["MEMORY", "NOPE"]), "ERR unknown subcommand 'NOPE'. Try MEMORY HELP.");
+    let keys: Vec<String> = redis::cmd("COMMAND").arg(&["GETKEYS", "MEMORY", "USAGE", "k"]).query(&mut c)?;
+    assert_eq!(keys, ["k"]);
+    assert_eq!(val(&mut c, &["MEMORY", "PURGE"]), redis::Value::Okay);
+    Ok(())
+}

@@ -98,6 +98,7 @@ pub static COMMANDS: &[Command] = &[
         info
     ),
     command!("config", -2, 0, 0, 0, 0, "server", "CONFIG subcommand [arg ...] — configuration commands", config),
+    command!("memory", -2, 0, 0, 0, 0, "server", "MEMORY subcommand [arg ...] — memory usage commands", memory),
     command!("time", 1, FAST | LOADING | STALE, 0, 0, 0, "server", "TIME — the server time", time),
     command!("dbsize", 1, READONLY | FAST, 0, 0, 0, "server", "DBSIZE — number of keys in the database", dbsize),
     command!(
@@ -251,6 +252,20 @@ pub static COMMAND_SUBCOMMANDS: &[Subcommand] = &[
     sub("command|help", 2, "COMMAND HELP — this help", command_help),
 ];
 
+/// `MEMORY` subcommands.
+pub static MEMORY_SUBCOMMANDS: &[Subcommand] = &[
+    sub(
+        "memory|usage",
+        -3,
+        "MEMORY USAGE key [SAMPLES count] — about how many bytes a key and its value take",
+        memory_usage,
+    ),
+    sub("memory|doctor", 2, "MEMORY DOCTOR — a report on the server's memory", memory_doctor),
+    sub("memory|malloc-stats", 2, "MEMORY MALLOC-STATS — the allocator's statistics", memory_malloc_stats),
+    sub("memory|purge", 2, "MEMORY PURGE — ask the allocator to release memory", memory_purge),
+    sub("memory|help", 2, "MEMORY HELP — this help", memory_help),
+];
+
 const fn sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
     Subcommand { name, arity, flags: LOADING | STALE, summary, handler }
 }
@@ -258,8 +273,12 @@ const fn sub(name: &'static str, arity: i32, summary: &'static str, handler: Han
 /// Container commands and their subcommand tables (for `COMMAND INFO`,
 /// `COMMAND DOCS`, `COMMAND LIST` and the README).
 pub fn containers() -> &'static [(&'static str, &'static [Subcommand])] {
-    static CONTAINERS: &[(&str, &[Subcommand])] =
-        &[("client", CLIENT_SUBCOMMANDS), ("config", CONFIG_SUBCOMMANDS), ("command", COMMAND_SUBCOMMANDS)];
+    static CONTAINERS: &[(&str, &[Subcommand])] = &[
+        ("client", CLIENT_SUBCOMMANDS),
+        ("config", CONFIG_SUBCOMMANDS),
+        ("command", COMMAND_SUBCOMMANDS),
+        ("memory", MEMORY_SUBCOMMANDS),
+    ];
     CONTAINERS
 }
 
@@ -965,8 +984,9 @@ fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cmd = super::lookup(&argv[0]).ok_or(INVALID_COMMAND)?;
     if let Some(sub) = super::dispatch::subcommand(argv) {
         let (name, arity) = sub.map_err(|_| INVALID_COMMAND)?;
-        // Of the subcommands, only OBJECT's (but HELP) take a key, the third argument.
-        if cmd.name != "object" || name == "object|help" {
+        // Of the subcommands, only OBJECT's (but HELP) and MEMORY USAGE take
+        // a key, the third argument.
+        if !(cmd.name == "object" && name != "object|help" || name == "memory|usage") {
             return Err(NO_KEYS);
         }
         if !super::arity_fits(arity, argv.len()) {
@@ -987,6 +1007,64 @@ fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `COMMAND HELP`
 fn command_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(help_reply("command", COMMAND_SUBCOMMANDS))
+}
+
+// ---------------------------------------------------------------------------
+// MEMORY
+
+/// `MEMORY subcommand [arg ...]`
+fn memory(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    dispatch(ctx, args, "memory", MEMORY_SUBCOMMANDS)
+}
+
+/// `MEMORY USAGE key [SAMPLES count]`
+///
+/// The key's bytes, its 72-byte entry in the database and
+/// [`Value::memory_estimate`] of its value, which samples `count` elements
+/// of a large collection (5 unless given, all for 0). Null for a missing
+/// key (an expired one still counts until it is removed, as in Redis).
+fn memory_usage(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let mut samples = 5usize;
+    while !args.is_empty() {
+        if args.remaining() >= 2 && args.eat("SAMPLES") {
+            let n = args.next_i64()?;
+            samples = usize::try_from(n).map_err(|_| SYNTAX)?;
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    let db = ctx.db() as usize;
+    let Some(entry) = ctx.ks.dbs[db].get(key) else { return Ok(Frame::Null) };
+    let key_bytes = if key.len() <= 8 { 16 } else { key.len().next_multiple_of(16) };
+    Ok(Frame::Integer((72 + key_bytes + entry.value.memory_estimate(samples)) as i64))
+}
+
+/// `MEMORY DOCTOR`
+fn memory_doctor(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let keys: usize = ctx.ks.dbs.iter().map(|d| d.len()).sum();
+    let text = format!(
+        "statebroker has no memory issue detectors. It holds {keys} keys in a resident set of {} bytes \
+         (INFO memory); MEMORY USAGE estimates a key's share.",
+        rss_bytes()
+    );
+    Ok(Frame::Verbatim(Bytes::from(text)))
+}
+
+/// `MEMORY MALLOC-STATS`: the answer of a Redis built without jemalloc.
+fn memory_malloc_stats(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Verbatim(Bytes::from_static(b"Stats not supported for the current allocator")))
+}
+
+/// `MEMORY PURGE`: `OK`, as Redis answers with an allocator other than
+/// jemalloc (the allocator returns free pages on its own schedule).
+fn memory_purge(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(OK)
+}
+
+/// `MEMORY HELP`
+fn memory_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(help_reply("memory", MEMORY_SUBCOMMANDS))
 }
 
 // ---------------------------------------------------------------------------

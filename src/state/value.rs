@@ -47,6 +47,40 @@ pub fn detached(b: &Bytes) -> Bytes {
 }
 
 impl Value {
+    /// About how many bytes this value takes in memory (`MEMORY USAGE`):
+    /// exact sizes for a string and a compact collection, and for a large
+    /// collection its number of elements times the mean size of the first
+    /// `samples` of them (all if 0) plus the structure's cost per element
+    /// (a packed list: 2 length bytes; a hash or set: a 72-byte bucket
+    /// entry and an allocation of its own per field, value or member; a
+    /// sorted set: the member's entry and its tree node).
+    pub fn memory_estimate(&self, samples: usize) -> usize {
+        /// The mean length of the first `samples` (all if 0) of `lens`.
+        fn mean(lens: impl Iterator<Item = usize>, samples: usize) -> usize {
+            let (mut n, mut total) = (0, 0);
+            for len in lens.take(if samples == 0 { usize::MAX } else { samples }) {
+                n += 1;
+                total += len;
+            }
+            total.checked_div(n).unwrap_or(0)
+        }
+        /// An allocation of `len` bytes, as the allocator rounds it.
+        fn alloc(len: usize) -> usize {
+            len.next_multiple_of(16)
+        }
+        match self {
+            Value::Str(s) if s.is_inline() => 0,
+            Value::Str(s) => alloc(s.len()),
+            Value::List(l) => l.len() * (mean(l.iter().map(<[u8]>::len), samples) + 2) + 64,
+            Value::Hash(h) if h.is_compact() => alloc(h.iter().map(|(f, v)| f.len() + v.len() + 2).sum()),
+            Value::Hash(h) => h.len() * (72 + 2 * alloc(mean(h.iter().map(|(f, v)| f.len() + v.len()), samples) / 2)),
+            Value::Set(m) if m.is_compact() => alloc(m.iter().map(|x| x.len() + 1).sum()),
+            Value::Set(m) => m.len() * (40 + alloc(mean(m.iter().map(<[u8]>::len), samples))),
+            Value::ZSet(z) if z.is_compact() => alloc(z.iter().map(|(x, _)| x.len() + 9).sum()),
+            Value::ZSet(z) => z.len() * (48 + 48 + alloc(mean(z.iter().map(|(x, _)| x.len()), samples))),
+        }
+    }
+
     /// A copy of this value for the keyspace, its strings and elements made
     /// with [`stored`], in the same form (compact or not). A hash keeps its
     /// representation (which `OBJECT ENCODING` reports); a set's is internal
