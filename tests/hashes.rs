@@ -281,6 +281,16 @@ fn hscan_options() -> TestResult {
     }
     assert_eq!(seen.len(), 300);
     assert!(seen.values().all(|&n| n == 1));
+    // Up to 512 short fields Redis keeps a hash in a listpack (OBJECT
+    // ENCODING says so) and answers HSCAN whole; past that, in steps.
+    let Value::Array(reply) = val(&mut c, &["HSCAN", "big", "0", "COUNT", "10"]) else { panic!() };
+    assert_eq!(norm(reply[0].clone()), s("0"));
+    for i in 300..600 {
+        let f = format!("f{i}");
+        let _ = val(&mut c, &["HSET", "big", &f, "v"]);
+    }
+    let Value::Array(reply) = val(&mut c, &["HSCAN", "big", "0", "COUNT", "10"]) else { panic!() };
+    assert_ne!(norm(reply[0].clone()), s("0"));
     let _ = val(&mut c, &["HSET", "h", "a1", "1", "a2", "2", "b", "3"]);
     let Value::Array(reply) = val(&mut c, &["HSCAN", "h", "0", "MATCH", "a*", "COUNT", "1000"]) else { panic!() };
     assert_eq!(sorted(norm(reply[1].clone()), true), N::Arr(vec![s("a1"), s("1"), s("a2"), s("2")]));

@@ -311,6 +311,13 @@ fn randmember_and_scan() {
     assert_eq!(err(&mut c, &["ZRANDMEMBER", "z", "1", "WITH"]), "ERR syntax error");
     // A reply too large to build is refused instead of exhausting memory.
     assert_eq!(err(&mut c, &["ZRANDMEMBER", "z", "-9223372036854775807"]), "ERR value is out of range");
+    // A negative count past what SRANDMEMBER and HRANDFIELD serve is refused
+    // at once (it grew the server until the kernel killed it); a large
+    // positive one is the whole set, as in Redis.
+    assert_eq!(err(&mut c, &["ZRANDMEMBER", "z", "-2147483648"]), "ERR value is out of range");
+    let Value::Array(whole) = val(&mut c, &["ZRANDMEMBER", "z", "2147483649"]) else { panic!("an array") };
+    let card: usize = redis::cmd("ZCARD").arg("z").query(&mut c).expect("ZCARD");
+    assert_eq!(whole.len(), card);
     assert_eq!(val(&mut c, &["ZSCAN", "z", "0"]), Value::Array(vec![b("0"), arr(&["a", "1", "b", "2", "c", "3"])]));
     assert_eq!(
         val(&mut c, &["ZSCAN", "z", "0", "MATCH", "[bc]", "COUNT", "1"]),

@@ -431,7 +431,7 @@ impl Rng for super::ServerState {
 
 /// The elements a random-count command returns (as [`sample_indices`]
 /// chooses positions) from a collection of `len` elements: a few of a
-/// large collection by `draw` (a fair random element, O(log n) each) —
+/// large collection by `draw` (a fair random element, O(1) each) —
 /// `SRANDMEMBER big 5` costs five draws, not a walk through the set —
 /// otherwise by position, in one pass over `all`.
 pub(super) fn sample<R: Rng, T: Copy + Eq + std::hash::Hash>(

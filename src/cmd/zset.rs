@@ -376,9 +376,6 @@ pub static COMMANDS: &[super::Command] = &[
     ),
 ];
 
-/// The largest `ZRANDMEMBER` count served.
-const MAX_RANDOM_REPLY: u64 = 1 << 31;
-
 const NAN_SCORE: Frame = Frame::error("ERR resulting score is not a number (NaN)");
 const BAD_SCORE_RANGE: Frame = Frame::error("ERR min or max is not a float");
 const BAD_LEX_RANGE: Frame = Frame::error("ERR min or max not valid string range item");
@@ -1293,8 +1290,9 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(Frame::error("ERR value is out of range"));
     }
     // A reply of more elements than this could never be built in memory;
-    // refuse it rather than take the whole server down.
-    if l.unsigned_abs() > MAX_RANDOM_REPLY {
+    // refuse it rather than take the whole server down (a positive count
+    // is at most the whole set).
+    if l < 0 && l.unsigned_abs() > super::hash::MAX_RANDOM_REPLY {
         return Err(Frame::error("ERR value is out of range"));
     }
     let proto = ctx.session.proto;

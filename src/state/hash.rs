@@ -200,22 +200,23 @@ impl Hash {
         }
     }
 
-    /// Visits the pairs of an `HSCAN` call from `cursor` on: every pair of
-    /// a compact hash at once (Redis's listpack answer, whatever the
-    /// cursor), about `count` of a large one; returns the cursor to go on
-    /// from (0: done).
+    /// Visits the pairs of an `HSCAN` call from `cursor` on: every pair at
+    /// once while Redis would hold the hash in a listpack
+    /// ([`Hash::is_listpack`]: Redis answers such a hash whole, whatever
+    /// the cursor), about `count` of a larger one; returns the cursor to go
+    /// on from (0: done).
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.0 {
-            Repr::Small(p) => {
-                p.iter().for_each(|[f, v]| visit(f, v));
+            Repr::Large(l) if !l.listpack => l.map.scan(cursor, count, |f, v| visit(f, v)),
+            _ => {
+                self.iter().for_each(|(f, v)| visit(f, v));
                 0
             }
-            Repr::Large(l) => l.map.scan(cursor, count, |f, v| visit(f, v)),
         }
     }
 
     /// A pair chosen at random, each with the same chance, drawing random
-    /// numbers from `next`; `None` if empty. O(log n).
+    /// numbers from `next`; `None` if empty. O(1) once large.
     pub fn random(&self, mut next: impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
         match &self.0 {
             Repr::Small(p) if p.len() > 0 => p.iter().nth((next() % p.len() as u64) as usize).map(|[f, v]| (f, v)),

@@ -141,7 +141,7 @@ impl Set {
     }
 
     /// A member chosen at random, each with the same chance, drawing random
-    /// numbers from `next`; `None` if empty. O(log n).
+    /// numbers from `next`; `None` if empty. O(1) once large.
     pub fn random(&self, mut next: impl FnMut() -> u64) -> Option<&[u8]> {
         match &self.0 {
             Repr::Small(p) if p.len() > 0 => p.iter().nth((next() % p.len() as u64) as usize).map(|[m]| m),
