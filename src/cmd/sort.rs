@@ -16,7 +16,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "sort",
         -2,
-        WRITE | DENYOOM,
+        WRITE | DENYOOM | MOVABLEKEYS,
         1,
         1,
         1,
@@ -75,7 +75,9 @@ fn parse_options<'a>(args: &mut Args<'a>, may_store: bool) -> Result<Options<'a>
             o.store = Some(args.next_bytes()?);
         } else if left >= 1 && args.eat("BY") {
             let pattern = args.next_bytes()?;
-            o.dont_sort = !pattern.contains(&b'*');
+            // Once a pattern without `*` asks for no sorting, a later `BY`
+            // does not undo it (as in Redis).
+            o.dont_sort |= !pattern.contains(&b'*');
             o.by = Some(pattern);
         } else if left >= 1 && args.eat("GET") {
             o.gets.push(args.next_bytes()?);
@@ -238,16 +240,16 @@ fn sort_elements(ctx: &mut Ctx, elements: &mut Vec<Bytes>, o: &Options) -> Resul
 }
 
 /// A weight as C's `strtod` reads it for `SORT`: leading white space
-/// skipped, the whole rest a number (an empty text is 0), not NaN, not
-/// out of range.
+/// skipped, the whole rest a number (an empty text is 0, white space alone
+/// is not a number), not NaN, not out of range (glibc counts a subnormal
+/// result as out of range too).
 fn sort_number(text: &[u8]) -> Option<f64> {
-    let start = text.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(text.len());
-    let text = &text[start..];
     if text.is_empty() {
         return Some(0.0);
     }
-    match super::zset::strtod(text) {
-        Some((v, false)) => Some(v),
+    let start = text.iter().position(|c| !c.is_ascii_whitespace())?;
+    match super::zset::strtod(&text[start..]) {
+        Some((v, false)) if v == 0.0 || v.abs() >= f64::MIN_POSITIVE => Some(v),
         _ => None,
     }
 }
@@ -372,5 +374,13 @@ mod tests {
         assert_eq!(sort_number(b"1e400"), None);
         assert_eq!(sort_number(b"nan"), None);
         assert_eq!(sort_number(b"0x10"), Some(16.0));
+        // Found by comparing with Redis: white space alone and subnormal
+        // numbers fail, and `BY nosort` stays in force after another `BY`.
+        assert_eq!(sort_number(b" "), None);
+        assert_eq!(sort_number(b"1e-310"), None);
+        assert_eq!(sort_number(b"2.2250738585072014e-308"), Some(f64::MIN_POSITIVE));
+        f.run("RPUSH l 3 1 2");
+        f.run("SET w_1 9");
+        assert_eq!(f.run("SORT l BY nosort BY w_*"), bulks(&["3", "1", "2"]));
     }
 }
