@@ -357,3 +357,36 @@ fn lcs_over_the_socket() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn hyperloglogs_count_merge_and_survive_a_restart() {
+    let mut srv = TestServer::start();
+    let mut c = srv.client();
+    let first: Vec<String> = (0..1000).map(|i| format!("user:{i}")).collect();
+    let second: Vec<String> = (500..3000).map(|i| format!("user:{i}")).collect();
+    let added: i64 = redis::cmd("PFADD").arg("a").arg(&first).query(&mut c).expect("PFADD");
+    assert_eq!(added, 1);
+    assert_eq!(int(&mut c, &["PFADD", "a", "user:1"]), 0, "nothing new");
+    let _: i64 = redis::cmd("PFADD").arg("b").arg(&second).query(&mut c).expect("PFADD");
+    let near = |n: i64, want: i64| (n - want).abs() * 100 <= want * 2;
+    let a = int(&mut c, &["PFCOUNT", "a"]);
+    assert!(near(a, 1000), "{a}");
+    let union = int(&mut c, &["PFCOUNT", "a", "b"]);
+    assert!(near(union, 3000), "{union}");
+    ok(&mut c, &["PFMERGE", "u", "a", "b"]);
+    assert_eq!(int(&mut c, &["PFCOUNT", "u"]), union);
+    // The sketch is a string Redis can read: a sparse one starts small.
+    assert_eq!(int(&mut c, &["PFADD", "small", "x"]), 1);
+    let small: Vec<u8> = redis::cmd("GET").arg("small").query(&mut c).expect("GET");
+    assert_eq!(&small[..5], b"HYLL\x01");
+    assert!(small.len() < 30);
+    ok(&mut c, &["SET", "s", "not a sketch"]);
+    let e = err(&mut c, &["PFADD", "s", "x"]);
+    assert_eq!(e, "WRONGTYPE Key is not a valid HyperLogLog string value.");
+    srv.restart();
+    let mut c = srv.client();
+    assert_eq!(int(&mut c, &["PFCOUNT", "a"]), a);
+    assert_eq!(int(&mut c, &["PFCOUNT", "u"]), union);
+    let again: Vec<u8> = redis::cmd("GET").arg("small").query(&mut c).expect("GET");
+    assert_eq!(again, small);
+}

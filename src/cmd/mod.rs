@@ -13,6 +13,7 @@ pub mod ctx;
 pub mod dispatch;
 pub mod float;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod persist;
@@ -244,6 +245,7 @@ pub fn families() -> &'static [&'static [Command]] {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        hll::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         admin::COMMANDS,

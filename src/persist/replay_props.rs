@@ -328,6 +328,10 @@ const COMMANDS: &[&str] = &[
     "sunionstore",
     "sdiffstore",
     "sort",
+    // HyperLogLogs
+    "pfadd",
+    "pfmerge",
+    "pfcount",
     // sorted sets
     "zadd",
     "zincrby",
@@ -600,6 +604,13 @@ fn build(index: usize, bytes: [u8; 16]) -> Vec<String> {
             push!(p.key());
             a.extend(p.keys(1, 3));
         }
+        "pfadd" => {
+            push!(p.key());
+            for _ in 0..p.num(0, 6) {
+                push!(p.of(MEMBERS));
+            }
+        }
+        "pfmerge" | "pfcount" => a.extend(p.keys(1, 3)),
         "sort" => {
             push!(p.key());
             if p.maybe(30) {

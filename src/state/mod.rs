@@ -12,6 +12,7 @@ pub mod effect;
 pub mod glob;
 pub mod hash;
 pub mod hashing;
+pub mod hll;
 pub mod list;
 pub mod ordered;
 pub mod set;
