@@ -165,7 +165,7 @@ fn pfmerge(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut dense = false;
     for key in keys {
         if let Some(s) = sketch_at(ctx, key)? {
-            dense |= s.len() == hll::DENSE_LEN;
+            dense |= hll::is_dense(&s);
             hll::merge_into(&mut max, &s).map_err(|_| CORRUPT)?;
         }
     }

@@ -82,6 +82,11 @@ pub fn new_sketch() -> Vec<u8> {
     s
 }
 
+/// Whether the sketch `s` is dense.
+pub fn is_dense(s: &[u8]) -> bool {
+    s[4] == DENSE
+}
+
 /// Whether `s` is a sketch as Redis checks one: the magic, a known
 /// encoding, a dense one exactly [`DENSE_LEN`] long.
 pub fn is_sketch(s: &[u8]) -> bool {
@@ -155,15 +160,14 @@ enum Run {
     Val(u8, usize),
 }
 
-/// The run at `at` and its length in bytes (`None` past the end). A
-/// two-byte run cut short reads its second byte as 0, as Redis reads the
-/// string's terminator.
+/// The run at `at` and its length in bytes (`None` past the end, or for
+/// a two-byte run cut short: a corrupt sketch).
 fn run_at(s: &[u8], at: usize) -> Option<(Run, usize)> {
     let b = *s.get(at)?;
     Some(match b & 0xc0 {
         0x00 => (Run::Zeros(usize::from(b & 0x3f) + 1), 1),
         0x40 => {
-            let low = usize::from(s.get(at + 1).copied().unwrap_or(0));
+            let low = usize::from(*s.get(at + 1)?);
             (Run::Zeros(((usize::from(b & 0x3f) << 8) | low) + 1), 2)
         }
         _ => (Run::Val(((b >> 2) & 0x1f) + 1, usize::from(b & 3) + 1), 1),
@@ -452,6 +456,41 @@ mod tests {
         }
         for i in 0..REGISTERS {
             assert_eq!(dense_get(&regs, i), (i % 64) as u8);
+        }
+    }
+
+    #[test]
+    fn crafted_sketches_never_panic() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for case in 0..20_000 {
+            let mut s = new_sketch();
+            s.truncate(HEADER_LEN);
+            let len = (next() % 40) as usize;
+            // Runs that are mostly plausible: long zero runs, short values.
+            for _ in 0..len {
+                let b = match next() % 4 {
+                    0 => 0x40 | (next() % 64) as u8,
+                    1 => (next() % 64) as u8,
+                    _ => 0x80 | (next() % 128) as u8,
+                };
+                s.push(b);
+            }
+            if case % 7 == 0 {
+                s.extend_from_slice(&[0x7f, 0xff]);
+            }
+            let _ = count(&s);
+            let mut max = vec![0u8; REGISTERS];
+            let _ = merge_into(&mut max, &s);
+            for i in 0..5 {
+                let _ = add(&mut s, format!("{case}-{i}").as_bytes());
+            }
+            let _ = store_registers(&mut s, &max, case % 2 == 0);
         }
     }
 
