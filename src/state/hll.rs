@@ -305,8 +305,10 @@ pub fn merge_into(max: &mut [u8], s: &[u8]) -> Result<(), Corrupt> {
         match run {
             Run::Zeros(n) => i += n,
             Run::Val(v, n) => {
+                // A value past the last register (even after runs that
+                // covered them all) is corruption, as Redis finds it.
                 if i + n > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for m in &mut max[i..i + n] {
                     *m = (*m).max(v);
@@ -373,7 +375,10 @@ pub fn estimate(regs: &[u8]) -> u64 {
     }
     z += m * sigma(f64::from(histogram[0]) / m);
     const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
-    (ALPHA_INF * m * m / z).round() as u64
+    let e = (ALPHA_INF * m * m / z).round();
+    // Registers no element could give (crafted) overflow the estimate:
+    // Redis's `llroundl` then yields the lowest 64-bit integer.
+    if e.is_finite() && e < 9_223_372_036_854_775_808.0 { e as u64 } else { 1 << 63 }
 }
 
 fn tau(mut x: f64) -> f64 {
@@ -492,6 +497,20 @@ mod tests {
             }
             let _ = store_registers(&mut s, &max, case % 2 == 0);
         }
+    }
+
+    #[test]
+    fn crafted_registers_count_as_redis_counts_them() {
+        // Found by comparing with Redis: a value run after runs covering
+        // every register is corruption; impossible register values give
+        // Redis's overflowed estimate.
+        let mut s = new_sketch();
+        s.push(0x90);
+        assert_eq!(count(&s), Err(Corrupt));
+        let mut dense = vec![0xffu8; DENSE_LEN];
+        dense[..HEADER_LEN].copy_from_slice(&new_sketch()[..HEADER_LEN]);
+        dense[4] = DENSE;
+        assert_eq!(count(&dense), Ok(1 << 63));
     }
 
     #[test]

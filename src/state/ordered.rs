@@ -49,28 +49,80 @@ pub fn key_hash(key: &[u8]) -> u64 {
     (seed().hash_one(key) >> (64 - HASH_BITS)).max(1)
 }
 
-/// Most keys a bucket holds on average before every bucket splits.
+/// Most keys a bucket holds on average before the buckets split.
 const SPLIT_AVERAGE: usize = 8;
+
+/// Buckets moved to the next table by each insert or removal while the
+/// table resizes: a resize ends long before the next is due, and no single
+/// command moves more than a few buckets (one table-wide split of 4M keys
+/// took 389 ms at once).
+const RESIZE_STEP: usize = 4;
+
+/// An entry: the key's hash, the key, the value.
+type Entry<K, V> = (u64, K, V);
 
 /// A map from byte-string keys (`K`: `Box<[u8]>`, `Bytes`) to values,
 /// iterated in the order of [`key_hash`] (see the module documentation).
 /// Lookups, inserts and removals cost an index and a search of a bucket
 /// of about eight entries.
+///
+/// Resizing is incremental, as Redis rehashes: when the keys average more
+/// than eight a bucket (or fewer than one), a second table of twice (or
+/// half) as many buckets is started, and each insert or removal moves
+/// [`RESIZE_STEP`] more buckets into it, in hash order, until the first is
+/// empty. Meanwhile a hash is looked up in the new table if its bucket of
+/// the old one has moved, else in the old one; the moved buckets (in the
+/// new table) then the rest of the old table hold every key in hash order.
 #[derive(Debug, Clone)]
 pub struct HashOrdered<K, V> {
     /// `2^bits` buckets (none while the map has never held a key); bucket
-    /// `i` holds `(hash, key, value)` for the hashes whose top `bits` bits
-    /// (of [`HASH_BITS`]) are `i`, sorted by hash.
-    buckets: Vec<Vec<(u64, K, V)>>,
+    /// `i` holds the entries whose hash's top `bits` bits (of
+    /// [`HASH_BITS`]) are `i`, sorted by hash. While resizing, the first
+    /// `moved` are empty: their entries are in `next`.
+    buckets: Vec<Vec<Entry<K, V>>>,
     bits: u32,
+    /// While resizing: the buckets of the table of `next_bits` made so
+    /// far, from the first (`next_bits == bits` otherwise, `next` empty).
+    next: Vec<Vec<Entry<K, V>>>,
+    next_bits: u32,
+    /// Buckets of `buckets` already moved into `next`.
+    moved: usize,
     len: usize,
 }
 
 impl<K, V> Default for HashOrdered<K, V> {
     fn default() -> Self {
-        HashOrdered { buckets: Vec::new(), bits: 0, len: 0 }
+        HashOrdered { buckets: Vec::new(), bits: 0, next: Vec::new(), next_bits: 0, moved: 0, len: 0 }
     }
 }
+
+/// The bucket of hash `h` in a table of `2^bits` buckets.
+fn bucket_index(h: u64, bits: u32) -> usize {
+    (h >> (HASH_BITS - bits)) as usize
+}
+
+/// The first index of `bucket` (bucket `b` of a table of `2^bits`) whose
+/// hash is at least `h`. Hashes are spread evenly over a bucket's range,
+/// so the search starts where `h` falls in proportion and steps from there
+/// (about one step): one cache miss where a binary search over 72-byte
+/// entries took three in turn (`cargo bench --bench core`: lookups in 200k
+/// keys 226 -> 91 ns, in a hash of 1M fields 413 -> 318 ns).
+fn lower_bound<K, V>(bucket: &[Entry<K, V>], bits: u32, b: usize, h: u64) -> usize {
+    let shift = HASH_BITS - bits;
+    let offset = h.saturating_sub((b as u64) << shift);
+    let guess = ((u128::from(offset) * bucket.len() as u128) >> shift) as usize;
+    let mut i = guess.min(bucket.len());
+    while i > 0 && bucket[i - 1].0 >= h {
+        i -= 1;
+    }
+    while i < bucket.len() && bucket[i].0 < h {
+        i += 1;
+    }
+    i
+}
+
+/// Where an entry lives: which table (`true`: `next`), which bucket.
+type Place = (bool, usize);
 
 impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     /// An empty map.
@@ -88,52 +140,52 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         self.len == 0
     }
 
+    fn resizing(&self) -> bool {
+        self.next_bits != self.bits
+    }
+
     /// The bucket of hash `h`.
-    fn bucket_of(&self, h: u64) -> usize {
-        (h >> (HASH_BITS - self.bits)) as usize
+    fn place(&self, h: u64) -> Place {
+        let b = bucket_index(h, self.bits);
+        if self.resizing() && b < self.moved { (true, bucket_index(h, self.next_bits)) } else { (false, b) }
     }
 
-    /// The first index of bucket `b` whose hash is at least `h` (a hash
-    /// of that bucket, or `cursor`-like bound within its range). Hashes
-    /// are spread evenly over a bucket's range, so the search starts where
-    /// `h` falls in proportion and steps from there (about one step):
-    /// one cache miss where a binary search over 72-byte entries took
-    /// three in turn (`cargo bench --bench core`: lookups in 200k keys 226
-    /// -> 91 ns, in a hash of 1M fields 413 -> 318 ns).
-    fn lower_bound(&self, b: usize, h: u64) -> usize {
-        let bucket = &self.buckets[b];
-        let shift = HASH_BITS - self.bits;
-        let offset = h.saturating_sub((b as u64) << shift);
-        let guess = ((u128::from(offset) * bucket.len() as u128) >> shift) as usize;
-        let mut i = guess.min(bucket.len());
-        while i > 0 && bucket[i - 1].0 >= h {
-            i -= 1;
-        }
-        while i < bucket.len() && bucket[i].0 < h {
-            i += 1;
-        }
-        i
+    fn bucket(&self, (in_next, b): Place) -> &[Entry<K, V>] {
+        let table = if in_next { &self.next } else { &self.buckets };
+        table.get(b).map_or(&[][..], |v| &v[..])
     }
 
-    /// Where `key` (of hash `h`) is in its bucket: `Ok(bucket, index)`, or
+    fn bucket_mut(&mut self, (in_next, b): Place) -> &mut Vec<Entry<K, V>> {
+        if in_next { &mut self.next[b] } else { &mut self.buckets[b] }
+    }
+
+    fn bits_of(&self, (in_next, _): Place) -> u32 {
+        if in_next { self.next_bits } else { self.bits }
+    }
+
+    /// Where `key` (of hash `h`) is: `Ok(bucket, index)`, or
     /// `Err(bucket, index)` where it would go.
-    fn locate(&self, h: u64, key: &[u8]) -> Result<(usize, usize), (usize, usize)> {
-        let b = self.bucket_of(h);
-        let Some(bucket) = self.buckets.get(b) else { return Err((b, 0)) };
-        let mut i = self.lower_bound(b, h);
+    #[allow(clippy::type_complexity)]
+    fn locate(&self, h: u64, key: &[u8]) -> Result<(Place, usize), (Place, usize)> {
+        let at = self.place(h);
+        let bucket = self.bucket(at);
+        if bucket.is_empty() {
+            return Err((at, 0));
+        }
+        let mut i = lower_bound(bucket, self.bits_of(at), at.1, h);
         while let Some(e) = bucket.get(i).filter(|e| e.0 == h) {
             if e.1.as_ref() == key {
-                return Ok((b, i));
+                return Ok((at, i));
             }
             i += 1;
         }
-        Err((b, i))
+        Err((at, i))
     }
 
     /// The stored key and value for `key`.
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&K, &V)> {
-        let (b, i) = self.locate(key_hash(key), key).ok()?;
-        let e = &self.buckets[b][i];
+        let (at, i) = self.locate(key_hash(key), key).ok()?;
+        let e = &self.bucket(at)[i];
         Some((&e.1, &e.2))
     }
 
@@ -144,8 +196,8 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
 
     /// The value for `key`, to change in place.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let (b, i) = self.locate(key_hash(key), key).ok()?;
-        Some(&mut self.buckets[b][i].2)
+        let (at, i) = self.locate(key_hash(key), key).ok()?;
+        Some(&mut self.bucket_mut(at)[i].2)
     }
 
     /// Whether `key` is present.
@@ -159,9 +211,9 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     pub fn insert_with(&mut self, key: &[u8], value: V, make_key: impl FnOnce() -> K) -> Option<V> {
         let h = key_hash(key);
         match self.locate(h, key) {
-            Ok((b, i)) => Some(std::mem::replace(&mut self.buckets[b][i].2, value)),
-            Err((b, i)) => {
-                self.add(b, i, (h, make_key(), value));
+            Ok((at, i)) => Some(std::mem::replace(&mut self.bucket_mut(at)[i].2, value)),
+            Err((at, i)) => {
+                self.add(at, i, (h, make_key(), value));
                 None
             }
         }
@@ -171,21 +223,21 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         let h = key_hash(key.as_ref());
         match self.locate(h, key.as_ref()) {
-            Ok((b, i)) => Some(std::mem::replace(&mut self.buckets[b][i].2, value)),
-            Err((b, i)) => {
-                self.add(b, i, (h, key, value));
+            Ok((at, i)) => Some(std::mem::replace(&mut self.bucket_mut(at)[i].2, value)),
+            Err((at, i)) => {
+                self.add(at, i, (h, key, value));
                 None
             }
         }
     }
 
-    /// Puts a new entry at `index` of bucket `b` (as [`Self::locate`] found
-    /// them), then splits the buckets if they got too full.
-    fn add(&mut self, b: usize, index: usize, entry: (u64, K, V)) {
+    /// Puts a new entry at `index` of bucket `at` (as [`Self::locate`]
+    /// found them), then moves the resize along.
+    fn add(&mut self, at: Place, index: usize, entry: Entry<K, V>) {
         if self.buckets.is_empty() {
             self.buckets.push(Vec::new());
         }
-        let bucket = &mut self.buckets[b];
+        let bucket = self.bucket_mut(at);
         if bucket.len() == bucket.capacity() {
             // Steps of a quarter, not doubling: buckets are many and small,
             // and a doubled one would be half empty on average.
@@ -193,48 +245,64 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         }
         bucket.insert(index, entry);
         self.len += 1;
-        if self.len > SPLIT_AVERAGE << self.bits && self.bits < HASH_BITS {
-            self.split();
-        }
-    }
-
-    /// Doubles the buckets: each splits in two by the next bit of the hash.
-    fn split(&mut self) {
-        self.bits += 1;
-        let shift = HASH_BITS - self.bits;
-        let old = std::mem::take(&mut self.buckets);
-        self.buckets.reserve_exact(old.len() * 2);
-        for mut low in old {
-            let at = low.partition_point(|e| (e.0 >> shift) & 1 == 0);
-            let high = low.split_off(at);
-            low.shrink_to(low.len() * 5 / 4);
-            self.buckets.push(low);
-            self.buckets.push(high);
-        }
-    }
-
-    /// Halves the buckets: each pair merges (in order: the first holds the
-    /// lower hashes).
-    fn merge(&mut self) {
-        self.bits -= 1;
-        let mut old = std::mem::take(&mut self.buckets).into_iter();
-        while let (Some(mut low), Some(high)) = (old.next(), old.next()) {
-            low.extend(high);
-            self.buckets.push(low);
-        }
+        self.resize_step();
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        let (b, i) = self.locate(key_hash(key), key).ok()?;
-        let (_, _, value) = self.buckets[b].remove(i);
+        let (at, i) = self.locate(key_hash(key), key).ok()?;
+        let (_, _, value) = self.bucket_mut(at).remove(i);
         self.len -= 1;
         if self.len == 0 {
             self.clear();
-        } else if self.len < 1 << self.bits {
-            self.merge();
+        } else {
+            self.resize_step();
         }
         Some(value)
+    }
+
+    /// Starts a resize when the keys average more than [`SPLIT_AVERAGE`] a
+    /// bucket or fewer than one, and moves a started one along by
+    /// [`RESIZE_STEP`] buckets.
+    fn resize_step(&mut self) {
+        if !self.resizing() {
+            let bits = if self.len > SPLIT_AVERAGE << self.bits && self.bits < HASH_BITS {
+                self.bits + 1
+            } else if self.bits > 0 && self.len < 1 << self.bits {
+                self.bits - 1
+            } else {
+                return;
+            };
+            self.next_bits = bits;
+            self.moved = 0;
+            self.next = Vec::with_capacity(1 << bits);
+        }
+        let split = self.next_bits > self.bits;
+        for _ in 0..RESIZE_STEP {
+            if self.moved == self.buckets.len() {
+                self.buckets = std::mem::take(&mut self.next);
+                self.bits = self.next_bits;
+                self.moved = 0;
+                return;
+            }
+            if split {
+                // Each bucket splits in two by the next bit of the hash.
+                let shift = HASH_BITS - self.next_bits;
+                let mut low = std::mem::take(&mut self.buckets[self.moved]);
+                let at = low.partition_point(|e| (e.0 >> shift) & 1 == 0);
+                let high = low.split_off(at);
+                low.shrink_to(low.len() * 5 / 4);
+                self.next.push(low);
+                self.next.push(high);
+                self.moved += 1;
+            } else {
+                // Pairs merge; the first holds the lower hashes.
+                let mut low = std::mem::take(&mut self.buckets[self.moved]);
+                low.append(&mut self.buckets[self.moved + 1]);
+                self.next.push(low);
+                self.moved += 2;
+            }
+        }
     }
 
     /// Removes every key.
@@ -242,34 +310,50 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         *self = Self::default();
     }
 
+    /// The buckets in hash order: the moved ones, then the rest.
+    #[cfg(test)]
+    fn ordered_buckets(&self) -> impl Iterator<Item = &Vec<Entry<K, V>>> {
+        let rest = if self.resizing() { self.moved } else { 0 };
+        self.next.iter().chain(self.buckets[rest.min(self.buckets.len())..].iter())
+    }
+
     /// Every key and value, in hash order.
     pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter { buckets: self.buckets.iter(), entries: [].iter(), left: self.len }
+        let rest = if self.resizing() { self.moved } else { 0 };
+        Iter {
+            first: self.next.iter(),
+            second: self.buckets[rest.min(self.buckets.len())..].iter(),
+            entries: [].iter(),
+            left: self.len,
+        }
     }
 
     /// A map of the same keys in the same order, each key and value made
     /// by `f` (no hashing, no search).
     pub fn map_entries<K2, V2>(&self, mut f: impl FnMut(&K, &V) -> (K2, V2)) -> HashOrdered<K2, V2> {
-        let buckets = self
-            .buckets
-            .iter()
-            .map(|b| {
-                b.iter()
-                    .map(|(h, k, v)| {
-                        let (k, v) = f(k, v);
-                        (*h, k, v)
-                    })
-                    .collect()
-            })
-            .collect();
-        HashOrdered { buckets, bits: self.bits, len: self.len }
+        let mut map_table = |table: &Vec<Vec<Entry<K, V>>>| -> Vec<Vec<Entry<K2, V2>>> {
+            table
+                .iter()
+                .map(|b| {
+                    b.iter()
+                        .map(|(h, k, v)| {
+                            let (k, v) = f(k, v);
+                            (*h, k, v)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let next = map_table(&self.next);
+        let buckets = map_table(&self.buckets);
+        HashOrdered { buckets, bits: self.bits, next, next_bits: self.next_bits, moved: self.moved, len: self.len }
     }
 
     /// The keys (and values) whose hash is `h`.
     pub fn with_hash(&self, h: u64) -> impl Iterator<Item = (&K, &V)> {
-        let b = self.bucket_of(h);
-        let bucket = self.buckets.get(b).map_or(&[][..], |b| &b[..]);
-        let start = if bucket.is_empty() { 0 } else { self.lower_bound(b, h) };
+        let at = self.place(h);
+        let bucket = self.bucket(at);
+        let start = if bucket.is_empty() { 0 } else { lower_bound(bucket, self.bits_of(at), at.1, h) };
         bucket[start..].iter().take_while(move |e| e.0 == h).map(|(_, k, v)| (k, v))
     }
 
@@ -277,12 +361,22 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     /// the keys of at least `count` hashes; returns the cursor to continue
     /// from (0: done).
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&K, &V)) -> u64 {
-        let first = self.bucket_of(cursor.min((1 << HASH_BITS) - 1));
+        if self.buckets.is_empty() {
+            return 0;
+        }
+        let at = self.place(cursor.min((1 << HASH_BITS) - 1));
+        let first = self.bucket(at);
+        let start = lower_bound(first, self.bits_of(at), at.1, cursor);
+        // The buckets from `at` on, in hash order.
+        let (from_next, from_rest) = match at {
+            (true, b) => (b, self.moved),
+            (false, b) => (self.next.len(), b),
+        };
+        let buckets = self.next[from_next.min(self.next.len())..].iter().chain(self.buckets[from_rest..].iter());
         let mut seen = 0;
         let mut last = None;
-        for (b, bucket) in self.buckets.iter().enumerate().skip(first) {
-            let start = if b == first { self.lower_bound(b, cursor) } else { 0 };
-            for (h, k, v) in &bucket[start..] {
+        for (n, bucket) in buckets.enumerate() {
+            for (h, k, v) in &bucket[if n == 0 { start } else { 0 }..] {
                 if last != Some(*h) {
                     if seen == count {
                         return *h;
@@ -297,11 +391,13 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     }
 
     /// A key chosen at random, each with the same chance, drawing random
-    /// numbers from `next`: a random bucket holding `k` keys is taken with
-    /// probability `k / FAIR_BUCKET` (else another is drawn: 4 to 32 draws
-    /// on average, as buckets hold 8 to 1 keys on average), then one of its
-    /// keys at random, so that each key has the same chance,
-    /// `1 / (buckets × FAIR_BUCKET)`. (Keys of a bucket holding more than `FAIR_BUCKET`
+    /// numbers from `next`: a random position of the finer table's buckets
+    /// is drawn, and the bucket holding it (of either table while
+    /// resizing, covering `w` positions and holding `k` keys) taken with
+    /// probability `k / (FAIR_BUCKET × w)` (else another is drawn: 4 to 32
+    /// draws on average, as buckets hold 8 to 1 keys), then one of its keys
+    /// at random: every key has the same chance, `1 / (positions ×
+    /// FAIR_BUCKET)`. (Keys of a bucket holding more than `FAIR_BUCKET`
     /// would have less: with 8 keys a bucket on average, about one bucket
     /// in 10^10.) The first key after a random hash would favour the keys
     /// after wide gaps.
@@ -310,10 +406,14 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
         if self.len == 0 {
             return None;
         }
+        let fine = self.bits.max(self.next_bits);
         loop {
-            let bucket = &self.buckets[(next() % self.buckets.len() as u64) as usize];
+            let position = next() % (1u64 << fine);
+            let at = self.place(position << (HASH_BITS - fine));
+            let width = 1u64 << (fine - self.bits_of(at));
+            let bucket = self.bucket(at);
             let k = bucket.len() as u64;
-            if k > 0 && next() % FAIR_BUCKET < k {
+            if k > 0 && next() % (FAIR_BUCKET * width) < k {
                 let (_, key, value) = &bucket[(next() % k) as usize];
                 return Some((key, value));
             }
@@ -325,24 +425,49 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
     #[cfg(test)]
     pub(crate) fn place_colliding(&mut self, h: u64, all: Vec<(K, V)>) {
         for (k, v) in all {
-            let (b, i) = match self.locate(h, k.as_ref()) {
+            let (at, i) = match self.locate(h, k.as_ref()) {
                 Ok(_) => panic!("placed twice"),
                 Err(at) => at,
             };
-            self.add(b, i, (h, k, v));
+            self.add(at, i, (h, k, v));
         }
     }
 
     /// Takes out every key filed under the hash `h`.
     #[cfg(test)]
     pub(crate) fn take_hash(&mut self, h: u64) -> Vec<(K, V)> {
-        let b = self.bucket_of(h);
-        let Some(bucket) = self.buckets.get_mut(b) else { return Vec::new() };
-        let start = bucket.partition_point(|e| e.0 < h);
-        let end = bucket.partition_point(|e| e.0 <= h);
+        let at = self.place(h);
+        if self.bucket(at).is_empty() {
+            return Vec::new();
+        }
+        let bits = self.bits_of(at);
+        let start = lower_bound(self.bucket(at), bits, at.1, h);
+        let bucket = self.bucket_mut(at);
+        let end = start + bucket[start..].iter().take_while(|e| e.0 == h).count();
         let all: Vec<(K, V)> = bucket.drain(start..end).map(|(_, k, v)| (k, v)).collect();
         self.len -= all.len();
         all
+    }
+
+    /// Checks the structure: every entry in the bucket its hash names,
+    /// buckets sorted, the count right, hash order overall.
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        let mut n = 0;
+        let mut prev = 0;
+        for bucket in self.ordered_buckets() {
+            for e in bucket {
+                assert!(e.0 >= prev, "hash order");
+                prev = e.0;
+                let at = self.place(e.0);
+                assert!(std::ptr::eq(self.bucket(at).as_ptr(), bucket.as_ptr()), "entry in its bucket");
+                n += 1;
+            }
+        }
+        assert_eq!(n, self.len);
+        if !self.resizing() && !self.buckets.is_empty() {
+            assert_eq!(self.buckets.len(), 1 << self.bits);
+        }
     }
 }
 
@@ -351,12 +476,12 @@ impl<K: AsRef<[u8]>, V> FromIterator<(K, V)> for HashOrdered<K, V> {
     /// sorted by hash once and dealt into buckets, rather than searched
     /// and inserted key by key.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut all: Vec<(u64, K, V)> = iter.into_iter().map(|(k, v)| (key_hash(k.as_ref()), k, v)).collect();
+        let mut all: Vec<Entry<K, V>> = iter.into_iter().map(|(k, v)| (key_hash(k.as_ref()), k, v)).collect();
         // Stable: of a repeated key, the last comes last.
         all.sort_by_key(|e| e.0);
         // Repeats out first (equal hashes are adjacent, a repeated key among
         // them), so that the buckets are as many as the keys call for.
-        let mut unique: Vec<(u64, K, V)> = Vec::with_capacity(all.len());
+        let mut unique: Vec<Entry<K, V>> = Vec::with_capacity(all.len());
         for (h, k, v) in all {
             let run = unique.len() - unique.iter().rev().take_while(|e| e.0 == h).count();
             match unique[run..].iter_mut().find(|e| e.1.as_ref() == k.as_ref()) {
@@ -365,17 +490,18 @@ impl<K: AsRef<[u8]>, V> FromIterator<(K, V)> for HashOrdered<K, V> {
             }
         }
         let mut map: HashOrdered<K, V> = HashOrdered::new();
+        if unique.is_empty() {
+            return map;
+        }
         while map.bits < HASH_BITS && unique.len() > SPLIT_AVERAGE << map.bits {
             map.bits += 1;
         }
+        map.next_bits = map.bits;
         map.len = unique.len();
         map.buckets.resize_with(1 << map.bits, Vec::new);
         for e in unique {
-            let b = map.bucket_of(e.0);
+            let b = bucket_index(e.0, map.bits);
             map.buckets[b].push(e);
-        }
-        if map.len == 0 {
-            map.clear();
         }
         map
     }
@@ -383,9 +509,12 @@ impl<K: AsRef<[u8]>, V> FromIterator<(K, V)> for HashOrdered<K, V> {
 
 /// The iterator of [`HashOrdered::iter`]: keys and values in hash order.
 pub struct Iter<'a, K, V> {
-    buckets: std::slice::Iter<'a, Vec<(u64, K, V)>>,
+    /// The buckets moved to the next table while resizing (else none).
+    first: std::slice::Iter<'a, Vec<Entry<K, V>>>,
+    /// The current table's buckets not moved.
+    second: std::slice::Iter<'a, Vec<Entry<K, V>>>,
     /// The rest of the current bucket.
-    entries: std::slice::Iter<'a, (u64, K, V)>,
+    entries: std::slice::Iter<'a, Entry<K, V>>,
     left: usize,
 }
 
@@ -398,7 +527,8 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
                 self.left -= 1;
                 return Some((k, v));
             }
-            self.entries = self.buckets.next()?.iter();
+            let bucket = self.first.next().or_else(|| self.second.next())?;
+            self.entries = bucket.iter();
         }
     }
 
@@ -435,9 +565,10 @@ mod tests {
         assert_eq!(m.len(), 102);
         assert_eq!(m.with_hash(h).count(), 3);
         let colliding = |m: &HashOrdered<Box<[u8]>, u32>, k: &[u8]| {
-            let (b, i) = m.locate(h, k).ok()?;
-            Some(m.buckets[b][i].2)
+            let (at, i) = m.locate(h, k).ok()?;
+            Some(m.bucket(at)[i].2)
         };
+        m.check();
         assert_eq!(colliding(&m, b"k1001"), Some(2));
         assert_eq!(colliding(&m, b"k5"), Some(0));
         assert_eq!(colliding(&m, b"k1002"), None);
@@ -460,13 +591,15 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Random hashes, the bucket's own bounds, and existing hashes.
-                let b = (x as usize) % m.buckets.len();
-                let shift = HASH_BITS - m.bits;
+                let at = m.place(x >> (64 - HASH_BITS));
+                let (bits, b) = (m.bits_of(at), at.1);
+                let shift = HASH_BITS - bits;
                 let lo = (b as u64) << shift;
-                let bucket = &m.buckets[b];
+                let bucket = m.bucket(at);
                 let existing = bucket.get((x >> 40) as usize % bucket.len().max(1)).map_or(lo, |e| e.0);
                 for h in [lo, lo + (x % (1 << shift)), lo + (1 << shift) - 1, existing, existing + 1] {
-                    assert_eq!(m.lower_bound(b, h), bucket.partition_point(|e| e.0 < h), "bucket {b}, hash {h}");
+                    let found = lower_bound(bucket, bits, b, h);
+                    assert_eq!(found, bucket.partition_point(|e| e.0 < h), "bucket {b}, hash {h}");
                 }
             }
         }
@@ -475,19 +608,29 @@ mod tests {
     #[test]
     fn buckets_split_as_keys_come_and_merge_as_they_go() {
         let mut m: HashOrdered<Box<[u8]>, usize> = HashOrdered::new();
+        let mut resizes = 0;
         for i in 0..10_000 {
+            let was = m.resizing();
             m.insert(key(i), i);
-            assert!(m.len() <= SPLIT_AVERAGE << m.bits);
+            resizes += usize::from(!was && m.resizing());
+            // A resize ends before the next one is due.
+            assert!(m.len() <= (2 * SPLIT_AVERAGE) << m.bits);
+            if i % 97 == 0 {
+                m.check();
+            }
         }
-        assert_eq!(m.buckets.len(), 1 << m.bits);
-        assert!(m.bits >= 10);
+        m.check();
+        assert!(m.bits >= 10 && resizes >= 8, "{} bits, {resizes} resizes", m.bits);
         for i in 0..10_000 {
             assert_eq!(m.get(&key(i)), Some(&i));
         }
         for i in 0..9_990 {
             assert_eq!(m.remove(&key(i)), Some(i));
-            assert!(m.len() >= 1 << m.bits || m.bits == 0, "{} keys in {} buckets", m.len(), m.buckets.len());
+            if i % 97 == 0 {
+                m.check();
+            }
         }
+        m.check();
         assert!(m.bits <= 4);
         assert_eq!(m.iter().map(|(_, &v)| v).collect::<std::collections::BTreeSet<_>>().len(), 10);
         for i in 9_990..10_000 {
@@ -497,6 +640,7 @@ mod tests {
         assert!(m.is_empty() && m.buckets.is_empty());
         let built: HashOrdered<Box<[u8]>, usize> = (0..5000).map(|i| (key(i % 4000), i)).collect();
         assert_eq!(built.len(), 4000);
+        built.check();
         // Buckets for the keys, not for the pairs given (repeats included).
         let two: HashOrdered<Box<[u8]>, usize> = (0..100_000).map(|i| (key(i % 2), i)).collect();
         assert_eq!((two.len(), two.bits), (2, 0));
@@ -505,6 +649,51 @@ mod tests {
         let hashes: Vec<u64> = built.iter().map(|(k, _)| key_hash(k)).collect();
         assert!(hashes.windows(2).all(|w| w[0] <= w[1]));
         assert!(built.len() <= SPLIT_AVERAGE << built.bits);
+    }
+
+    #[test]
+    fn every_operation_works_in_the_middle_of_a_resize() {
+        let mut m: HashOrdered<Box<[u8]>, usize> = HashOrdered::new();
+        let mut model = std::collections::HashMap::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut mid_resize = 0;
+        for step in 0..60_000usize {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Grow to ~8k keys, shrink to ~0, grow again.
+            let target = if (step / 20_000) % 2 == 0 { 8_000 } else { 10 };
+            let k = key((x % 12_000) as usize);
+            if model.len() < target && !x.is_multiple_of(3) {
+                assert_eq!(m.insert(k.clone(), step), model.insert(k, step));
+            } else {
+                assert_eq!(m.remove(&k), model.remove(&k));
+            }
+            if m.resizing() {
+                mid_resize += 1;
+                if step % 13 == 0 {
+                    m.check();
+                    assert_eq!(m.iter().count(), model.len());
+                    // A full scan in the middle of a resize sees every key once.
+                    let mut seen = std::collections::HashSet::new();
+                    let mut cursor = 0;
+                    loop {
+                        cursor = m.scan(cursor, 7, |k, _| assert!(seen.insert(k.clone())));
+                        if cursor == 0 {
+                            break;
+                        }
+                    }
+                    assert_eq!(seen.len(), model.len());
+                    let picked = m.random(|| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        x >> 11
+                    });
+                    assert!(picked.is_some_and(|(k, _)| model.contains_key(k)));
+                }
+            }
+        }
+        assert!(mid_resize > 300, "{mid_resize}");
+        m.check();
     }
 
     #[test]
