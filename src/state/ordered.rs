@@ -69,7 +69,7 @@ type Entry<K, V> = (u64, K, V);
 /// Resizing is incremental, as Redis rehashes: when the keys average more
 /// than eight a bucket (or fewer than one), a second table of twice (or
 /// half) as many buckets is started, and each insert or removal moves
-/// [`RESIZE_STEP`] more buckets into it, in hash order, until the first is
+/// four more buckets into it, in hash order, until the first is
 /// empty. Meanwhile a hash is looked up in the new table if its bucket of
 /// the old one has moved, else in the old one; the moved buckets (in the
 /// new table) then the rest of the old table hold every key in hash order.
