@@ -109,6 +109,26 @@ fn write_sketch(ctx: &mut Ctx, key: &Bytes, old: Option<&[u8]>, new: Vec<u8>) {
 /// register changed, else 0. Event `pfadd` when it answers 1.
 fn pfadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
+    // A dense sketch is read where it is and edited by the bytes that
+    // change (`PFADD` of 1M elements in batches of 100: a copy and a
+    // comparison of 12 KB per command took 1.8x Redis's time).
+    let edits = match ctx.lookup(key).map(|e| &e.value) {
+        Some(Value::Str(s)) if hll::is_sketch(s) && hll::is_dense(s) => {
+            Some(hll::dense_additions(s, args.rest().iter().map(|e| &e[..])))
+        }
+        _ => None,
+    };
+    if let Some(edits) = edits {
+        let db = ctx.db();
+        let updated = !edits.is_empty();
+        for (offset, data) in edits {
+            ctx.apply(Effect::SetRange { db, key: key.clone(), offset, data: Bytes::from(data) });
+        }
+        if updated {
+            ctx.notify('$', "pfadd", key);
+        }
+        return Ok(Frame::Integer(updated as i64));
+    }
     let old = sketch_at(ctx, key)?;
     let mut sketch = old.clone().unwrap_or_else(hll::new_sketch);
     let mut updated = old.is_none();
