@@ -177,6 +177,7 @@ impl Config {
             ("maxmemory-policy", "noeviction".into()),
             ("cluster-enabled", "no".into()),
             ("set-max-intset-entries", crate::state::set::INTSET_MAX_ENTRIES.to_string()),
+            ("hll-sparse-max-bytes", crate::state::hll::SPARSE_MAX_BYTES.to_string()),
             ("notify-keyspace-events", self.notify_keyspace_events.clone()),
             ("slowlog-log-slower-than", self.slowlog_log_slower_than.to_string()),
             ("slowlog-max-len", self.slowlog_max_len.to_string()),

@@ -286,6 +286,11 @@ fn the_settings_clients_check_are_reported_and_role_is_master() -> TestResult {
         ("set-max-intset-entries", "512"),
     ];
     assert_eq!(v, expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    // The sparse HyperLogLog limit is Redis's default, and stays it.
+    let v: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("hll-sparse-max-bytes").query(&mut c)?;
+    assert_eq!(v.get("hll-sparse-max-bytes").map(String::as_str), Some("3000"));
+    assert_eq!(val(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]), Value::Okay);
+    assert!(err(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "100"]).starts_with("ERR CONFIG SET failed"));
     assert_eq!(
         val(&mut c, &["ROLE"]),
         Value::Array(vec![Value::BulkString(b"master".to_vec()), Value::Int(0), Value::Array(vec![])])

@@ -476,6 +476,7 @@ const FIXED_HERE: &[&str] = &[
     "loglevel",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
+    "hll-sparse-max-bytes",
 ];
 
 fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
