@@ -502,3 +502,25 @@ fn memory_usage_estimates_a_key_and_its_value() -> TestResult {
     assert_eq!(val(&mut c, &["MEMORY", "PURGE"]), redis::Value::Okay);
     Ok(())
 }
+
+#[test]
+fn latency_histograms_count_every_call_and_debug_is_refused_as_by_default() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    for i in 0..50 {
+        let _: () = redis::cmd("SET").arg("k").arg(i).query(&mut c)?;
+    }
+    let Value::Array(all) = val(&mut c, &["LATENCY", "HISTOGRAM", "set"]) else { panic!("a map in RESP2: an array") };
+    assert_eq!(all[0], Value::BulkString(b"set".to_vec()));
+    let Value::Array(detail) = &all[1] else { panic!("calls and histogram") };
+    assert_eq!(detail[..2], [Value::BulkString(b"calls".to_vec()), Value::Int(50)]);
+    let Value::Array(buckets) = &detail[3] else { panic!("buckets") };
+    // Cumulative: the last bucket holds every call; bounds are powers of two.
+    assert_eq!(buckets.last(), Some(&Value::Int(50)));
+    assert!(buckets.iter().step_by(2).all(|b| matches!(b, Value::Int(n) if (*n as u64).is_power_of_two())));
+    assert_eq!(val(&mut c, &["LATENCY", "LATEST"]), Value::Array(vec![]));
+    assert_eq!(val(&mut c, &["LATENCY", "RESET"]), Value::Int(0));
+    assert_eq!(err(&mut c, &["LATENCY", "GRAPH", "command"]), "ERR No samples available for event 'command'");
+    assert!(err(&mut c, &["DEBUG", "SLEEP", "0"]).starts_with("ERR DEBUG command not allowed."));
+    Ok(())
+}

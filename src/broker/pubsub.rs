@@ -155,6 +155,19 @@ pub struct CmdStat {
     pub rejected: u64,
     /// Calls that ran and replied with an error.
     pub failed: u64,
+    /// `LATENCY HISTOGRAM`: calls by the power of two of microseconds at or
+    /// above their time (bucket `k`: up to `2^k` µs).
+    pub latency: [u64; 24],
+}
+
+impl CmdStat {
+    /// Counts a call that took `micros`.
+    pub fn record(&mut self, micros: u64) {
+        self.calls += 1;
+        self.usec += micros;
+        let bucket = (64 - micros.saturating_sub(1).leading_zeros()) as usize;
+        self.latency[bucket.min(self.latency.len() - 1)] += 1;
+    }
 }
 
 #[derive(Debug)]

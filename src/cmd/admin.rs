@@ -670,7 +670,10 @@ mod tests {
     #[test]
     fn info_sections_format() {
         let mut s = ServerState::new(crate::config::Config::default());
-        s.hub.cmdstats.insert("get", crate::broker::pubsub::CmdStat { calls: 2, usec: 5, rejected: 1, failed: 0 });
+        s.hub.cmdstats.insert(
+            "get",
+            crate::broker::pubsub::CmdStat { calls: 2, usec: 5, rejected: 1, failed: 0, latency: [0; 24] },
+        );
         s.hub.errorstats.insert("ERR".into(), 3);
         assert_eq!(
             info_commandstats(&s),

@@ -222,8 +222,7 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
         return frame;
     }
     let st = ctx.server.hub.cmdstats.entry(cmd.name).or_default();
-    st.calls += 1;
-    st.usec += micros;
+    st.record(micros);
     if frame.is_error() {
         st.failed += 1;
         count_error(ctx, &frame);

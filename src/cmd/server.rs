@@ -99,6 +99,18 @@ pub static COMMANDS: &[Command] = &[
     ),
     command!("config", -2, 0, 0, 0, 0, "server", "CONFIG subcommand [arg ...] — configuration commands", config),
     command!("memory", -2, 0, 0, 0, 0, "server", "MEMORY subcommand [arg ...] — memory usage commands", memory),
+    command!("latency", -2, 0, 0, 0, 0, "server", "LATENCY subcommand [arg ...] — latency diagnostics", latency),
+    command!(
+        "debug",
+        -2,
+        ADMIN,
+        0,
+        0,
+        0,
+        "server",
+        "DEBUG subcommand [arg ...] — debugging commands (disabled, as by Redis's default enable-debug-command no)",
+        debug
+    ),
     command!("time", 1, FAST | LOADING | STALE, 0, 0, 0, "server", "TIME — the server time", time),
     command!("dbsize", 1, READONLY | FAST, 0, 0, 0, "server", "DBSIZE — number of keys in the database", dbsize),
     command!(
@@ -266,6 +278,22 @@ pub static MEMORY_SUBCOMMANDS: &[Subcommand] = &[
     sub("memory|help", 2, "MEMORY HELP — this help", memory_help),
 ];
 
+/// `LATENCY` subcommands.
+pub static LATENCY_SUBCOMMANDS: &[Subcommand] = &[
+    sub("latency|doctor", 2, "LATENCY DOCTOR — a report on latency", latency_doctor),
+    sub("latency|graph", 3, "LATENCY GRAPH event — an ASCII graph of an event's latency samples", latency_graph),
+    sub("latency|history", 3, "LATENCY HISTORY event — an event's latency samples", latency_history),
+    sub("latency|latest", 2, "LATENCY LATEST — the latest latency sample of every event", latency_latest),
+    sub("latency|reset", -2, "LATENCY RESET [event ...] — forget events' latency samples", latency_reset),
+    sub(
+        "latency|histogram",
+        -2,
+        "LATENCY HISTOGRAM [command ...] — the distribution of commands' latencies",
+        latency_histogram,
+    ),
+    sub("latency|help", 2, "LATENCY HELP — this help", latency_help),
+];
+
 const fn sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
     Subcommand { name, arity, flags: LOADING | STALE, summary, handler }
 }
@@ -278,6 +306,7 @@ pub fn containers() -> &'static [(&'static str, &'static [Subcommand])] {
         ("config", CONFIG_SUBCOMMANDS),
         ("command", COMMAND_SUBCOMMANDS),
         ("memory", MEMORY_SUBCOMMANDS),
+        ("latency", LATENCY_SUBCOMMANDS),
     ];
     CONTAINERS
 }
@@ -1065,6 +1094,101 @@ fn memory_purge(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 /// `MEMORY HELP`
 fn memory_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(help_reply("memory", MEMORY_SUBCOMMANDS))
+}
+
+// ---------------------------------------------------------------------------
+// LATENCY, DEBUG
+
+/// `LATENCY subcommand [arg ...]`
+///
+/// Latency monitoring (events past `latency-monitor-threshold`) is off, as
+/// by Redis's default threshold of 0, which is fixed here: `LATEST` and
+/// `HISTORY` answer no samples. `HISTOGRAM` reports what every call's
+/// timing measured.
+fn latency(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    dispatch(ctx, args, "latency", LATENCY_SUBCOMMANDS)
+}
+
+/// `LATENCY DOCTOR`
+fn latency_doctor(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Verbatim(Bytes::from_static(
+        b"Latency monitoring is off: latency-monitor-threshold is 0 here, and fixed. LATENCY HISTOGRAM shows \
+          each command's latencies; SLOWLOG GET the slowest calls.",
+    )))
+}
+
+/// `LATENCY GRAPH event`: there are never samples.
+fn latency_graph(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let event = args.next_bytes()?;
+    Err(Frame::error_owned(format!("ERR No samples available for event '{}'", String::from_utf8_lossy(event))))
+}
+
+/// `LATENCY HISTORY event`: no samples.
+fn latency_history(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Array(Vec::new()))
+}
+
+/// `LATENCY LATEST`: no samples.
+fn latency_latest(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Array(Vec::new()))
+}
+
+/// `LATENCY RESET [event ...]`: the number of event series reset (none).
+fn latency_reset(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Integer(0))
+}
+
+/// `LATENCY HISTOGRAM [command ...]`
+///
+/// For each command named (every command called, if none), a map of its
+/// `calls` and `histogram_usec`: for each power of two of microseconds up
+/// to the slowest call, the calls that took at most that long (buckets
+/// that add no call are left out, as Redis leaves them out).
+fn latency_histogram(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let wanted: Vec<String> = args.rest().iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let mut stats: Vec<(&str, &crate::broker::pubsub::CmdStat)> = ctx
+        .server
+        .hub
+        .cmdstats
+        .iter()
+        .filter(|(name, st)| st.calls > 0 && (wanted.is_empty() || wanted.iter().any(|w| w == *name)))
+        .map(|(name, st)| (*name, st))
+        .collect();
+    stats.sort_unstable_by_key(|(name, _)| *name);
+    let out = stats
+        .into_iter()
+        .map(|(name, st)| {
+            let mut buckets = Vec::new();
+            let mut total = 0;
+            for (k, &n) in st.latency.iter().enumerate() {
+                if n > 0 {
+                    total += n;
+                    buckets.push((Frame::Integer(1 << k), Frame::Integer(total as i64)));
+                }
+            }
+            let detail = Frame::Map(vec![
+                (Frame::bulk_static("calls"), Frame::Integer(st.calls as i64)),
+                (Frame::bulk_static("histogram_usec"), Frame::Map(buckets)),
+            ]);
+            (Frame::Bulk(Bytes::copy_from_slice(name.as_bytes())), detail)
+        })
+        .collect();
+    Ok(Frame::Map(out))
+}
+
+/// `LATENCY HELP`
+fn latency_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(help_reply("latency", LATENCY_SUBCOMMANDS))
+}
+
+/// `DEBUG subcommand [arg ...]`: refused with Redis's reply under its
+/// default `enable-debug-command no` (the setting is fixed here).
+fn debug(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Err(Frame::error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it \
+         from a local connection, otherwise you need to set this option in the configuration file, and then \
+         restart the server.",
+    ))
 }
 
 // ---------------------------------------------------------------------------
