@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 
+use super::server::sub_of;
 use super::{Args, Block, CmdResult, Ctx, ServerState, Session, flags::*, lookup};
 use crate::broker::pubsub::{Kind, OutputLimit, ReplyMode, notify_bits};
 use crate::command;
@@ -301,59 +302,73 @@ const SLOWLOG_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
+/// `SLOWLOG` subcommands.
+pub static SLOWLOG_SUBCOMMANDS: &[super::server::Subcommand] = &[
+    sub_of(
+        "slowlog|get",
+        -2,
+        ADMIN | LOADING | STALE,
+        0,
+        "SLOWLOG GET [count] — the newest entries of the slow log",
+        slowlog_get,
+    ),
+    sub_of("slowlog|len", 2, ADMIN | LOADING | STALE, 0, "SLOWLOG LEN — the number of entries", slowlog_len),
+    sub_of("slowlog|reset", 2, ADMIN | LOADING | STALE, 0, "SLOWLOG RESET — empty the slow log", slowlog_reset),
+    sub_of("slowlog|help", 2, LOADING | STALE, 0, "SLOWLOG HELP — this help", slowlog_help),
+];
+
 /// `SLOWLOG GET [count]` | `SLOWLOG LEN` | `SLOWLOG RESET` | `SLOWLOG HELP`
 fn slowlog(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let sub = args.next_bytes()?;
-    let lower = sub.to_ascii_lowercase();
-    let n = args.remaining();
-    let hub = &mut ctx.server.hub;
-    match lower.as_slice() {
-        b"get" if n <= 1 => {
-            let count = match args.rest() {
-                [] => 10,
-                [c] => match super::args::parse_i64(c) {
-                    Some(-1) => usize::MAX,
-                    Some(c) if c >= 0 => c as usize,
-                    _ => return Err(Frame::error("ERR count should be greater than or equal to -1")),
-                },
-                _ => unreachable!("n <= 1"),
-            };
-            Ok(Frame::Array(
-                hub.slowlog
-                    .iter()
-                    .take(count)
-                    .map(|e| {
-                        Frame::Array(vec![
-                            Frame::Integer(e.id as i64),
-                            Frame::Integer(e.time),
-                            Frame::Integer(e.micros as i64),
-                            Frame::Array(e.argv.iter().cloned().map(Frame::Bulk).collect()),
-                            Frame::Bulk(Bytes::from(e.peer.clone())),
-                            Frame::Bulk(e.name.clone()),
-                        ])
-                    })
-                    .collect(),
-            ))
-        }
-        b"len" if n == 0 => Ok(Frame::Integer(hub.slowlog.len() as i64)),
-        b"reset" if n == 0 => {
-            hub.slowlog.clear();
-            Ok(OK)
-        }
-        b"help" if n == 0 => Ok(super::pubsub::help(SLOWLOG_HELP)),
-        // More than a count: past the subcommand's arity check (at least
-        // 2), Redis's own check gives its generic message.
-        b"get" => Err(super::pubsub::sub_arity(sub, "SLOWLOG")),
-        b"len" | b"reset" | b"help" => Err(Frame::error_owned(format!(
-            "ERR wrong number of arguments for 'slowlog|{}' command",
-            lower_str(&lower)
-        ))),
-        _ => Err(super::pubsub::unknown_subcommand(sub, "SLOWLOG")),
-    }
+    super::server::dispatch(ctx, args, "slowlog", SLOWLOG_SUBCOMMANDS)
 }
 
-fn lower_str(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// `SLOWLOG GET [count]`: the newest `count` entries (10; -1: all).
+fn slowlog_get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let count = match args.rest() {
+        [] => 10,
+        [c] => match super::args::parse_i64(c) {
+            Some(-1) => usize::MAX,
+            Some(c) if c >= 0 => c as usize,
+            _ => return Err(Frame::error("ERR count should be greater than or equal to -1")),
+        },
+        // More than a count: past the subcommand's arity check (at least
+        // 2), Redis's own check gives its generic message.
+        _ => return Err(super::pubsub::sub_arity(args.name(), "SLOWLOG")),
+    };
+    Ok(Frame::Array(
+        ctx.server
+            .hub
+            .slowlog
+            .iter()
+            .take(count)
+            .map(|e| {
+                Frame::Array(vec![
+                    Frame::Integer(e.id as i64),
+                    Frame::Integer(e.time),
+                    Frame::Integer(e.micros as i64),
+                    Frame::Array(e.argv.iter().cloned().map(Frame::Bulk).collect()),
+                    Frame::Bulk(Bytes::from(e.peer.clone())),
+                    Frame::Bulk(e.name.clone()),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// `SLOWLOG LEN`
+fn slowlog_len(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Integer(ctx.server.hub.slowlog.len() as i64))
+}
+
+/// `SLOWLOG RESET`
+fn slowlog_reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.server.hub.slowlog.clear();
+    Ok(OK)
+}
+
+/// `SLOWLOG HELP`
+fn slowlog_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(super::pubsub::help(SLOWLOG_HELP))
 }
 
 // ---- WAIT, WAITAOF ----

@@ -137,32 +137,15 @@ fn auth_rejected(ctx: &mut Ctx, cmd: &'static super::Command) -> Frame {
     reject(ctx, cmd, super::auth::NOAUTH)
 }
 
-/// Subcommands (with Redis's arities) of the container commands that are
-/// not dispatched through a table of `server::Subcommand`s.
-const CONTAINERS: &[(&str, &[(&str, i32)])] = &[
-    (
-        "pubsub",
-        &[("channels", -2), ("numsub", -2), ("numpat", 2), ("shardchannels", -2), ("shardnumsub", -2), ("help", 2)],
-    ),
-    ("slowlog", &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)]),
-    ("object", &[("encoding", 3), ("refcount", 3), ("freq", 3), ("help", 2)]),
-];
-
 /// For a container command with a subcommand argument: the subcommand's
 /// full name (`object|freq`) and Redis arity, or the error for an unknown
 /// one. `None` for other commands.
 pub fn subcommand(argv: &[Bytes]) -> Option<Result<(String, i32), Frame>> {
-    let is = |name: &str| argv[0].eq_ignore_ascii_case(name.as_bytes());
     let sub = argv.get(1)?;
-    let (container, found) = if let Some((name, table)) = super::server::containers().iter().find(|(n, _)| is(n)) {
-        let found = table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes()));
-        (*name, found.map(|s| (s.name.to_string(), s.arity)))
-    } else {
-        let (name, subs) = CONTAINERS.iter().find(|(n, _)| is(n))?;
-        let found = subs.iter().find(|(s, _)| sub.eq_ignore_ascii_case(s.as_bytes()));
-        (*name, found.map(|(s, arity)| (format!("{name}|{s}"), *arity)))
-    };
-    Some(found.ok_or_else(|| super::server::unknown_subcommand(sub, container)))
+    let (container, table) =
+        super::server::containers().iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
+    let found = table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes()));
+    Some(found.map(|s| (s.name.to_string(), s.arity)).ok_or_else(|| super::server::unknown_subcommand(sub, container)))
 }
 
 /// The error Redis gives before running `argv` when it names an unknown

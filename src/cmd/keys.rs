@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::server::sub_of;
 use super::string::{invalid_expire, strict_i64};
 use super::{Args, CmdResult, Ctx, DB_RANGE, KeyEvent, NO_SUCH_KEY, NOT_INT, SYNTAX, flags::*};
 use crate::command;
@@ -574,41 +575,73 @@ const OBJECT_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// `OBJECT ENCODING key`, `OBJECT REFCOUNT key`, `OBJECT FREQ key`, `OBJECT HELP`
+/// `OBJECT` subcommands.
+pub static OBJECT_SUBCOMMANDS: &[super::server::Subcommand] = &[
+    sub_of(
+        "object|encoding",
+        3,
+        READONLY,
+        2,
+        "OBJECT ENCODING key — the internal encoding of a key's value",
+        object_encoding,
+    ),
+    sub_of(
+        "object|refcount",
+        3,
+        READONLY,
+        2,
+        "OBJECT REFCOUNT key — the number of references to a key's value",
+        object_refcount,
+    ),
+    sub_of(
+        "object|freq",
+        3,
+        READONLY,
+        2,
+        "OBJECT FREQ key — a key's access frequency (LFU policies only)",
+        object_freq,
+    ),
+    sub_of("object|help", 2, LOADING | STALE, 0, "OBJECT HELP — this help", object_help),
+];
+
+/// `OBJECT ENCODING|REFCOUNT|FREQ key`, `OBJECT HELP`
 fn object(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let sub = args.next_bytes()?;
-    let name = String::from_utf8_lossy(&sub.to_ascii_lowercase()).into_owned();
-    let wants = match name.as_str() {
-        "help" => 0,
-        "encoding" | "refcount" | "freq" => 1,
-        _ => {
-            return Err(Frame::error_owned(format!(
-                "ERR unknown subcommand '{}'. Try OBJECT HELP.",
-                super::printable(sub, 128)
-            )));
-        }
-    };
-    if args.remaining() != wants {
-        return Err(super::wrong_arity(&format!("object|{name}")));
-    }
-    if wants == 0 {
-        return Ok(Frame::Array(OBJECT_HELP.iter().map(|l| Frame::simple(l)).collect()));
-    }
+    super::server::dispatch(ctx, args, "object", OBJECT_SUBCOMMANDS)
+}
+
+/// `OBJECT ENCODING key`: null for a missing key.
+fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Null) };
-    match name.as_str() {
-        "encoding" => Ok(Frame::bulk_static(encoding(&entry.value))),
-        "refcount" => {
-            // Redis shares the objects of the integers 0..10000.
-            let shared = matches!(&entry.value, Value::Str(s)
-                if crate::resp::decode::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)));
-            Ok(Frame::Integer(if shared { i32::MAX as i64 } else { 1 }))
-        }
-        _ => Err(Frame::error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \
-             switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        )),
+    Ok(Frame::bulk_static(encoding(&entry.value)))
+}
+
+/// `OBJECT REFCOUNT key`: Redis shares the objects of the integers
+/// 0..10000 (a huge count); any other value has one reference.
+fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Null) };
+    let shared = matches!(&entry.value, Value::Str(s)
+        if crate::resp::decode::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)));
+    Ok(Frame::Integer(if shared { i32::MAX as i64 } else { 1 }))
+}
+
+/// `OBJECT FREQ key`: refused, as Redis refuses it without an LFU
+/// `maxmemory-policy` (there is no eviction here).
+fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    if ctx.lookup_read(key).is_none() {
+        return Ok(Frame::Null);
     }
+    Err(Frame::error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \
+         switching between policies at runtime LRU and LFU data will take some time to adjust.",
+    ))
+}
+
+/// `OBJECT HELP`
+fn object_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Array(OBJECT_HELP.iter().map(|l| Frame::simple(l)).collect()))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 
+use super::server::sub_of;
 use super::{Args, CmdResult, Ctx, flags::*};
 use crate::broker::pubsub::Kind;
 use crate::command;
@@ -219,11 +220,6 @@ pub fn help(lines: &[&'static str]) -> Frame {
     Frame::Array(lines.iter().map(|l| Frame::simple(l)).collect())
 }
 
-/// `ERR unknown subcommand ...` for a container command.
-pub fn unknown_subcommand(sub: &[u8], container: &str) -> Frame {
-    Frame::error_owned(format!("ERR unknown subcommand '{}'. Try {container} HELP.", super::printable(sub, 128)))
-}
-
 /// Redis's message when a subcommand passed its arity check but not the
 /// command's own count of arguments (`PUBSUB CHANNELS a b`, `SLOWLOG GET 1 2`).
 pub fn sub_arity(sub: &[u8], container: &str) -> Frame {
@@ -233,32 +229,91 @@ pub fn sub_arity(sub: &[u8], container: &str) -> Frame {
     ))
 }
 
-/// `PUBSUB CHANNELS [pattern]` | `PUBSUB NUMSUB [channel ...]` | `PUBSUB NUMPAT` |
-/// `PUBSUB SHARDCHANNELS [pattern]` | `PUBSUB SHARDNUMSUB [shardchannel ...]` | `PUBSUB HELP`
+/// `PUBSUB` subcommands.
+pub static PUBSUB_SUBCOMMANDS: &[super::server::Subcommand] = &[
+    sub_of(
+        "pubsub|channels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        0,
+        "PUBSUB CHANNELS [pattern] — the active channels",
+        pubsub_channels,
+    ),
+    sub_of(
+        "pubsub|numpat",
+        2,
+        PUBSUB | LOADING | STALE,
+        0,
+        "PUBSUB NUMPAT — the number of pattern subscriptions",
+        pubsub_numpat,
+    ),
+    sub_of(
+        "pubsub|numsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        0,
+        "PUBSUB NUMSUB [channel ...] — the subscribers of channels",
+        pubsub_numsub,
+    ),
+    sub_of(
+        "pubsub|shardchannels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        0,
+        "PUBSUB SHARDCHANNELS [pattern] — the active shard channels",
+        pubsub_channels,
+    ),
+    sub_of(
+        "pubsub|shardnumsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        0,
+        "PUBSUB SHARDNUMSUB [shardchannel ...] — the subscribers of shard channels",
+        pubsub_numsub,
+    ),
+    sub_of("pubsub|help", 2, LOADING | STALE, 0, "PUBSUB HELP — this help", pubsub_help),
+];
+
+/// `PUBSUB CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP ...`
 fn pubsub(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let sub = args.next_bytes()?;
-    let lower = sub.to_ascii_lowercase();
-    let n = args.remaining();
-    let hub = &ctx.server.hub;
-    match lower.as_slice() {
-        b"help" if n == 0 => Ok(help(PUBSUB_HELP)),
-        b"channels" | b"shardchannels" if n <= 1 => {
-            let kind = if lower == b"channels" { Kind::Channel } else { Kind::Shard };
-            let pattern = args.rest().first().map(|p| p.as_ref());
-            Ok(Frame::Array(hub.active(kind, pattern).into_iter().map(Frame::Bulk).collect()))
-        }
-        b"numsub" | b"shardnumsub" => {
-            let kind = if lower == b"numsub" { Kind::Channel } else { Kind::Shard };
-            let mut out = Vec::with_capacity(n * 2);
-            for ch in args.rest() {
-                out.push(Frame::Bulk(ch.clone()));
-                out.push(Frame::Integer(hub.numsub(kind, ch) as i64));
-            }
-            Ok(Frame::Array(out))
-        }
-        b"numpat" if n == 0 => Ok(Frame::Integer(hub.numpat() as i64)),
-        b"help" | b"numpat" => Err(super::wrong_arity(&format!("pubsub|{}", String::from_utf8_lossy(&lower)))),
-        b"channels" | b"shardchannels" => Err(sub_arity(sub, "PUBSUB")),
-        _ => Err(unknown_subcommand(sub, "PUBSUB")),
+    super::server::dispatch(ctx, args, "pubsub", PUBSUB_SUBCOMMANDS)
+}
+
+/// Whether the subcommand (its name as sent) is one of the shard forms.
+fn shard(args: &Args) -> Kind {
+    if args.name().len() > 6 && args.name()[..5].eq_ignore_ascii_case(b"shard") { Kind::Shard } else { Kind::Channel }
+}
+
+/// `PUBSUB CHANNELS [pattern]`, `PUBSUB SHARDCHANNELS [pattern]`
+fn pubsub_channels(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let kind = shard(args);
+    let pattern = match args.rest() {
+        [] => None,
+        [p] => Some(p.as_ref()),
+        // Past the subcommand's arity check, Redis's own count.
+        _ => return Err(sub_arity(args.name(), "PUBSUB")),
+    };
+    Ok(Frame::Array(ctx.server.hub.active(kind, pattern).into_iter().map(Frame::Bulk).collect()))
+}
+
+/// `PUBSUB NUMSUB [channel ...]`, `PUBSUB SHARDNUMSUB [shardchannel ...]`
+fn pubsub_numsub(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let kind = shard(args);
+    let channels = args.rest();
+    let mut out = Vec::with_capacity(channels.len() * 2);
+    for ch in channels {
+        out.push(Frame::Bulk(ch.clone()));
+        out.push(Frame::Integer(ctx.server.hub.numsub(kind, ch) as i64));
     }
+    Ok(Frame::Array(out))
+}
+
+/// `PUBSUB NUMPAT`
+fn pubsub_numpat(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(Frame::Integer(ctx.server.hub.numpat() as i64))
+}
+
+/// `PUBSUB HELP`
+fn pubsub_help(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Ok(help(PUBSUB_HELP))
 }

@@ -170,6 +170,9 @@ pub struct Subcommand {
     pub arity: i32,
     /// [`flags`](super::flags) bits.
     pub flags: u32,
+    /// The position of its one key argument (`OBJECT ENCODING key`: 2), 0
+    /// if it takes none.
+    pub key_at: i32,
     /// Wire syntax (container name included), ` — `, one-line description.
     pub summary: &'static str,
     /// The implementation; the cursor is past the subcommand name.
@@ -266,9 +269,11 @@ pub static COMMAND_SUBCOMMANDS: &[Subcommand] = &[
 
 /// `MEMORY` subcommands.
 pub static MEMORY_SUBCOMMANDS: &[Subcommand] = &[
-    sub(
+    sub_of(
         "memory|usage",
         -3,
+        READONLY,
+        2,
         "MEMORY USAGE key [SAMPLES count] — about how many bytes a key and its value take",
         memory_usage,
     ),
@@ -295,7 +300,19 @@ pub static LATENCY_SUBCOMMANDS: &[Subcommand] = &[
 ];
 
 const fn sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
-    Subcommand { name, arity, flags: LOADING | STALE, summary, handler }
+    Subcommand { name, arity, flags: LOADING | STALE, key_at: 0, summary, handler }
+}
+
+/// A subcommand with its own flags, and its key's position (0: none).
+pub const fn sub_of(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    key_at: i32,
+    summary: &'static str,
+    handler: Handler,
+) -> Subcommand {
+    Subcommand { name, arity, flags, key_at, summary, handler }
 }
 
 /// Container commands and their subcommand tables (for `COMMAND INFO`,
@@ -307,6 +324,9 @@ pub fn containers() -> &'static [(&'static str, &'static [Subcommand])] {
         ("command", COMMAND_SUBCOMMANDS),
         ("memory", MEMORY_SUBCOMMANDS),
         ("latency", LATENCY_SUBCOMMANDS),
+        ("object", super::keys::OBJECT_SUBCOMMANDS),
+        ("slowlog", super::admin::SLOWLOG_SUBCOMMANDS),
+        ("pubsub", super::pubsub::PUBSUB_SUBCOMMANDS),
     ];
     CONTAINERS
 }
@@ -317,17 +337,19 @@ pub fn subcommands_of(name: &str) -> &'static [Subcommand] {
 }
 
 /// Runs the subcommand named by the next argument from `table`:
-/// unknown names and wrong arities get Redis's errors.
+/// unknown names and wrong arities get Redis's errors. The handler's
+/// [`Args::name`] is the subcommand's name as the client sent it.
 pub fn dispatch(ctx: &mut Ctx, args: &mut Args, container: &str, table: &'static [Subcommand]) -> CmdResult {
-    let name = args.next_bytes()?;
+    let argv = args.rest();
+    let name = argv.first().ok_or(SYNTAX)?;
     let Some(s) = table.iter().find(|s| s.short_name().as_bytes().eq_ignore_ascii_case(name)) else {
         return Err(unknown_subcommand(name, container));
     };
-    if !s.arity_ok(args.remaining() + 2) {
+    if !s.arity_ok(argv.len() + 1) {
         return Err(wrong_arity(s.name));
     }
     ctx.session.last_cmd = s.name;
-    (s.handler)(ctx, args)
+    (s.handler)(ctx, &mut Args::new(argv))
 }
 
 /// `ERR unknown subcommand 'x'. Try CLIENT HELP.`
@@ -867,13 +889,14 @@ fn command_info_frame(c: &'static Command) -> Frame {
 }
 
 fn subcommand_info_frame(parent: &Command, s: &'static Subcommand) -> Frame {
+    let key = i64::from(s.key_at);
     Frame::Array(vec![
         Frame::bulk_static(s.name),
         Frame::Integer(s.arity as i64),
         flag_set(s.flags),
-        Frame::Integer(0),
-        Frame::Integer(0),
-        Frame::Integer(0),
+        Frame::Integer(key),
+        Frame::Integer(key),
+        Frame::Integer(i64::from(key > 0)),
         acl_categories(s.flags, parent.group),
         Frame::Set(Vec::new()),
         Frame::Set(Vec::new()),
@@ -1011,17 +1034,18 @@ fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     const BAD_ARITY: Frame = Frame::error("ERR Invalid number of arguments specified for command");
     let argv = args.rest();
     let cmd = super::lookup(&argv[0]).ok_or(INVALID_COMMAND)?;
-    if let Some(sub) = super::dispatch::subcommand(argv) {
-        let (name, arity) = sub.map_err(|_| INVALID_COMMAND)?;
-        // Of the subcommands, only OBJECT's (but HELP) and MEMORY USAGE take
-        // a key, the third argument.
-        if !(cmd.name == "object" && name != "object|help" || name == "memory|usage") {
+    if argv.len() > 1
+        && let Some(table) = containers().iter().find(|(n, _)| *n == cmd.name).map(|(_, t)| *t)
+    {
+        let s =
+            table.iter().find(|s| argv[1].eq_ignore_ascii_case(s.short_name().as_bytes())).ok_or(INVALID_COMMAND)?;
+        if s.key_at == 0 {
             return Err(NO_KEYS);
         }
-        if !super::arity_fits(arity, argv.len()) {
+        if !s.arity_ok(argv.len()) {
             return Err(BAD_ARITY);
         }
-        return Ok(Frame::Array(vec![Frame::Bulk(argv[2].clone())]));
+        return Ok(Frame::Array(vec![Frame::Bulk(argv[s.key_at as usize].clone())]));
     }
     if !cmd.has_keys() {
         return Err(NO_KEYS);
