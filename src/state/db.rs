@@ -113,8 +113,16 @@ impl Db {
         let expire_at = deadline(expire_at);
         let entry = Entry::new(value, expire_at);
         let old = self.map.insert_with(key, entry, || key.into());
-        self.reindex(key_hash(key), old.as_ref().and_then(Entry::expire_at), expire_at);
+        self.reindex_key(key, old.as_ref().and_then(Entry::expire_at), expire_at);
         old
+    }
+
+    /// [`Db::reindex`] for `key`, hashing it only if its deadline changed
+    /// (the map hashed it already to find it; most writes keep the deadline).
+    fn reindex_key(&mut self, key: &[u8], old: Option<u64>, new: Option<u64>) {
+        if old != new {
+            self.reindex(key_hash(key), old, new);
+        }
     }
 
     /// Keeps the deadline index true after the deadline of a key of slot
@@ -149,7 +157,7 @@ impl Db {
     /// Removes `key`, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let entry = self.map.remove(key)?;
-        self.reindex(key_hash(key), entry.expire_at(), None);
+        self.reindex_key(key, entry.expire_at(), None);
         Some(entry)
     }
 
@@ -160,7 +168,7 @@ impl Db {
         };
         let at = deadline(at);
         let old = std::mem::replace(&mut entry.expire, at.map(deadline_nz)).map(NonZeroU64::get);
-        self.reindex(key_hash(key), old, at);
+        self.reindex_key(key, old, at);
         true
     }
 

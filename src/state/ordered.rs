@@ -165,7 +165,6 @@ impl<K: AsRef<[u8]>, V> HashOrdered<K, V> {
 
     /// Where `key` (of hash `h`) is: `Ok(bucket, index)`, or
     /// `Err(bucket, index)` where it would go.
-    #[allow(clippy::type_complexity)]
     fn locate(&self, h: u64, key: &[u8]) -> Result<(Place, usize), (Place, usize)> {
         let at = self.place(h);
         let bucket = self.bucket(at);
