@@ -115,9 +115,9 @@ fn run(ctx: &mut Ctx, args: &mut Args, may_store: bool) -> CmdResult {
     // by score. A list or sorted set kept in its order (`BY` without `*`)
     // is read from its end with `DESC`; a set has no order of its own.
     let mut reverse = o.dont_sort && o.desc;
-    let mut elements: Vec<Bytes> = match ctx.lookup_read(key).map(|e| &e.value) {
+    let mut elements: Vec<&[u8]> = match ctx.lookup_read(key).map(|e| &e.value) {
         None => Vec::new(),
-        Some(Value::List(l)) => l.iter().map(Bytes::copy_from_slice).collect(),
+        Some(Value::List(l)) => l.iter().collect(),
         Some(Value::Set(s)) => {
             reverse = false;
             // Stored, it is sorted lexicographically so that the result
@@ -127,19 +127,37 @@ fn run(ctx: &mut Ctx, args: &mut Args, may_store: bool) -> CmdResult {
                 o.alpha = true;
                 o.by = None;
             }
-            s.iter().map(Bytes::copy_from_slice).collect()
+            s.iter().collect()
         }
-        Some(Value::ZSet(z)) => z.iter().map(|(m, _)| Bytes::copy_from_slice(m)).collect(),
+        Some(Value::ZSet(z)) => z.iter().map(|(m, _)| m).collect(),
         Some(_) => return Err(WRONGTYPE),
     };
     if reverse {
         elements.reverse();
     }
-    if !o.dont_sort {
-        sort_elements(ctx, &mut elements, &o)?;
-    }
-    let range = limit_range(elements.len(), o.limit);
-    let chosen = &elements[range];
+    // When nothing but the elements is read (no `BY` pattern, no `GET` but
+    // `#`), they are sorted where they are and only the chosen ones copied
+    // (`SORT` of 1M elements `LIMIT 0 10`: ten copies, not a million).
+    let chosen: Vec<Bytes> = if o.by.is_none() || o.dont_sort {
+        if !o.dont_sort {
+            let weighted = elements.into_iter().map(|e| Ok((weigh(&o, Some(e))?, e))).collect::<Result<_, Frame>>()?;
+            elements = order(weighted, &o);
+        }
+        let range = limit_range(elements.len(), o.limit);
+        elements[range].iter().map(|e| Bytes::copy_from_slice(e)).collect()
+    } else {
+        // `BY` reads other keys: the elements are copied first.
+        let elements: Vec<Bytes> = elements.into_iter().map(Bytes::copy_from_slice).collect();
+        let mut weighted = Vec::with_capacity(elements.len());
+        for e in elements {
+            let by = o.by.and_then(|pattern| lookup_by_pattern(ctx, pattern, &e));
+            weighted.push((weigh(&o, by.as_deref())?, e));
+        }
+        let sorted = order(weighted, &o);
+        let range = limit_range(sorted.len(), o.limit);
+        sorted.into_iter().skip(range.start).take(range.len()).collect()
+    };
+    let chosen = &chosen[..];
     match o.store {
         None => {
             let mut out = Vec::with_capacity(chosen.len() * o.gets.len().max(1));
@@ -194,38 +212,33 @@ fn limit_range(len: usize, limit: Option<(i64, i64)>) -> std::ops::Range<usize> 
 }
 
 /// How one element sorts: by a number, or by bytes (`None` sorts first:
-/// an `ALPHA ... BY` whose key is missing).
+/// an `ALPHA ... BY` whose key is missing; without `BY`, by the element).
 enum Weight {
     Number(f64),
-    Text(Option<Bytes>),
+    Text(Option<Vec<u8>>),
 }
 
-/// Sorts `elements` as `o` asks. Numbers that tie are ordered by the
-/// elements' bytes, so the result does not depend on the order they were
-/// read in.
-fn sort_elements(ctx: &mut Ctx, elements: &mut Vec<Bytes>, o: &Options) -> Result<(), Frame> {
-    let mut weighted: Vec<(Weight, Bytes)> = Vec::with_capacity(elements.len());
-    for e in elements.drain(..) {
-        let by = match o.by {
-            Some(pattern) => lookup_by_pattern(ctx, pattern, &e),
-            None => Some(e.clone()),
-        };
-        let weight = if o.alpha {
-            Weight::Text(if o.by.is_some() { by } else { None })
-        } else {
-            // A missing key weighs 0; text that is not a number fails the
-            // whole command.
-            Weight::Number(match by {
-                None => 0.0,
-                Some(b) => {
-                    sort_number(&b).ok_or(Frame::error("ERR One or more scores can't be converted into double"))?
-                }
-            })
-        };
-        weighted.push((weight, e));
-    }
+/// The weight of an element whose `BY` value (or, without `BY`, the element
+/// itself) is `by` (`None`: `BY` found nothing). A missing key weighs 0;
+/// text that is not a number fails the whole command.
+fn weigh(o: &Options, by: Option<&[u8]>) -> Result<Weight, Frame> {
+    Ok(if o.alpha {
+        Weight::Text(if o.by.is_some() { by.map(<[u8]>::to_vec) } else { None })
+    } else {
+        Weight::Number(match by {
+            None => 0.0,
+            Some(b) => sort_number(b).ok_or(Frame::error("ERR One or more scores can't be converted into double"))?,
+        })
+    })
+}
+
+/// The elements in the order their weights give (as `o` asks). Numbers
+/// that tie are ordered by the elements' bytes, so the result does not
+/// depend on the order they were read in.
+fn order<E: AsRef<[u8]>>(mut weighted: Vec<(Weight, E)>, o: &Options) -> Vec<E> {
     let by_pattern = o.by.is_some();
     weighted.sort_by(|(wa, a), (wb, b)| {
+        let (a, b) = (a.as_ref(), b.as_ref());
         let order = match (wa, wb) {
             (Weight::Number(x), Weight::Number(y)) => {
                 x.partial_cmp(y).unwrap_or(Ordering::Equal).then_with(|| a.cmp(b))
@@ -235,8 +248,7 @@ fn sort_elements(ctx: &mut Ctx, elements: &mut Vec<Bytes>, o: &Options) -> Resul
         };
         if o.desc { order.reverse() } else { order }
     });
-    elements.extend(weighted.into_iter().map(|(_, e)| e));
-    Ok(())
+    weighted.into_iter().map(|(_, e)| e).collect()
 }
 
 /// A weight as C's `strtod` reads it for `SORT`: leading white space
