@@ -524,3 +524,27 @@ fn latency_histograms_count_every_call_and_debug_is_refused_as_by_default() -> T
     assert!(err(&mut c, &["DEBUG", "SLEEP", "0"]).starts_with("ERR DEBUG command not allowed."));
     Ok(())
 }
+
+#[test]
+fn subcommands_are_counted_and_described_as_redis_does() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("maxclients").query(&mut c)?;
+    let _: Option<String> = redis::cmd("OBJECT").arg("ENCODING").arg("nokey").query(&mut c)?;
+    let stats: String = redis::cmd("INFO").arg("commandstats").query(&mut c)?;
+    assert!(stats.contains("cmdstat_config|get:calls=1,"), "{stats}");
+    assert!(stats.contains("cmdstat_object|encoding:calls=1,"), "{stats}");
+    // COMMAND INFO in RESP3: subcommands are an array, none an empty set.
+    let mut raw = srv.raw();
+    raw.hello3();
+    raw.send(b"COMMAND INFO object get\r\n");
+    let mut reply = Vec::new();
+    let target: &[u8] = b"object|encoding";
+    while !reply.windows(target.len()).any(|w| w == target) {
+        assert!(reply.len() < 5000, "{}", String::from_utf8_lossy(&reply));
+        reply.extend(raw.read_exact(1));
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    assert!(reply.ends_with("~0\r\n*4\r\n*10\r\n$15\r\nobject|encoding"), "{reply}");
+    Ok(())
+}

@@ -204,7 +204,12 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
     if ctx.block.is_some() {
         return frame;
     }
-    let st = ctx.server.hub.cmdstats.entry(cmd.name).or_default();
+    // A subcommand counts under its own name (`config|get`), as in Redis.
+    let name = match ctx.session.last_cmd {
+        sub if sub.len() > cmd.name.len() && sub.starts_with(cmd.name) && sub.as_bytes()[cmd.name.len()] == b'|' => sub,
+        _ => cmd.name,
+    };
+    let st = ctx.server.hub.cmdstats.entry(name).or_default();
     st.record(micros);
     if frame.is_error() {
         st.failed += 1;
@@ -221,14 +226,15 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
     frame
 }
 
-/// `CLIENT` and `CONFIG` subcommands Redis marks as admin (not shown to monitors).
+/// Whether `argv` names a subcommand Redis marks as admin (not shown to
+/// monitors), by the subcommand tables' flags.
 fn is_admin_subcommand(argv: &[Bytes]) -> bool {
-    let sub = |names: &[&str]| argv.get(1).is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())));
-    if argv[0].eq_ignore_ascii_case(b"client") {
-        sub(&["kill", "pause", "unpause", "list", "no-evict", "unblock"])
-    } else {
-        argv[0].eq_ignore_ascii_case(b"config")
-    }
+    let Some(sub) = argv.get(1) else { return false };
+    super::server::containers()
+        .iter()
+        .find(|(name, _)| argv[0].eq_ignore_ascii_case(name.as_bytes()))
+        .and_then(|(_, table)| table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes())))
+        .is_some_and(|s| s.flags & flags::ADMIN != 0)
 }
 
 fn count_error(ctx: &mut Ctx, f: &Frame) {

@@ -196,7 +196,7 @@ pub static CLIENT_SUBCOMMANDS: &[Subcommand] = &[
     sub("client|id", 2, "CLIENT ID — the id of the current connection", client_id),
     sub("client|setname", 3, "CLIENT SETNAME connection-name — name the current connection", client_setname),
     sub("client|getname", 2, "CLIENT GETNAME — the name of the current connection", client_getname),
-    sub(
+    admin_sub(
         "client|list",
         -2,
         "CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]] — the connected clients",
@@ -209,46 +209,51 @@ pub static CLIENT_SUBCOMMANDS: &[Subcommand] = &[
         "CLIENT SETINFO LIB-NAME|LIB-VER value — record the client library name or version",
         client_setinfo,
     ),
-    sub(
+    admin_sub(
         "client|kill",
         -3,
         "CLIENT KILL ip:port | [ID id] [TYPE normal|pubsub|master|replica] [ADDR ip:port] [LADDR ip:port] [USER name] [SKIPME yes|no] [MAXAGE s] — close clients",
         admin::client_kill,
     ),
-    sub(
+    admin_sub(
         "client|pause",
         -3,
         "CLIENT PAUSE timeout [WRITE|ALL] — suspend clients for timeout milliseconds",
         admin::client_pause,
     ),
-    sub("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", admin::client_unpause),
-    sub(
+    admin_sub("client|unpause", 2, "CLIENT UNPAUSE — resume paused clients", admin::client_unpause),
+    admin_sub(
         "client|unblock",
         -3,
         "CLIENT UNBLOCK client-id [TIMEOUT|ERROR] — end a client's blocking command as if it timed out, or with an error",
         client_unblock,
     ),
     sub("client|reply", 3, "CLIENT REPLY ON|OFF|SKIP — control the replies to this connection", admin::client_reply),
-    sub("client|no-evict", 3, "CLIENT NO-EVICT ON|OFF — protect this client from eviction", admin::client_no_evict),
+    admin_sub(
+        "client|no-evict",
+        3,
+        "CLIENT NO-EVICT ON|OFF — protect this client from eviction",
+        admin::client_no_evict,
+    ),
     sub("client|help", 2, "CLIENT HELP — this help", client_help),
 ];
 
 /// `CONFIG` subcommands.
 pub static CONFIG_SUBCOMMANDS: &[Subcommand] = &[
-    sub(
+    admin_sub(
         "config|get",
         -3,
         "CONFIG GET parameter [parameter ...] — parameters matching the glob patterns, with their values",
         config_get,
     ),
-    sub(
+    admin_sub(
         "config|set",
         -4,
         "CONFIG SET parameter value [parameter value ...] — change settings at runtime",
         admin::config_set,
     ),
-    sub("config|rewrite", 2, "CONFIG REWRITE — rewrite the configuration file", admin::config_rewrite),
-    sub("config|resetstat", 2, "CONFIG RESETSTAT — reset the statistics reported by INFO", config_resetstat),
+    admin_sub("config|rewrite", 2, "CONFIG REWRITE — rewrite the configuration file", admin::config_rewrite),
+    admin_sub("config|resetstat", 2, "CONFIG RESETSTAT — reset the statistics reported by INFO", config_resetstat),
     sub("config|help", 2, "CONFIG HELP — this help", config_help),
 ];
 
@@ -277,20 +282,20 @@ pub static MEMORY_SUBCOMMANDS: &[Subcommand] = &[
         "MEMORY USAGE key [SAMPLES count] — about how many bytes a key and its value take",
         memory_usage,
     ),
-    sub("memory|doctor", 2, "MEMORY DOCTOR — a report on the server's memory", memory_doctor),
-    sub("memory|malloc-stats", 2, "MEMORY MALLOC-STATS — the allocator's statistics", memory_malloc_stats),
-    sub("memory|purge", 2, "MEMORY PURGE — ask the allocator to release memory", memory_purge),
+    plain_sub("memory|doctor", 2, "MEMORY DOCTOR — a report on the server's memory", memory_doctor),
+    plain_sub("memory|malloc-stats", 2, "MEMORY MALLOC-STATS — the allocator's statistics", memory_malloc_stats),
+    plain_sub("memory|purge", 2, "MEMORY PURGE — ask the allocator to release memory", memory_purge),
     sub("memory|help", 2, "MEMORY HELP — this help", memory_help),
 ];
 
 /// `LATENCY` subcommands.
 pub static LATENCY_SUBCOMMANDS: &[Subcommand] = &[
-    sub("latency|doctor", 2, "LATENCY DOCTOR — a report on latency", latency_doctor),
-    sub("latency|graph", 3, "LATENCY GRAPH event — an ASCII graph of an event's latency samples", latency_graph),
-    sub("latency|history", 3, "LATENCY HISTORY event — an event's latency samples", latency_history),
-    sub("latency|latest", 2, "LATENCY LATEST — the latest latency sample of every event", latency_latest),
-    sub("latency|reset", -2, "LATENCY RESET [event ...] — forget events' latency samples", latency_reset),
-    sub(
+    admin_sub("latency|doctor", 2, "LATENCY DOCTOR — a report on latency", latency_doctor),
+    admin_sub("latency|graph", 3, "LATENCY GRAPH event — an ASCII graph of an event's latency samples", latency_graph),
+    admin_sub("latency|history", 3, "LATENCY HISTORY event — an event's latency samples", latency_history),
+    admin_sub("latency|latest", 2, "LATENCY LATEST — the latest latency sample of every event", latency_latest),
+    admin_sub("latency|reset", -2, "LATENCY RESET [event ...] — forget events' latency samples", latency_reset),
+    admin_sub(
         "latency|histogram",
         -2,
         "LATENCY HISTOGRAM [command ...] — the distribution of commands' latencies",
@@ -301,6 +306,16 @@ pub static LATENCY_SUBCOMMANDS: &[Subcommand] = &[
 
 const fn sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
     Subcommand { name, arity, flags: LOADING | STALE, key_at: 0, summary, handler }
+}
+
+/// A subcommand Redis marks `admin` (hidden from `MONITOR`).
+const fn admin_sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
+    Subcommand { name, arity, flags: ADMIN | LOADING | STALE, key_at: 0, summary, handler }
+}
+
+/// A subcommand without flags (not served while loading, as in Redis).
+const fn plain_sub(name: &'static str, arity: i32, summary: &'static str, handler: Handler) -> Subcommand {
+    Subcommand { name, arity, flags: 0, key_at: 0, summary, handler }
 }
 
 /// A subcommand with its own flags, and its key's position (0: none).
@@ -873,7 +888,7 @@ fn key_specs(c: &Command) -> Frame {
 /// ACL categories, tips, key specs, subcommands (the last four sets, as
 /// Redis 7.0 builds them: `~` in RESP3).
 fn command_info_frame(c: &'static Command) -> Frame {
-    let subs = subcommands_of(c.name).iter().map(|s| subcommand_info_frame(c, s)).collect();
+    let subs: Vec<Frame> = subcommands_of(c.name).iter().map(|s| subcommand_info_frame(c, s)).collect();
     Frame::Array(vec![
         Frame::bulk_static(c.name),
         Frame::Integer(c.arity as i64),
@@ -884,7 +899,8 @@ fn command_info_frame(c: &'static Command) -> Frame {
         acl_categories(c.flags, c.group),
         Frame::Set(Vec::new()),
         key_specs(c),
-        Frame::Set(subs),
+        // As Redis writes them: an array of subcommands, an empty set for none.
+        if subs.is_empty() { Frame::Set(subs) } else { Frame::Array(subs) },
     ])
 }
 

@@ -27,7 +27,7 @@ pub static COMMANDS: &[super::Command] = &[
     command!(
         "sort_ro",
         -2,
-        READONLY,
+        READONLY | MOVABLEKEYS,
         1,
         1,
         1,
