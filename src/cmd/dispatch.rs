@@ -141,11 +141,12 @@ fn auth_rejected(ctx: &mut Ctx, cmd: &'static super::Command) -> Frame {
 /// full name (`object|freq`) and Redis arity, or the error for an unknown
 /// one. `None` for other commands.
 pub fn subcommand(argv: &[Bytes]) -> Option<Result<(String, i32), Frame>> {
-    let sub = argv.get(1)?;
-    let (container, table) =
-        super::server::containers().iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
-    let found = table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes()));
-    Some(found.map(|s| (s.name.to_string(), s.arity)).ok_or_else(|| super::server::unknown_subcommand(sub, container)))
+    let (container, found) = super::server::find_subcommand(argv)?;
+    Some(
+        found
+            .map(|s| (s.name.to_string(), s.arity))
+            .ok_or_else(|| super::server::unknown_subcommand(&argv[1], container)),
+    )
 }
 
 /// The error Redis gives before running `argv` when it names an unknown
@@ -205,10 +206,8 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
         return frame;
     }
     // A subcommand counts under its own name (`config|get`), as in Redis.
-    let name = match ctx.session.last_cmd {
-        sub if sub.len() > cmd.name.len() && sub.starts_with(cmd.name) && sub.as_bytes()[cmd.name.len()] == b'|' => sub,
-        _ => cmd.name,
-    };
+    let ran = ctx.session.last_cmd;
+    let name = if ran.strip_prefix(cmd.name).is_some_and(|rest| rest.starts_with('|')) { ran } else { cmd.name };
     let st = ctx.server.hub.cmdstats.entry(name).or_default();
     st.record(micros);
     if frame.is_error() {
@@ -229,12 +228,7 @@ fn call_looked_up(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[B
 /// Whether `argv` names a subcommand Redis marks as admin (not shown to
 /// monitors), by the subcommand tables' flags.
 fn is_admin_subcommand(argv: &[Bytes]) -> bool {
-    let Some(sub) = argv.get(1) else { return false };
-    super::server::containers()
-        .iter()
-        .find(|(name, _)| argv[0].eq_ignore_ascii_case(name.as_bytes()))
-        .and_then(|(_, table)| table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes())))
-        .is_some_and(|s| s.flags & flags::ADMIN != 0)
+    super::server::find_subcommand(argv).and_then(|(_, found)| found).is_some_and(|s| s.flags & flags::ADMIN != 0)
 }
 
 fn count_error(ctx: &mut Ctx, f: &Frame) {

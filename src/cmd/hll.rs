@@ -159,9 +159,9 @@ fn pfcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let n = hll::count(&old).map_err(|_| CORRUPT)?;
         // Not while `CLIENT PAUSE` holds the data set as it is.
         if !ctx.server.expiry_paused(ctx.now_ms) {
-            let mut sketch = old.clone();
-            hll::set_cached_count(&mut sketch, n);
-            write_sketch(ctx, key, Some(&old), sketch);
+            let (offset, bytes) = hll::cached_count_bytes(n);
+            let data = Bytes::copy_from_slice(&bytes);
+            ctx.apply(Effect::SetRange { db: ctx.db(), key: key.clone(), offset, data });
         }
         return Ok(Frame::Integer(n as i64));
     }

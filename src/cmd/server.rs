@@ -346,6 +346,15 @@ pub fn containers() -> &'static [(&'static str, &'static [Subcommand])] {
     CONTAINERS
 }
 
+/// For `argv` naming a container command and a subcommand: the
+/// container's name and the subcommand, if the table has it. `None` for
+/// other commands (or no subcommand argument).
+pub fn find_subcommand(argv: &[Bytes]) -> Option<(&'static str, Option<&'static Subcommand>)> {
+    let sub = argv.get(1)?;
+    let (container, table) = containers().iter().find(|(n, _)| argv[0].eq_ignore_ascii_case(n.as_bytes()))?;
+    Some((container, table.iter().find(|s| sub.eq_ignore_ascii_case(s.short_name().as_bytes()))))
+}
+
 /// The subcommands of container command `name`, if it is one.
 pub fn subcommands_of(name: &str) -> &'static [Subcommand] {
     containers().iter().find(|(n, _)| *n == name).map_or(&[], |(_, s)| s)
@@ -1050,11 +1059,8 @@ fn command_getkeys(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     const BAD_ARITY: Frame = Frame::error("ERR Invalid number of arguments specified for command");
     let argv = args.rest();
     let cmd = super::lookup(&argv[0]).ok_or(INVALID_COMMAND)?;
-    if argv.len() > 1
-        && let Some(table) = containers().iter().find(|(n, _)| *n == cmd.name).map(|(_, t)| *t)
-    {
-        let s =
-            table.iter().find(|s| argv[1].eq_ignore_ascii_case(s.short_name().as_bytes())).ok_or(INVALID_COMMAND)?;
+    if let Some((_, found)) = find_subcommand(argv) {
+        let s = found.ok_or(INVALID_COMMAND)?;
         if s.key_at == 0 {
             return Err(NO_KEYS);
         }

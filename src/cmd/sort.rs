@@ -157,45 +157,31 @@ fn run(ctx: &mut Ctx, args: &mut Args, may_store: bool) -> CmdResult {
         let range = limit_range(sorted.len(), o.limit);
         sorted.into_iter().skip(range.start).take(range.len()).collect()
     };
-    let chosen = &chosen[..];
-    match o.store {
-        None => {
-            let mut out = Vec::with_capacity(chosen.len() * o.gets.len().max(1));
-            for e in chosen {
-                if o.gets.is_empty() {
-                    out.push(Frame::Bulk(e.clone()));
-                }
-                for &pattern in &o.gets {
-                    out.push(Frame::bulk_or_null(lookup_by_pattern(ctx, pattern, e)));
-                }
-            }
-            Ok(Frame::Array(out))
+    // Each chosen element, or what each `GET` pattern names for it.
+    let mut values: Vec<Option<Bytes>> = Vec::with_capacity(chosen.len() * o.gets.len().max(1));
+    for e in &chosen {
+        if o.gets.is_empty() {
+            values.push(Some(e.clone()));
         }
-        Some(dst) => {
-            let mut values = Vec::with_capacity(chosen.len() * o.gets.len().max(1));
-            for e in chosen {
-                if o.gets.is_empty() {
-                    values.push(e.clone());
-                }
-                for &pattern in &o.gets {
-                    values.push(lookup_by_pattern(ctx, pattern, e).unwrap_or_default());
-                }
-            }
-            let db = ctx.db();
-            let n = values.len() as i64;
-            if values.is_empty() {
-                if ctx.lookup(dst).is_some() {
-                    ctx.apply(Effect::Del { db, key: dst.clone() });
-                    ctx.notify('g', "del", dst);
-                }
-            } else {
-                let list = values.into_iter().collect();
-                ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::List(list), expire: ExpireChange::Clear });
-                ctx.notify('l', "sortstore", dst);
-            }
-            Ok(Frame::Integer(n))
+        for &pattern in &o.gets {
+            values.push(lookup_by_pattern(ctx, pattern, e));
         }
     }
+    let Some(dst) = o.store else { return Ok(Frame::Array(values.into_iter().map(Frame::bulk_or_null).collect())) };
+    let db = ctx.db();
+    let n = values.len() as i64;
+    if values.is_empty() {
+        if ctx.lookup(dst).is_some() {
+            ctx.apply(Effect::Del { db, key: dst.clone() });
+            ctx.notify('g', "del", dst);
+        }
+    } else {
+        // Stored, a missing value is an empty string.
+        let list = values.into_iter().map(Option::unwrap_or_default).collect();
+        ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::List(list), expire: ExpireChange::Clear });
+        ctx.notify('l', "sortstore", dst);
+    }
+    Ok(Frame::Integer(n))
 }
 
 /// The positions `LIMIT offset count` selects from `len` elements, as

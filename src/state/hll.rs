@@ -99,9 +99,9 @@ pub fn cached_count(s: &[u8]) -> Option<u64> {
     (card >> 63 == 0).then_some(card)
 }
 
-/// Caches `count` in the header.
-pub fn set_cached_count(s: &mut [u8], count: u64) {
-    s[8..16].copy_from_slice(&count.to_le_bytes());
+/// Where the header caches the count, and the bytes that cache `count`.
+pub fn cached_count_bytes(count: u64) -> (usize, [u8; 8]) {
+    (8, count.to_le_bytes())
 }
 
 /// Marks the cached count stale.
@@ -534,7 +534,8 @@ mod tests {
             assert_eq!(edited, added, "round {round}");
             dense = added;
             if round % 5 == 0 {
-                set_cached_count(&mut dense, 1);
+                let (at, bytes) = cached_count_bytes(1);
+                dense[at..at + bytes.len()].copy_from_slice(&bytes);
             }
         }
     }
