@@ -13,6 +13,12 @@ use super::{Ctx, execute, execute_command, flags, lookup};
 use crate::broker::pubsub::SlowEntry;
 use crate::resp::{Frame, Protocol};
 
+/// The error for a command that would make a transaction's queue hold more
+/// than `client-query-buffer-limit`; the transaction then fails at `EXEC`.
+/// (Redis bounds a transaction only by `maxmemory-clients`, off by default.)
+const TRANSACTION_TOO_LARGE: &str =
+    "ERR the transaction's queued commands would exceed client-query-buffer-limit; it will be discarded";
+
 /// Runs one command from a client's batch (or a woken blocked command).
 pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     ctx.server.hub.current = ctx.session.id;
@@ -62,8 +68,12 @@ fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 return reject(ctx, c, Frame::error("ERR Command not allowed inside a transaction"));
             }
             Some(c) if c.arity_ok(argv.len()) && subcommand_rejection(argv).is_none() => {
-                if let Some(m) = ctx.session.multi.as_mut() {
-                    m.queue.push(argv.to_vec());
+                let limit = ctx.server.config.client_query_buffer_limit;
+                if let Some(m) = ctx.session.multi.as_mut()
+                    && !m.enqueue(argv, limit)
+                {
+                    m.failed = true;
+                    return reject(ctx, c, Frame::error(TRANSACTION_TOO_LARGE));
                 }
                 return Frame::simple("QUEUED");
             }
@@ -392,6 +402,23 @@ mod tests {
         );
         assert!(rx.try_recv().is_err());
         assert_eq!(h.server.hub.cmdstats.get("get").map(|s| s.calls), Some(1));
+    }
+
+    /// A transaction's queue is bounded like a client's input: the command
+    /// that would overflow it is refused and the transaction fails.
+    #[test]
+    fn transaction_queue_is_bounded() {
+        let mut h = Harness::new();
+        h.server.config.client_query_buffer_limit = 200;
+        assert_eq!(h.dispatch(&["MULTI"]), crate::resp::frame::OK);
+        // SET k v: 3 arguments of 3 + 40 bytes each at most.
+        assert_eq!(h.dispatch(&["SET", "k", "v"]), Frame::simple("QUEUED"));
+        let refused = h.dispatch(&["SET", "k2", &"x".repeat(100)]);
+        assert_eq!(refused, Frame::error(TRANSACTION_TOO_LARGE));
+        assert_eq!(h.session.multi.as_ref().map(|m| m.queue.len()), Some(1));
+        assert!(h.dispatch(&["EXEC"]).is_error());
+        assert_eq!(h.dispatch(&["GET", "k"]), Frame::Null);
+        assert_eq!(h.server.stats.rejected_calls, 1);
     }
 
     /// Classes not enabled are not delivered; `K`/`E` pick the channels.

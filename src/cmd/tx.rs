@@ -19,6 +19,25 @@ pub struct Multi {
     pub queue: Vec<Vec<Bytes>>,
     /// A command was rejected while queuing: `EXEC` fails with `EXECABORT`.
     pub failed: bool,
+    /// What the queue holds: its arguments' bytes, each counted with the
+    /// decoder's per-argument overhead ([`crate::resp::decode::ARG_OVERHEAD`]).
+    pub bytes: usize,
+}
+
+impl Multi {
+    /// Queues `argv` unless the queue would then hold more than `limit`
+    /// bytes (`client-query-buffer-limit`): the bound on what one client
+    /// can make the server hold, for its transaction as for its unread
+    /// input. Returns whether it was queued.
+    pub fn enqueue(&mut self, argv: &[Bytes], limit: usize) -> bool {
+        let size: usize = argv.iter().map(|a| a.len() + crate::resp::decode::ARG_OVERHEAD).sum();
+        if self.bytes.saturating_add(size) > limit {
+            return false;
+        }
+        self.bytes += size;
+        self.queue.push(argv.to_vec());
+        true
+    }
 }
 
 /// The transaction command family.
