@@ -11,18 +11,9 @@ const HELLO_NOAUTH: &str = "-NOAUTH HELLO must be called with the client already
                             AUTH <user> <pass> option can be used to authenticate the client and select the RESP \
                             protocol version at the same time\r\n";
 
-/// A command as a RESP multibulk.
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend(format!("${}\r\n{a}\r\n", a.len()).bytes());
-    }
-    out
-}
-
 /// Sends one command and returns the first line of its reply.
 fn ask(r: &mut Raw, args: &[&str]) -> String {
-    r.send(&resp(args));
+    r.send(&resp_str(args));
     r.line()
 }
 
@@ -156,7 +147,7 @@ fn hello_authenticates_and_switches_protocol() -> TestResult {
     assert_eq!(r.line(), "early\r\n");
 
     let mut r = srv.raw();
-    r.send(&resp(&["HELLO", "3", "AUTH", "default", "sekret", "SETNAME", "n3"]));
+    r.send(&resp_str(&["HELLO", "3", "AUTH", "default", "sekret", "SETNAME", "n3"]));
     let mut got = Vec::new();
     while !got.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
         got.extend(r.read_exact(1));
@@ -170,7 +161,7 @@ fn hello_authenticates_and_switches_protocol() -> TestResult {
     assert_eq!(ask(&mut r, &["PING"]), "+PONG\r\n");
     assert_eq!(ask(&mut r, &["ECHO", "x"]), "$1\r\n", "still RESP3, where a bulk string looks the same");
     assert_eq!(r.line(), "x\r\n");
-    r.send(&resp(&["CONFIG", "GET", "requirepass"]));
+    r.send(&resp_str(&["CONFIG", "GET", "requirepass"]));
     assert_eq!(r.line(), "%1\r\n", "still RESP3: a map");
     Ok(())
 }
@@ -331,7 +322,7 @@ fn passwords_are_redacted_in_monitor_and_slowlog() -> TestResult {
         &["PING"],
     ];
     for cmd in sent {
-        r.send(&resp(cmd));
+        r.send(&resp_str(cmd));
         let first = r.line();
         if first.starts_with('*') {
             hello_proto(&mut r);
@@ -388,14 +379,14 @@ fn passwords_are_redacted_in_monitor_and_slowlog() -> TestResult {
 fn unauthenticated_requests_are_limited() -> TestResult {
     let srv = TestServer::with_password("sekret");
     let mut r = srv.raw();
-    r.send(&resp(&["DEL", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]));
+    r.send(&resp_str(&["DEL", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]));
     assert_eq!(r.line(), "-ERR Protocol error: unauthenticated multibulk length\r\n");
     assert!(r.read_to_close().is_empty());
 
     let big = "x".repeat(16385);
     let mut r = srv.raw();
-    r.send(&resp(&["PING"]));
-    r.send(&resp(&["ECHO", &big]));
+    r.send(&resp_str(&["PING"]));
+    r.send(&resp_str(&["ECHO", &big]));
     assert_eq!(r.line(), NOAUTH, "what came before the bad request is answered");
     assert_eq!(r.line(), "-ERR Protocol error: unauthenticated bulk length\r\n");
     assert!(r.read_to_close().is_empty());
@@ -406,9 +397,9 @@ fn unauthenticated_requests_are_limited() -> TestResult {
     assert_eq!(ask(&mut r, &["ECHO", &big[1..]]), NOAUTH);
     // AUTH pipelined with a large command: the command after AUTH is read
     // as an authenticated one, as Redis does.
-    let mut pipelined = resp(&["AUTH", "sekret"]);
-    pipelined.extend(resp(&["SET", "k", &big]));
-    pipelined.extend(resp(&["DEL", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]));
+    let mut pipelined = resp_str(&["AUTH", "sekret"]);
+    pipelined.extend(resp_str(&["SET", "k", &big]));
+    pipelined.extend(resp_str(&["DEL", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]));
     r.send(&pipelined);
     assert_eq!(r.line(), "+OK\r\n");
     assert_eq!(r.line(), "+OK\r\n");
@@ -419,9 +410,9 @@ fn unauthenticated_requests_are_limited() -> TestResult {
 
     // A client that half-closes after its pipeline gets every reply.
     let mut r = srv.raw();
-    let mut pipelined = resp(&["AUTH", "sekret"]);
-    pipelined.extend(resp(&["SET", "k2", &big]));
-    pipelined.extend(resp(&["STRLEN", "k2"]));
+    let mut pipelined = resp_str(&["AUTH", "sekret"]);
+    pipelined.extend(resp_str(&["SET", "k2", &big]));
+    pipelined.extend(resp_str(&["STRLEN", "k2"]));
     r.send(&pipelined);
     r.0.shutdown(std::net::Shutdown::Write)?;
     assert_eq!(String::from_utf8(r.read_to_close())?, "+OK\r\n+OK\r\n:16385\r\n");
@@ -445,7 +436,7 @@ fn tcp_clients_authenticate() -> TestResult {
     });
     let addr = srv.spawned.as_ref().and_then(|s| s.listening.tcp).expect("listening on TCP");
     let mut raw = std::net::TcpStream::connect(addr)?;
-    raw.write_all(&resp(&["GET", "k"]))?;
+    raw.write_all(&resp_str(&["GET", "k"]))?;
     let mut reply = vec![0; NOAUTH.len()];
     raw.read_exact(&mut reply)?;
     assert_eq!(String::from_utf8(reply)?, NOAUTH);

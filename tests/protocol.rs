@@ -6,17 +6,6 @@ use std::net::Shutdown;
 
 use crate::common::*;
 
-/// Encodes a command as a RESP multibulk.
-fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 fn bulk(b: &[u8]) -> Vec<u8> {
     let mut out = format!("${}\r\n", b.len()).into_bytes();
     out.extend_from_slice(b);

@@ -210,3 +210,25 @@ fn deleting_a_key_already_expired_at_watch_does_not_abort_exec() {
     assert_eq!(val(&mut c, &["PING"]), redis::Value::SimpleString("QUEUED".into()));
     assert_eq!(val(&mut c, &["EXEC"]), redis::Value::Nil);
 }
+
+/// A transaction's queue is bounded by `client-query-buffer-limit`, as a
+/// client's unread input is: the command that would exceed it is refused
+/// and `EXEC` fails; the connection stays usable.
+#[test]
+fn a_transaction_is_bounded_by_the_query_buffer_limit() {
+    let srv = TestServer::start_with(|c| c.client_query_buffer_limit = 64 * 1024);
+    let mut s = srv.raw();
+    let part = vec![b'v'; 40 * 1024];
+    s.send(b"MULTI\r\n");
+    s.expect(b"+OK\r\n");
+    s.send(&resp(&[b"SET", b"a", &part]));
+    s.expect(b"+QUEUED\r\n");
+    s.send(&resp(&[b"SET", b"b", &part]));
+    s.expect(
+        b"-ERR the transaction's queued commands would exceed client-query-buffer-limit; it will be discarded\r\n",
+    );
+    s.send(b"EXEC\r\n");
+    s.expect(b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+    s.send(b"EXISTS a b\r\n");
+    s.expect(b":0\r\n");
+}

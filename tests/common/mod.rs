@@ -245,3 +245,19 @@ pub fn wait_blocked_clients(c: &mut redis::Connection, n: usize) {
         std::thread::yield_now();
     }
 }
+
+/// Encodes a command as a RESP multibulk.
+pub fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// [`resp`] for text arguments.
+pub fn resp_str(args: &[&str]) -> Vec<u8> {
+    resp(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
+}
