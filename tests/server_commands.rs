@@ -380,3 +380,31 @@ fn command_info_in_resp3_sends_key_specs_and_subcommands_as_sets() {
     r.send(b"COMMAND INFO get\r\n");
     r.expect(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n~1\r\n");
 }
+
+/// `CLIENT LIST` shows a client's last command as Redis names it when it
+/// looks the command up: refused and queued commands too, the subcommand
+/// whose arity was wrong, `NULL` for an unknown command or subcommand, and
+/// `exec` after a transaction.
+#[test]
+fn client_list_shows_the_last_command_looked_up() {
+    let srv = TestServer::start();
+    let mut other = srv.client();
+    let mut a = srv.raw();
+    let mut last = |a: &mut Raw, send: &[u8], reply: &[u8]| {
+        a.send(send);
+        a.expect(reply);
+        let list = text(val(&mut other, &["CLIENT", "LIST"]));
+        let line = list.lines().find(|l| !l.contains(" cmd=client|list ")).expect("the other client").to_string();
+        line.split(' ').find_map(|f| f.strip_prefix("cmd=")).expect("cmd field").to_string()
+    };
+    assert_eq!(last(&mut a, b"GET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n"), "get");
+    assert_eq!(last(&mut a, b"NOSUCH\r\n", b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"), "NULL");
+    assert_eq!(
+        last(&mut a, b"CONFIG GET\r\n", b"-ERR wrong number of arguments for 'config|get' command\r\n"),
+        "config|get"
+    );
+    assert_eq!(last(&mut a, b"CONFIG NOPE\r\n", b"-ERR unknown subcommand 'NOPE'. Try CONFIG HELP.\r\n"), "NULL");
+    assert_eq!(last(&mut a, b"MULTI\r\n", b"+OK\r\n"), "multi");
+    assert_eq!(last(&mut a, b"SET k v\r\n", b"+QUEUED\r\n"), "set");
+    assert_eq!(last(&mut a, b"EXEC\r\n", b"*1\r\n+OK\r\n"), "exec");
+}

@@ -23,12 +23,27 @@ const TRANSACTION_TOO_LARGE: &str =
 pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     ctx.server.hub.current = ctx.session.id;
     let frame = run_inner(ctx, argv);
+    // What `CLIENT LIST` shows as the client's last command, as Redis sets
+    // it when it looks the command up: also for a command refused or
+    // queued, `exec` after a transaction (not the last command it ran).
+    ctx.session.last_cmd = shown_name(argv);
     if ctx.block.is_some() {
         // The command will run again; it produced nothing yet.
         ctx.server.hub.self_frames.clear();
     }
     ctx.server.hub.current = 0;
     frame
+}
+
+/// The name Redis gives `argv`'s command in `CLIENT LIST` (`cmd=`): the
+/// subcommand's full name for a container command, `NULL` for an unknown
+/// command or subcommand.
+fn shown_name(argv: &[Bytes]) -> &'static str {
+    match super::server::find_subcommand(argv) {
+        Some((_, Some(s))) => s.name,
+        Some((_, None)) => "NULL",
+        None => lookup(&argv[0]).map_or("NULL", |c| c.name),
+    }
 }
 
 fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
