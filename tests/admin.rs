@@ -503,6 +503,70 @@ fn memory_usage_estimates_a_key_and_its_value() -> TestResult {
     Ok(())
 }
 
+/// `MEMORY STATS` has Redis's fields in Redis's order, a `db.N` map for
+/// each non-empty database, and amounts that agree with `INFO memory`.
+#[test]
+fn memory_stats_reports_redis_fields() -> TestResult {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c)?;
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut c)?;
+    let _: () = redis::cmd("SET").arg("b").arg("1").arg("EX").arg(100).query(&mut c)?;
+    let Value::Array(flat) = val(&mut c, &["MEMORY", "STATS"]) else { panic!("a map in RESP2: an array") };
+    let names: Vec<String> = flat.iter().step_by(2).map(|n| text(n.clone())).collect();
+    let mut expected: Vec<&str> = vec![
+        "peak.allocated",
+        "total.allocated",
+        "startup.allocated",
+        "replication.backlog",
+        "clients.slaves",
+        "clients.normal",
+        "cluster.links",
+        "aof.buffer",
+        "lua.caches",
+        "functions.caches",
+        "db.0",
+        "db.3",
+        "overhead.total",
+        "keys.count",
+        "keys.bytes-per-key",
+        "dataset.bytes",
+        "dataset.percentage",
+        "peak.percentage",
+    ];
+    expected.extend([
+        "allocator.allocated",
+        "allocator.active",
+        "allocator.resident",
+        "allocator-fragmentation.ratio",
+        "allocator-fragmentation.bytes",
+        "allocator-rss.ratio",
+        "allocator-rss.bytes",
+        "rss-overhead.ratio",
+        "rss-overhead.bytes",
+        "fragmentation",
+        "fragmentation.bytes",
+    ]);
+    assert_eq!(names, expected);
+    let field = |name: &str| flat[names.iter().position(|n| n == name).expect(name) * 2 + 1].clone();
+    assert_eq!(field("keys.count"), Value::Int(2));
+    let Value::Array(db3) = field("db.3") else { panic!("db.3 is a map") };
+    assert_eq!(db3[2..4], [Value::BulkString(b"overhead.hashtable.expires".to_vec()), Value::Int(16)]);
+    let (Value::Int(peak), Value::Int(total), Value::Int(startup)) =
+        (field("peak.allocated"), field("total.allocated"), field("startup.allocated"))
+    else {
+        panic!("amounts are integers")
+    };
+    assert!(0 < startup && startup <= peak && total <= peak, "{startup} {total} {peak}");
+    // A double, as a bulk string in RESP2.
+    let percentage: f64 = text(field("peak.percentage")).parse()?;
+    assert!(percentage > 0.0 && percentage <= 100.0, "{percentage}");
+    let info: String = redis::cmd("INFO").arg("memory").query(&mut c)?;
+    assert!(info.contains(&format!("used_memory_startup:{startup}\r\n")), "{info}");
+    assert!(info.contains("used_memory_peak:"), "{info}");
+    Ok(())
+}
+
 #[test]
 fn latency_histograms_count_every_call_and_debug_is_refused_as_by_default() -> TestResult {
     let srv = TestServer::start();

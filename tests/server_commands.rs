@@ -4,15 +4,6 @@ use redis::Value;
 
 use crate::common::*;
 
-fn text(v: Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8(b).expect("utf-8"),
-        Value::SimpleString(s) => s,
-        Value::VerbatimString { text, .. } => text,
-        other => panic!("not text: {other:?}"),
-    }
-}
-
 fn bulk(s: &str) -> Value {
     Value::BulkString(s.as_bytes().to_vec())
 }

@@ -888,6 +888,7 @@ impl Broker {
     /// Periodic work: active expiry with a bounded budget per tick.
     fn cron(&mut self) {
         const PER_DB_BUDGET: usize = 200;
+        self.server.peak_rss = self.server.peak_rss.max(crate::cmd::server::rss_bytes());
         let now = unix_ms();
         let mark = self.effects.len();
         // During `CLIENT PAUSE` keys are not expired in the background, as

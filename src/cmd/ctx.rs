@@ -195,6 +195,11 @@ pub struct ServerState {
     /// is false starts authenticated, and an unauthenticated one decodes
     /// requests under Redis's tighter limits.
     pub password_required: Arc<AtomicBool>,
+    /// The resident set size when the server started (`startup.allocated`).
+    pub startup_rss: u64,
+    /// The largest resident set size seen (sampled by the broker's cron and
+    /// whenever it is read: `peak.allocated`, `used_memory_peak`).
+    pub peak_rss: u64,
 }
 
 impl ServerState {
@@ -236,7 +241,11 @@ impl ServerState {
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
             password_required: Arc::new(AtomicBool::new(false)),
+            startup_rss: 0,
+            peak_rss: 0,
         };
+        s.startup_rss = super::server::rss_bytes();
+        s.peak_rss = s.startup_rss;
         s.password_required.store(!s.config.requirepass.is_empty(), std::sync::atomic::Ordering::Relaxed);
         s.hub.pubsub_limit = s.config.pubsub_output_limit;
         s.hub.notify = crate::broker::pubsub::notify_bits::parse(&s.config.notify_keyspace_events).unwrap_or(0);

@@ -261,3 +261,13 @@ pub fn resp(args: &[&[u8]]) -> Vec<u8> {
 pub fn resp_str(args: &[&str]) -> Vec<u8> {
     resp(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
 }
+
+/// The text of a string reply (bulk, simple or verbatim).
+pub fn text(v: redis::Value) -> String {
+    match v {
+        redis::Value::BulkString(b) => String::from_utf8(b).expect("utf-8"),
+        redis::Value::SimpleString(s) => s,
+        redis::Value::VerbatimString { text, .. } => text,
+        other => panic!("not text: {other:?}"),
+    }
+}
