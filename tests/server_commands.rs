@@ -399,3 +399,13 @@ fn client_list_shows_the_last_command_looked_up() {
     assert_eq!(last(&mut a, b"SET k v\r\n", b"+QUEUED\r\n"), "set");
     assert_eq!(last(&mut a, b"EXEC\r\n", b"*1\r\n+OK\r\n"), "exec");
 }
+
+#[test]
+fn lolwut_prints_the_version() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let line = text(val(&mut c, &["LOLWUT"]));
+    assert!(line.starts_with("statebroker ver. ") && line.ends_with(")\n"), "{line:?}");
+    assert_eq!(text(val(&mut c, &["LOLWUT", "VERSION", "5", "1", "2"])), line);
+    assert_eq!(err(&mut c, &["LOLWUT", "VERSION", "x"]), "ERR value is not an integer or out of range");
+}

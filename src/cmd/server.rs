@@ -112,6 +112,17 @@ pub static COMMANDS: &[Command] = &[
         debug
     ),
     command!("time", 1, FAST | LOADING | STALE, 0, 0, 0, "server", "TIME — the server time", time),
+    command!(
+        "lolwut",
+        -1,
+        READONLY | FAST,
+        0,
+        0,
+        0,
+        "server",
+        "LOLWUT [VERSION version] — the server's version",
+        lolwut
+    ),
     command!("dbsize", 1, READONLY | FAST, 0, 0, 0, "server", "DBSIZE — number of keys in the database", dbsize),
     command!(
         "role",
@@ -1594,6 +1605,20 @@ fn info_section(ctx: &Ctx, section: &str) -> Vec<(String, String)> {
 fn time(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Ok(Frame::Array(vec![Frame::bulk_int(now.as_secs() as i64), Frame::bulk_int(now.subsec_micros() as i64)]))
+}
+
+/// `LOLWUT [VERSION version]`
+///
+/// The version line Redis 7.0 prints for a version it draws nothing for;
+/// Redis's drawings (versions 5 and 6) are not reproduced. A `VERSION`
+/// that is not an integer is an error, other arguments are ignored, as in
+/// Redis.
+fn lolwut(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() >= 2 && args.eat("VERSION") {
+        args.next_i64()?;
+    }
+    let text = format!("statebroker ver. {} (Redis ver. {REDIS_COMPAT_VERSION})\n", env!("CARGO_PKG_VERSION"));
+    Ok(Frame::Verbatim(Bytes::from(text)))
 }
 
 /// `ROLE`: `master`, its replication offset (0: nothing is replicated)
