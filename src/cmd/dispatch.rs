@@ -22,11 +22,12 @@ const TRANSACTION_TOO_LARGE: &str =
 /// Runs one command from a client's batch (or a woken blocked command).
 pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     ctx.server.hub.current = ctx.session.id;
-    let frame = run_inner(ctx, argv);
+    let cmd = lookup(&argv[0]);
+    let frame = run_inner(ctx, cmd, argv);
     // What `CLIENT LIST` shows as the client's last command, as Redis sets
     // it when it looks the command up: also for a command refused or
     // queued, `exec` after a transaction (not the last command it ran).
-    ctx.session.last_cmd = shown_name(argv);
+    ctx.session.last_cmd = shown_name(cmd, argv);
     if ctx.block.is_some() {
         // The command will run again; it produced nothing yet.
         ctx.server.hub.self_frames.clear();
@@ -38,16 +39,18 @@ pub fn run(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 /// The name Redis gives `argv`'s command in `CLIENT LIST` (`cmd=`): the
 /// subcommand's full name for a container command, `NULL` for an unknown
 /// command or subcommand.
-fn shown_name(argv: &[Bytes]) -> &'static str {
+fn shown_name(cmd: Option<&'static super::Command>, argv: &[Bytes]) -> &'static str {
+    let Some(c) = cmd else { return "NULL" };
+    if argv.len() < 2 || super::server::subcommands_of(c.name).is_empty() {
+        return c.name;
+    }
     match super::server::find_subcommand(argv) {
         Some((_, Some(s))) => s.name,
-        Some((_, None)) => "NULL",
-        None => lookup(&argv[0]).map_or("NULL", |c| c.name),
+        _ => "NULL",
     }
 }
 
-fn run_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    let cmd = lookup(&argv[0]);
+fn run_inner(ctx: &mut Ctx, cmd: Option<&'static super::Command>, argv: &[Bytes]) -> Frame {
     if let Some(c) = cmd.filter(|c| c.name == "exec" && !c.arity_ok(argv.len())) {
         let reason = super::wrong_arity("exec");
         return exec_rejected(ctx, c, &reason);
