@@ -172,6 +172,11 @@ pub struct ServerState {
     /// Whether `notify-keyspace-events` delivers anything (commands then
     /// collect their keyspace events).
     pub notifications: bool,
+    /// Whether `new` events (`n`) are delivered: [`Ctx::apply`] then looks
+    /// for keys its effects add.
+    pub new_key_events: bool,
+    /// Whether `keymiss` events (`m`) are delivered.
+    pub key_miss_events: bool,
     /// State of the xorshift random generator (`RANDOMKEY`, `SPOP`...).
     pub rng: u64,
     /// Pub/sub registry, watches, monitors, slow log, command statistics.
@@ -229,6 +234,8 @@ impl ServerState {
             write_refusal: None,
             blocked_clients: 0,
             notifications: false,
+            new_key_events: false,
+            key_miss_events: false,
             rng: seed,
             hub: Default::default(),
             bgsave_requested: false,
@@ -259,7 +266,10 @@ impl ServerState {
     pub fn sync_notifications(&mut self) {
         use crate::broker::pubsub::notify_bits::*;
         let bits = self.hub.notify;
-        self.notifications = bits & (KEYSPACE | KEYEVENT) != 0 && bits & !(KEYSPACE | KEYEVENT) != 0;
+        let channels = bits & (KEYSPACE | KEYEVENT) != 0;
+        self.notifications = channels && bits & !(KEYSPACE | KEYEVENT) != 0;
+        self.new_key_events = channels && bits & class('n') != 0;
+        self.key_miss_events = channels && bits & KEY_MISS != 0;
     }
 
     /// A pseudo-random 64-bit number (xorshift64*; not for secrets).
@@ -344,8 +354,41 @@ impl Ctx<'_> {
 
     /// Applies an effect to the keyspace and records it for persistence.
     pub fn apply(&mut self, effect: Effect) {
-        self.ks.apply(&effect);
+        if self.server.new_key_events {
+            // `n` events: Redis raises `new` whenever it adds a key, before
+            // the command's own event.
+            let created = self.created_key(&effect);
+            self.ks.apply(&effect);
+            if let Some((db, key)) = created {
+                self.events.push(KeyEvent { class: 'n', event: "new", db, key });
+            }
+        } else {
+            self.ks.apply(&effect);
+        }
         self.effects.push(effect);
+    }
+
+    /// The key `effect` will add, if it adds one: a write to a key that is
+    /// absent (or past its deadline), the destination of a `RENAME` (Redis
+    /// deletes a destination before adding the key), a `MOVE`d key.
+    fn created_key(&self, effect: &Effect) -> Option<(u32, Bytes)> {
+        match effect {
+            Effect::Rename { db, to, .. } => Some((*db, to.clone())),
+            Effect::Move { key, to_db, .. } => Some((*to_db, key.clone())),
+            Effect::Put { .. }
+            | Effect::Append { .. }
+            | Effect::SetRange { .. }
+            | Effect::ListPush { .. }
+            | Effect::HashSet { .. }
+            | Effect::SetAdd { .. }
+            | Effect::ZAdd { .. } => {
+                let (db, key) = effect.key()?;
+                let live =
+                    self.ks.dbs[db as usize].get(key).is_some_and(|e| e.expire_at().is_none_or(|t| t > self.now_ms));
+                (!live).then(|| (db, key.clone()))
+            }
+            _ => None,
+        }
     }
 
     /// Counts `key` in the selected database as modified for `WATCH`
@@ -401,8 +444,18 @@ impl Ctx<'_> {
         self.ks.dbs[db as usize].get(key)
     }
 
-    /// Like [`Ctx::lookup`], counting a keyspace hit or miss.
+    /// Like [`Ctx::lookup`], counting a keyspace hit or miss, and raising a
+    /// `keymiss` event for a missing key, as Redis's read lookups do.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.lookup_read_with(key, true)
+    }
+
+    /// [`Ctx::lookup_read`] without the `keymiss` event (Redis's `OBJECT`).
+    pub fn lookup_read_quietly(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.lookup_read_with(key, false)
+    }
+
+    fn lookup_read_with(&mut self, key: &[u8], notify: bool) -> Option<&Entry> {
         let db = self.db();
         let live = !self.expire_if_due(db, key) && self.ks.dbs[db as usize].get(key).is_some();
         if live {
@@ -410,6 +463,9 @@ impl Ctx<'_> {
             self.ks.dbs[db as usize].get(key)
         } else {
             self.server.stats.keyspace_misses += 1;
+            if notify && self.server.key_miss_events {
+                self.events.push(KeyEvent { class: 'm', event: "keymiss", db, key: Bytes::copy_from_slice(key) });
+            }
             None
         }
     }

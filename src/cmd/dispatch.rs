@@ -439,6 +439,46 @@ mod tests {
         assert_eq!(h.server.stats.rejected_calls, 1);
     }
 
+    /// `n` raises `new` whenever a key is added (before the command's own
+    /// event; a `RENAME` destination always, as Redis deletes it first), `m`
+    /// raises `keymiss` for a read lookup of a missing key, not for a write
+    /// or `OBJECT`; neither is part of `A`.
+    #[test]
+    fn new_key_and_key_miss_events() {
+        let mut h = Harness::new();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        h.server.hub.connect(7, tx, ClientOutput::new());
+        h.server.hub.subscribe(7, Kind::Pattern, &Bytes::from("__keyevent*"));
+        let mut events = |h: &mut Harness, args: &[&str]| {
+            h.dispatch(args);
+            h.server.hub.send_pushes();
+            let mut got = Vec::new();
+            while let Ok(Push::Data(d)) = rx.try_recv() {
+                let text = String::from_utf8_lossy(&d).to_string();
+                let parts: Vec<&str> = text.split("\r\n").collect();
+                got.push(format!("{} {}", parts[6].trim_start_matches("__keyevent@0__:"), parts[8]));
+            }
+            got
+        };
+        for (flags, expect_new, expect_miss) in [("KEnm", true, true), ("KEA", false, false)] {
+            h.server.hub.notify = crate::broker::pubsub::notify_bits::parse(flags).unwrap();
+            h.server.sync_notifications();
+            h.dispatch(&["FLUSHALL"]);
+            let set = events(&mut h, &["SET", "k", "v"]);
+            assert_eq!(set.contains(&"new k".to_string()), expect_new, "{flags}: {set:?}");
+            assert!(events(&mut h, &["SET", "k", "v2"]).iter().all(|e| !e.starts_with("new")));
+            let miss = events(&mut h, &["MGET", "a", "k"]);
+            assert_eq!(miss == ["keymiss a"], expect_miss, "{flags}: {miss:?}");
+            assert!(events(&mut h, &["OBJECT", "ENCODING", "nope"]).is_empty());
+            assert!(events(&mut h, &["LPOP", "nope"]).is_empty());
+        }
+        h.server.hub.notify = crate::broker::pubsub::notify_bits::parse("KEn$g").unwrap();
+        h.server.sync_notifications();
+        assert_eq!(events(&mut h, &["SET", "d", "1"]), ["new d", "set d"]);
+        assert_eq!(events(&mut h, &["RENAME", "k", "d"]), ["new d", "rename_from k", "rename_to d"]);
+        assert_eq!(events(&mut h, &["APPEND", "a", "x"]), ["new a", "append a"]);
+    }
+
     /// Classes not enabled are not delivered; `K`/`E` pick the channels.
     #[test]
     fn notification_classes_filter() {

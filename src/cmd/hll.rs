@@ -57,8 +57,11 @@ const NOT_A_SKETCH: Frame = Frame::error("WRONGTYPE Key is not a valid HyperLogL
 const CORRUPT: Frame = Frame::error("INVALIDOBJ Corrupted HLL object detected");
 
 /// The sketch at `key` (a copy to change), `None` if the key is missing.
-fn sketch_at(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<u8>>, Frame> {
-    match ctx.lookup_read(key).map(|e| &e.value) {
+/// `read`: looked up as Redis looks up what a command reads (a keyspace hit
+/// or miss, a `keymiss` event), not as what it writes.
+fn sketch_at(ctx: &mut Ctx, key: &[u8], read: bool) -> Result<Option<Vec<u8>>, Frame> {
+    let entry = if read { ctx.lookup_read(key) } else { ctx.lookup(key) };
+    match entry.map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) if hll::is_sketch(s) => Ok(Some(s.to_vec())),
         Some(Value::Str(_)) => Err(NOT_A_SKETCH),
@@ -129,7 +132,7 @@ fn pfadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         return Ok(Frame::Integer(updated as i64));
     }
-    let old = sketch_at(ctx, key)?;
+    let old = sketch_at(ctx, key, false)?;
     let mut sketch = old.clone().unwrap_or_else(hll::new_sketch);
     let mut updated = old.is_none();
     for element in args.rest() {
@@ -152,7 +155,7 @@ fn pfadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn pfcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = args.rest();
     if let [key] = keys {
-        let Some(old) = sketch_at(ctx, key)? else { return Ok(Frame::Integer(0)) };
+        let Some(old) = sketch_at(ctx, key, true)? else { return Ok(Frame::Integer(0)) };
         if let Some(n) = hll::cached_count(&old) {
             return Ok(Frame::Integer(n as i64));
         }
@@ -167,7 +170,7 @@ fn pfcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     let mut max = vec![0u8; hll::REGISTERS];
     for key in keys {
-        if let Some(s) = sketch_at(ctx, key)? {
+        if let Some(s) = sketch_at(ctx, key, true)? {
             hll::merge_into(&mut max, &s).map_err(|_| CORRUPT)?;
         }
     }
@@ -184,13 +187,13 @@ fn pfmerge(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut max = vec![0u8; hll::REGISTERS];
     let mut dense = false;
     for key in keys {
-        if let Some(s) = sketch_at(ctx, key)? {
+        if let Some(s) = sketch_at(ctx, key, true)? {
             dense |= hll::is_dense(&s);
             hll::merge_into(&mut max, &s).map_err(|_| CORRUPT)?;
         }
     }
     let dst = &keys[0];
-    let old = sketch_at(ctx, dst)?;
+    let old = sketch_at(ctx, dst, false)?;
     let mut sketch = old.clone().unwrap_or_else(hll::new_sketch);
     hll::store_registers(&mut sketch, &max, dense).map_err(|_| CORRUPT)?;
     write_sketch(ctx, dst, old.as_deref(), sketch);

@@ -612,7 +612,7 @@ fn object(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `OBJECT ENCODING key`: null for a missing key.
 fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Null) };
+    let Some(entry) = ctx.lookup_read_quietly(key) else { return Ok(Frame::Null) };
     Ok(Frame::bulk_static(encoding(&entry.value)))
 }
 
@@ -620,7 +620,7 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// 0..10000 (a huge count); any other value has one reference.
 fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let Some(entry) = ctx.lookup_read(key) else { return Ok(Frame::Null) };
+    let Some(entry) = ctx.lookup_read_quietly(key) else { return Ok(Frame::Null) };
     let shared = matches!(&entry.value, Value::Str(s)
         if crate::resp::decode::parse_i64(s).is_some_and(|n| (0..10_000).contains(&n)));
     Ok(Frame::Integer(if shared { i32::MAX as i64 } else { 1 }))
@@ -630,7 +630,7 @@ fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `maxmemory-policy` (there is no eviction here).
 fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    if ctx.lookup_read(key).is_none() {
+    if ctx.lookup_read_quietly(key).is_none() {
         return Ok(Frame::Null);
     }
     Err(Frame::error(

@@ -470,7 +470,7 @@ fn sintercard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `SINTERSTORE destination key [key ...]`
 fn sinterstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let dst = args.next_bytes()?;
-    let result = intersect(&sets_at(ctx, args.rest(), false)?, 0).into_iter().collect();
+    let result = intersect(&sets_at(ctx, args.rest(), true)?, 0).into_iter().collect();
     store(ctx, dst, result, "sinterstore")
 }
 
@@ -483,7 +483,7 @@ fn sunion(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `SUNIONSTORE destination key [key ...]`
 fn sunionstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let dst = args.next_bytes()?;
-    let result = union(&sets_at(ctx, args.rest(), false)?);
+    let result = union(&sets_at(ctx, args.rest(), true)?);
     store(ctx, dst, result, "sunionstore")
 }
 
@@ -496,7 +496,7 @@ fn sdiff(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `SDIFFSTORE destination key [key ...]`
 fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let dst = args.next_bytes()?;
-    let result = difference(&sets_at(ctx, args.rest(), false)?).into_iter().collect();
+    let result = difference(&sets_at(ctx, args.rest(), true)?).into_iter().collect();
     store(ctx, dst, result, "sdiffstore")
 }
 
