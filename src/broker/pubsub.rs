@@ -791,8 +791,7 @@ impl Hub {
         let mut dirty = c.dirty;
         if !dirty {
             dirty = c.watched.iter().any(|(db, key, was_expired)| {
-                !was_expired
-                    && ks.dbs[*db as usize].get(key).is_some_and(|e| e.expire_at().is_some_and(|t| t <= now_ms))
+                !was_expired && ks.dbs[*db as usize].get(key).is_some_and(|e| e.expired(now_ms))
             });
         }
         self.unwatch(id);

@@ -794,7 +794,7 @@ mod tests {
         let mut h = Harness::new();
         put(&mut h, "k", b"\xff");
         h.run("pexpire k 10");
-        h.now_ms += 10;
+        h.now_ms += 11;
         assert_eq!(h.run("setbit k 0 0"), int(0));
         assert_eq!(h.run("get k"), Frame::bulk(b"\x00"));
         assert_eq!(h.ks.dbs[0].get(b"k").unwrap().expire_at(), None);

@@ -383,8 +383,7 @@ impl Ctx<'_> {
             | Effect::SetAdd { .. }
             | Effect::ZAdd { .. } => {
                 let (db, key) = effect.key()?;
-                let live =
-                    self.ks.dbs[db as usize].get(key).is_some_and(|e| e.expire_at().is_none_or(|t| t > self.now_ms));
+                let live = self.ks.dbs[db as usize].get(key).is_some_and(|e| !e.expired(self.now_ms));
                 (!live).then(|| (db, key.clone()))
             }
             _ => None,
@@ -417,7 +416,7 @@ impl Ctx<'_> {
             // No key of this database has a deadline.
             return false;
         }
-        let due = self.ks.dbs[db as usize].get(key).and_then(Entry::expire_at).is_some_and(|t| t <= self.now_ms);
+        let due = self.ks.dbs[db as usize].get(key).is_some_and(|e| e.expired(self.now_ms));
         if due && !self.server.expiry_paused(self.now_ms) {
             let key = Bytes::copy_from_slice(key);
             if self.server.notifications {

@@ -236,11 +236,8 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let all = pattern.as_ref() == b"*";
     let now = ctx.now_ms;
     let db = &ctx.ks.dbs[ctx.session.db as usize];
-    let keys: Vec<&[u8]> = db
-        .iter()
-        .filter(|(k, e)| e.expire_at().is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
-        .map(|(k, _)| k)
-        .collect();
+    let keys: Vec<&[u8]> =
+        db.iter().filter(|(k, e)| !e.expired(now) && (all || glob_match(pattern, k))).map(|(k, _)| k).collect();
     Ok(Frame::bulk_array(keys.into_iter()))
 }
 
@@ -275,7 +272,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if pattern.is_some_and(|p| !glob_match(p, k)) {
             return;
         }
-        if e.expire_at().is_some_and(|t| t <= now) {
+        if e.expired(now) {
             expired.push(Bytes::copy_from_slice(k));
             return;
         }
@@ -784,20 +781,23 @@ mod tests {
         let mut h = Harness::new();
         h.run("set gone v px 1");
         h.run("set kept v");
+        // Alive through its deadline's millisecond, gone from the next.
+        h.now_ms += 1;
+        assert_eq!(h.run("exists gone"), Frame::Integer(1));
         h.now_ms += 1;
         assert_eq!(h.run("keys *"), Frame::Array(vec![Frame::bulk(b"kept")]));
         assert_eq!(scan_all(&mut h, ""), ["kept"]);
         // SCAN reclaimed it.
         assert!(h.ks.dbs[0].get(b"gone").is_none());
         h.run("set gone v px 1");
-        h.now_ms += 1;
+        h.now_ms += 2;
         for _ in 0..20 {
             assert_eq!(h.run("randomkey"), Frame::bulk(b"kept"));
         }
         h.run("del kept");
         assert_eq!(h.run("randomkey"), Frame::Null);
         h.run("set a v px 1");
-        h.now_ms += 1;
+        h.now_ms += 2;
         assert_eq!(h.run("rename a b"), NO_SUCH_KEY);
         assert_eq!(h.run("ttl a"), Frame::Integer(-2));
     }

@@ -845,12 +845,16 @@ mod tests {
         let mut h = Harness::new();
         h.run("set k v px 10");
         h.now_ms += 10;
+        // At the deadline's own millisecond the key still lives, as in Redis.
+        assert_eq!(h.run("pttl k"), Frame::Integer(0));
+        assert_eq!(h.run("get k"), Frame::bulk(b"v"));
+        h.now_ms += 1;
         assert_eq!(h.run("get k"), Frame::Null);
         assert_eq!(h.effects.last(), Some(&Effect::Del { db: 0, key: b("k") }));
         assert_eq!(h.take_events().last().map(|e| e.event), Some("expired"));
         // INCR on an expired counter starts from zero without its old TTL.
         h.run("set n 5 px 10");
-        h.now_ms += 10;
+        h.now_ms += 11;
         assert_eq!(h.run("incr n"), Frame::Integer(1));
         assert_eq!(h.ks.dbs[0].get(b"n").unwrap().expire_at(), None);
     }

@@ -127,7 +127,7 @@ fn watch(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let db = ctx.db();
     let now = ctx.now_ms;
     for key in args.rest() {
-        let expired = ctx.ks.dbs[db as usize].get(key).is_some_and(|e| e.expire_at().is_some_and(|t| t <= now));
+        let expired = ctx.ks.dbs[db as usize].get(key).is_some_and(|e| e.expired(now));
         ctx.server.hub.watch(ctx.session.id, db, key, expired);
     }
     Ok(OK)

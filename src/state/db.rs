@@ -22,7 +22,20 @@ pub struct Entry {
     expire: Option<NonZeroU64>,
 }
 
+/// Whether a deadline `at` has passed at `now` (both ms since the epoch).
+/// As in Redis, a key lives through the millisecond of its deadline and is
+/// expired from the next one: `SET k v PX 1` then `PTTL k` within the same
+/// millisecond answers 1 or 0, never that the key is gone.
+pub fn is_past(at: u64, now: u64) -> bool {
+    at < now
+}
+
 impl Entry {
+    /// Whether the entry's deadline has passed at `now` (see [`is_past`]).
+    pub fn expired(&self, now: u64) -> bool {
+        self.expire_at().is_some_and(|at| is_past(at, now))
+    }
+
     /// An entry holding `value` until `expire_at` (a deadline of 0, long past
     /// either way, is kept as 1).
     pub fn new(value: Value, expire_at: Option<u64>) -> Entry {
@@ -177,11 +190,11 @@ impl Db {
         *self = Db::default();
     }
 
-    /// Keys whose deadline is at or before `now`, earliest first, at most
-    /// `limit` (copies).
+    /// Keys whose deadline has passed at `now` ([`is_past`]), earliest
+    /// first, at most `limit` (copies).
     pub fn expired_keys(&self, now: u64, limit: usize) -> Vec<Bytes> {
         let mut keys = Vec::new();
-        for &(at, h) in self.expires.iter().take_while(|(at, _)| *at <= now) {
+        for &(at, h) in self.expires.iter().take_while(|(at, _)| is_past(*at, now)) {
             for (k, _) in self.map.with_hash(h).filter(|(_, e)| e.expire_at() == Some(at)) {
                 if keys.len() == limit {
                     return keys;
@@ -224,7 +237,8 @@ mod tests {
         let mut db = Db::default();
         db.insert("a".as_bytes(), s("1"), Some(0));
         assert_eq!(db.get(b"a").and_then(Entry::expire_at), Some(1));
-        assert_eq!(db.expired_keys(1, 10), vec![Bytes::from("a")]);
+        assert!(db.expired_keys(1, 10).is_empty());
+        assert_eq!(db.expired_keys(2, 10), vec![Bytes::from("a")]);
         db.set_expire(b"a", None);
         assert_eq!(db.volatile_len(), 0);
         db.set_expire(b"a", Some(0));
@@ -257,7 +271,8 @@ mod tests {
         db.insert("b".as_bytes(), s("2"), None);
         assert_eq!(db.len(), 2);
         assert_eq!(db.volatile_len(), 1);
-        assert_eq!(db.expired_keys(10, 10), vec![Bytes::from("a")]);
+        assert!(db.expired_keys(10, 10).is_empty());
+        assert_eq!(db.expired_keys(11, 10), vec![Bytes::from("a")]);
         db.set_expire(b"a", None);
         assert!(db.expired_keys(100, 10).is_empty());
         db.set_expire(b"b", Some(5));
@@ -276,7 +291,7 @@ mod tests {
         assert_eq!(old, Entry::new(s("1"), Some(10)));
         assert_eq!((db.len(), db.volatile_len()), (1, 1));
         assert!(db.expired_keys(15, 10).is_empty());
-        assert_eq!(db.expired_keys(20, 10), vec![Bytes::from("k")]);
+        assert_eq!(db.expired_keys(21, 10), vec![Bytes::from("k")]);
         // Same deadline: the index keeps exactly one entry.
         db.insert("k".as_bytes(), s("3"), Some(20));
         assert_eq!(db.volatile_len(), 1);
@@ -303,15 +318,15 @@ mod tests {
         db.reindex(h, None, Some(10));
         db.reindex(h, None, Some(10));
         assert_eq!((db.volatile_len(), db.expires.len()), (2, 1));
-        assert_eq!(db.expired_keys(10, 10), [Bytes::from("a"), Bytes::from("b")]);
-        assert_eq!(db.expired_keys(10, 1), [Bytes::from("a")]);
+        assert_eq!(db.expired_keys(11, 10), [Bytes::from("a"), Bytes::from("b")]);
+        assert_eq!(db.expired_keys(11, 1), [Bytes::from("a")]);
         // a's deadline moves on: the element stays for b.
         let mut v = db.map.take_hash(h);
         v[0].1.expire = NonZeroU64::new(20);
         db.map.place_colliding(h, v);
         db.reindex(h, Some(10), Some(20));
-        assert_eq!(db.expired_keys(10, 10), [Bytes::from("b")]);
-        assert_eq!(db.expired_keys(20, 10), [Bytes::from("b"), Bytes::from("a")]);
+        assert_eq!(db.expired_keys(11, 10), [Bytes::from("b")]);
+        assert_eq!(db.expired_keys(21, 10), [Bytes::from("b"), Bytes::from("a")]);
         // b goes: so does its element.
         let mut v = db.map.take_hash(h);
         v.pop();
