@@ -55,10 +55,12 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Runs `args` on a new connection in a thread and returns once the broker
-/// has parked it: the command is pipelined right after a push to `marker`,
-/// both run in the same batch, so once the marker exists the command has
-/// run (and is waiting, unless it found data).
+/// has parked it: the command is pipelined right after a push to `marker`;
+/// once the marker exists and one more client is blocked, the command has
+/// run and waits (or it was served at once, finding data).
 fn park(srv: &TestServer, marker: &str, args: &[&str]) -> JoinHandle<Value> {
+    let mut probe = srv.client();
+    let blocked = blocked_clients(&mut probe);
     let mut c = srv.client();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let m = marker.to_string();
@@ -73,20 +75,31 @@ fn park(srv: &TestServer, marker: &str, args: &[&str]) -> JoinHandle<Value> {
         let (v,): (Value,) = pipe.query(&mut c).expect("blocked command");
         v
     });
-    let mut probe = srv.client();
     wait_until(marker, || val(&mut probe, &["LLEN", marker]) == Value::Int(1));
+    wait_until("the command to wait or be served", || handle.is_finished() || blocked_clients(&mut probe) > blocked);
     handle
 }
 
 /// Like [`park`], on a raw socket (to disconnect it while it waits).
+/// The marker's reply comes at once, as in Redis (not held back until the
+/// blocking command behind it is served): it is read here.
 fn park_raw(srv: &TestServer, marker: &str, args: &[&str]) -> Raw {
+    let mut probe = srv.client();
+    let blocked = blocked_clients(&mut probe);
     let mut raw = srv.raw();
     let mut bytes = wire(&["RPUSH", marker, "1"]);
     bytes.extend(wire(args));
     raw.send(&bytes);
-    let mut probe = srv.client();
-    wait_until(marker, || val(&mut probe, &["LLEN", marker]) == Value::Int(1));
+    raw.expect(b":1\r\n");
+    wait_blocked_clients(&mut probe, blocked + 1);
     raw
+}
+
+/// `INFO clients`'s `blocked_clients`.
+fn blocked_clients(c: &mut redis::Connection) -> usize {
+    let info: String = redis::cmd("INFO").arg("clients").query(c).expect("INFO clients");
+    let line = info.lines().find_map(|l| l.strip_prefix("blocked_clients:")).expect("blocked_clients");
+    line.trim().parse().expect("a count")
 }
 
 #[test]
@@ -404,11 +417,11 @@ fn blmove_chain() -> TestResult {
 fn a_blocked_client_that_disconnects_is_removed_and_eats_nothing() -> TestResult {
     let srv = TestServer::start();
     let mut c = srv.client();
-    // Half-close: the server sees end of input, drops the wait, answers
-    // what ran before it (the marker's RPUSH, as Redis had) and closes.
+    // Half-close: the server sees end of input, drops the wait and closes
+    // (the marker's reply came before the wait, as in Redis).
     let mut gone = park_raw(&srv, "m:1", &["BLPOP", "q", "0"]);
     gone.0.shutdown(Shutdown::Write)?;
-    assert_eq!(gone.read_to_close(), b":1\r\n");
+    assert_eq!(gone.read_to_close(), b"");
     assert_eq!(val(&mut c, &["RPUSH", "q", "a"]), Value::Int(1));
     assert_eq!(val(&mut c, &["LRANGE", "q", "0", "-1"]), arr(&["a"]));
     val(&mut c, &["DEL", "q"]);
@@ -1035,7 +1048,7 @@ fn a_push_leaves_a_sorted_set_waiter_on_the_key_blocked() {
     let mut l = park_raw(&srv, "m:2", &["BLPOP", "k", "0"]);
     let mut c = srv.client();
     assert_eq!(val(&mut c, &["RPUSH", "k", "x"]), Value::Int(1));
-    assert_eq!(read_for(&mut l, 5000), ":1\r\n*2\r\n$1\r\nk\r\n$1\r\nx\r\n");
+    assert_eq!(read_for(&mut l, 5000), "*2\r\n$1\r\nk\r\n$1\r\nx\r\n");
     assert_eq!(read_for(&mut z, 300), "", "the BZPOPMIN waiter stays blocked");
 }
 
@@ -1048,7 +1061,7 @@ fn a_list_waiter_first_in_line_does_not_starve_a_sorted_set_waiter() {
     let mut z = park_raw(&srv, "m:2", &["BZPOPMIN", "k", "0"]);
     let mut c = srv.client();
     assert_eq!(val(&mut c, &["ZADD", "k", "1", "m"]), Value::Int(1));
-    assert_eq!(read_for(&mut z, 5000), ":1\r\n*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
+    assert_eq!(read_for(&mut z, 5000), "*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
     assert_eq!(read_for(&mut l, 300), "");
 }
 
@@ -1065,7 +1078,7 @@ fn a_waiter_run_for_nothing_keeps_its_place_on_its_other_keys() {
         redis::pipe().atomic().cmd("RPUSH").arg("k1").arg("x").cmd("LPOP").arg("k1").query(&mut c).unwrap();
     assert_eq!(popped, "x");
     assert_eq!(val(&mut c, &["RPUSH", "k2", "y"]), Value::Int(1));
-    assert_eq!(read_for(&mut b, 5000), ":1\r\n*2\r\n$2\r\nk2\r\n$1\r\ny\r\n", "B was first on k2");
+    assert_eq!(read_for(&mut b, 5000), "*2\r\n$2\r\nk2\r\n$1\r\ny\r\n", "B was first on k2");
     assert_eq!(read_for(&mut a, 300), "");
 }
 
@@ -1166,4 +1179,31 @@ fn a_client_killed_while_parked_gets_what_its_pipeline_ran_before() {
     let rest: Vec<String> = redis::cmd("LRANGE").arg("q").arg(0).arg(-1).query(&mut admin).unwrap();
     assert_eq!(rest, ["b"]);
     wait_blocked_clients(&mut admin, 0);
+}
+
+/// The replies to the commands pipelined ahead of a blocking command leave
+/// before it waits, as Redis writes them (they were held until the wait
+/// ended), and so do those ahead of a write held by `CLIENT PAUSE WRITE`.
+#[test]
+fn replies_ahead_of_a_wait_are_not_held_back() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut raw = srv.raw();
+    let mut input = wire(&["SET", "a", "1"]);
+    input.extend(wire(&["BLPOP", "q", "0"]));
+    input.extend(wire(&["GET", "a"]));
+    raw.send(&input);
+    raw.expect(b"+OK\r\n");
+    wait_blocked_clients(&mut c, 1);
+    assert_eq!(val(&mut c, &["RPUSH", "q", "x"]), Value::Int(1));
+    raw.expect(b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n$1\r\n1\r\n");
+
+    assert_eq!(val(&mut c, &["CLIENT", "PAUSE", "10000", "WRITE"]), Value::Okay);
+    let mut input = wire(&["GET", "a"]);
+    input.extend(wire(&["SET", "a", "2"]));
+    raw.send(&input);
+    raw.expect(b"$1\r\n1\r\n");
+    wait_blocked_clients(&mut c, 1);
+    assert_eq!(val(&mut c, &["CLIENT", "UNPAUSE"]), Value::Okay);
+    raw.expect(b"+OK\r\n");
 }

@@ -409,3 +409,59 @@ fn lolwut_prints_the_version() {
     assert_eq!(text(val(&mut c, &["LOLWUT", "VERSION", "5", "1", "2"])), line);
     assert_eq!(err(&mut c, &["LOLWUT", "VERSION", "x"]), "ERR value is not an integer or out of range");
 }
+
+/// `CLIENT LIST` takes one filter, as Redis 7.0 reads it: ids that name no
+/// client are skipped, a client named twice is listed twice, `TYPE` and
+/// `ID` together are a syntax error.
+#[test]
+fn client_list_filters_as_redis_7_0_reads_them() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let Value::Int(id) = val(&mut c, &["CLIENT", "ID"]) else { panic!("an id") };
+    let id = id.to_string();
+    assert_eq!(text(val(&mut c, &["CLIENT", "LIST", "ID", "0", "-3"])), "");
+    let twice = text(val(&mut c, &["CLIENT", "LIST", "ID", &id, "0", &id]));
+    assert_eq!(twice.lines().count(), 2, "{twice}");
+    assert_eq!(err(&mut c, &["CLIENT", "LIST", "ID", "x"]), "ERR Invalid client ID");
+    assert_eq!(err(&mut c, &["CLIENT", "LIST", "TYPE", "normal", "ID", &id]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["CLIENT", "LIST", "ID"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["CLIENT", "LIST", "TYPE"]), "ERR syntax error");
+}
+
+/// `CLIENT LIST` shows what Redis shows of another client: `x` and the
+/// number of commands queued in a transaction, `e` after `CLIENT NO-EVICT
+/// on`, `d` once a watched key changed, `b` and the command it waits in.
+#[test]
+fn client_list_shows_transactions_watches_and_waits() {
+    let srv = TestServer::start();
+    let mut other = srv.client();
+    let mut a = srv.raw();
+    a.send(b"CLIENT ID\r\n");
+    let id = a.line().trim_start_matches(':').trim().to_string();
+    let fields = |other: &mut redis::Connection| {
+        let line = text(val(other, &["CLIENT", "LIST", "ID", &id]));
+        let keep = ["flags", "multi", "cmd"];
+        line.split_whitespace()
+            .filter(|f| keep.iter().any(|k| f.starts_with(&format!("{k}="))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    a.send(b"MULTI\r\nSET x 1\r\n");
+    a.expect(b"+OK\r\n+QUEUED\r\n");
+    assert_eq!(fields(&mut other), "flags=xU multi=1 cmd=set");
+    a.send(b"EXEC\r\nCLIENT NO-EVICT on\r\nWATCH k\r\n");
+    a.expect(b"*1\r\n+OK\r\n+OK\r\n+OK\r\n");
+    assert_eq!(fields(&mut other), "flags=Ue multi=-1 cmd=watch");
+    let _: () = redis::cmd("SET").arg("k").arg(1).query(&mut other).unwrap();
+    assert_eq!(fields(&mut other), "flags=dUe multi=-1 cmd=watch");
+    a.send(b"UNWATCH\r\nCLIENT NO-EVICT off\r\nBLPOP q 0\r\n");
+    a.expect(b"+OK\r\n+OK\r\n");
+    // Parked: wait until the broker says so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fields(&mut other) != "flags=bU multi=-1 cmd=blpop" {
+        assert!(std::time::Instant::now() < deadline, "{}", fields(&mut other));
+        std::thread::yield_now();
+    }
+    let _: i64 = redis::cmd("LPUSH").arg("q").arg("v").query(&mut other).unwrap();
+    a.expect(b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+}

@@ -565,6 +565,10 @@ impl Broker {
         while let Some(argv) = run.commands.pop_front() {
             if self.server.hub.pause.is_some() && cmd::admin::pause_holds(&self.server, &run.session, &argv, now_ms) {
                 run.commands.push_front(argv);
+                if !run.out.is_empty() {
+                    // The replies before it go out first (see below).
+                    break;
+                }
                 // Told to the connection like a blocking command's wait, so
                 // that a client closing meanwhile is let go (as Redis frees
                 // a paused client that closes) instead of run after the pause.
@@ -579,7 +583,17 @@ impl Broker {
             }
             if let Some(block) = block {
                 run.commands.push_front(argv);
+                if !run.out.is_empty() {
+                    // Redis writes the replies of the commands before a
+                    // blocking one as it runs them: the batch ends here, and
+                    // the connection sends the rest, this command first,
+                    // once they are written (it then waits with nothing
+                    // held back).
+                    break;
+                }
                 self.server.hub.parked(run.session.id, true);
+                // `CLIENT LIST` shows the command it waits in.
+                self.note_client(&run.session);
                 self.waiters.park(run.session.id, run.session.db, block, run);
                 return;
             }
@@ -787,6 +801,7 @@ impl Broker {
             if c.last_cmd != s.last_cmd {
                 s.last_cmd.clone_into(&mut c.last_cmd);
             }
+            c.queued = s.multi.as_ref().map(|m| m.queue.len());
         }
     }
 

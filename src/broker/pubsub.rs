@@ -734,6 +734,12 @@ impl Hub {
         self.clients.get(&id).is_some_and(|c| c.no_evict)
     }
 
+    /// Whether a key `id` watches has changed since it was watched (the
+    /// `d` of `CLIENT LIST`'s flags; expiry is found only by `EXEC`).
+    pub fn watch_dirty(&self, id: u64) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.dirty)
+    }
+
     /// Publishes keyspace notifications for `events` as the configured
     /// flags ask.
     pub fn notify_events(&mut self, events: impl IntoIterator<Item = KeyEvent>) {

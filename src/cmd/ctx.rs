@@ -123,6 +123,8 @@ pub struct ClientInfo {
     pub last_cmd: String,
     /// Library name and version.
     pub lib: (Option<Bytes>, Option<Bytes>),
+    /// In a transaction: the number of commands queued.
+    pub queued: Option<usize>,
 }
 
 impl ClientInfo {
@@ -140,6 +142,7 @@ impl ClientInfo {
             proto: Protocol::default(),
             last_cmd: String::new(),
             lib: (None, None),
+            queued: None,
         }
     }
 }

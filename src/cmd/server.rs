@@ -578,56 +578,48 @@ fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(OK)
 }
 
-/// `CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]`
+/// `CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB | ID client-id [client-id ...]]`
+///
+/// As Redis 7.0 reads it: one filter or none; the clients of `ID` listed in
+/// the order given (twice if named twice), ids that name no client
+/// skipped, a non-integer one refused.
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let mut ids: Option<Vec<u64>> = None;
+    let rest = args.rest();
     // Some(true): subscribers only (Redis's pubsub type: any subscription,
     // in either protocol); Some(false): the others.
     let mut pubsub: Option<bool> = None;
-    // No replication here: nobody is a master or a replica.
-    let mut nobody = false;
-    while let Ok(opt) = args.next_bytes() {
-        if opt.eq_ignore_ascii_case(b"TYPE") {
-            let t = args.next_bytes()?;
-            let lower = t.to_ascii_lowercase();
-            match lower.as_slice() {
-                b"normal" => pubsub = Some(false),
-                b"pubsub" => pubsub = Some(true),
-                b"master" | b"replica" | b"slave" => nobody = true,
-                _ => return Err(Frame::error_owned(format!("ERR Unknown client type '{}'", printable(t, 128)))),
+    let wanted: Vec<u64> = match rest {
+        [] => ctx.server.clients.keys().copied().collect(),
+        [opt, t] if opt.eq_ignore_ascii_case(b"TYPE") => match t.to_ascii_lowercase().as_slice() {
+            b"normal" => {
+                pubsub = Some(false);
+                ctx.server.clients.keys().copied().collect()
             }
-        } else if opt.eq_ignore_ascii_case(b"ID") {
-            let rest = args.rest();
-            if rest.is_empty() {
-                return Err(SYNTAX);
+            b"pubsub" => {
+                pubsub = Some(true);
+                ctx.server.clients.keys().copied().collect()
             }
-            let mut v = Vec::with_capacity(rest.len());
-            for r in rest {
-                match super::args::parse_i64(r) {
-                    Some(n) if n > 0 => v.push(n as u64),
-                    _ => return Err(Frame::error("ERR Invalid client ID")),
-                }
+            // No replication here: nobody is a master or a replica.
+            b"master" | b"replica" | b"slave" => Vec::new(),
+            _ => return Err(Frame::error_owned(format!("ERR Unknown client type '{}'", printable(t, 128)))),
+        },
+        [opt, ids @ ..] if opt.eq_ignore_ascii_case(b"ID") && !ids.is_empty() => {
+            let mut v = Vec::with_capacity(ids.len());
+            for id in ids {
+                let n = super::args::parse_i64(id).ok_or(Frame::error("ERR Invalid client ID"))?;
+                v.extend(u64::try_from(n).ok().filter(|&n| n > 0));
             }
-            ids = Some(v);
-        } else {
-            return Err(SYNTAX);
+            v
         }
-    }
+        _ => return Err(SYNTAX),
+    };
     let mut out = String::new();
-    if !nobody {
-        let wanted: Vec<u64> = match ids {
-            Some(v) => v,
-            None => ctx.server.clients.keys().copied().collect(),
-        };
-        let mut seen = std::collections::BTreeSet::new();
-        for id in wanted {
-            if seen.insert(id)
-                && pubsub.is_none_or(|p| ctx.server.hub.is_subscriber(id) == p)
-                && let Some(line) = client_line(ctx, id)
-            {
-                out.push_str(&line);
-                out.push('\n');
-            }
+    for id in wanted {
+        if pubsub.is_none_or(|p| ctx.server.hub.is_subscriber(id) == p)
+            && let Some(line) = client_line(ctx, id)
+        {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     Ok(Frame::Verbatim(Bytes::from(out)))
@@ -679,9 +671,10 @@ fn lossy(b: &Option<Bytes>) -> String {
 fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     let c = ctx.server.clients.get(&id)?;
     let me = id == ctx.session.id;
-    let (name, db, proto, cmd, lib_name, lib_ver, idle) = if me {
+    let (name, db, proto, cmd, lib_name, lib_ver, idle, queued) = if me {
         let s = &*ctx.session;
-        (lossy(&s.name), s.db, s.proto, s.last_cmd.to_string(), lossy(&s.lib_name), lossy(&s.lib_ver), 0)
+        let queued = s.multi.as_ref().map(|m| m.queue.len());
+        (lossy(&s.name), s.db, s.proto, s.last_cmd.to_string(), lossy(&s.lib_name), lossy(&s.lib_ver), 0, queued)
     } else {
         (
             lossy(&c.name),
@@ -691,26 +684,33 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
             lossy(&c.lib.0),
             lossy(&c.lib.1),
             c.last_active.elapsed().as_secs(),
+            c.queued,
         )
     };
     let cmd = if cmd.is_empty() { "NULL".to_string() } else { cmd };
     let unix = c.laddr.parse::<std::net::SocketAddr>().is_err();
     let hub = &ctx.server.hub;
-    // Redis's letters in its order: P a subscriber, x in MULTI (known for
-    // the caller only), b blocked (or held by a pause), U a Unix socket, N
-    // none.
+    // Redis's letters in its order: P a subscriber, x in MULTI, b blocked
+    // (or held by a pause), d a watched key changed, U a Unix socket, e
+    // `CLIENT NO-EVICT on`, N none.
     let mut flags = String::new();
     if hub.is_subscriber(id) {
         flags.push('P');
     }
-    if me && ctx.session.multi.is_some() {
+    if queued.is_some() {
         flags.push('x');
     }
     if hub.is_parked(id) {
         flags.push('b');
     }
+    if hub.watch_dirty(id) {
+        flags.push('d');
+    }
     if unix {
         flags.push('U');
+    }
+    if hub.no_evict(id) {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -718,11 +718,12 @@ fn client_line(ctx: &Ctx, id: u64) -> Option<String> {
     let (sub, psub, ssub) = (hub.count(id, Kind::Channel), hub.count(id, Kind::Pattern), hub.count(id, Kind::Shard));
     Some(format!(
         "id={id} addr={} laddr={} fd=0 name={name} age={} idle={idle} flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} \
-         multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r \
+         multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r \
          cmd={cmd} user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.addr,
         c.laddr,
         c.created.elapsed().as_secs(),
+        queued.map_or(-1, |n| n as i64),
         proto.version(),
     ))
 }
