@@ -135,6 +135,9 @@ fn client_reply_modes() {
     s.expect(b"*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n");
     s.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE y\r\nUNSUBSCRIBE\r\nCLIENT REPLY ON\r\n");
     s.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\ny\r\n:0\r\n+OK\r\n");
+    // A skip applies to a RESET too; RESET ends OFF and answers.
+    s.send(b"CLIENT REPLY SKIP\r\nRESET\r\nPING\r\nCLIENT REPLY OFF\r\nRESET\r\n");
+    s.expect(b"+PONG\r\n+RESET\r\n");
     let mut r3 = srv.raw();
     r3.hello3();
     r3.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE x y\r\nCLIENT REPLY ON\r\n");

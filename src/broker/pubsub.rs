@@ -713,6 +713,15 @@ impl Hub {
         }
     }
 
+    /// `RESET`'s return to `CLIENT REPLY ON`: a `SKIP` that applies to the
+    /// `RESET` itself still suppresses its reply, as in Redis.
+    pub fn reset_reply_mode(&mut self, id: u64) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.reply = ReplyMode::On;
+            c.skip = c.skip.min(1);
+        }
+    }
+
     /// Sets the `CLIENT REPLY` mode of `id`.
     pub fn set_reply_mode(&mut self, id: u64, mode: ReplyMode) {
         self.reply_modes_used |= mode != ReplyMode::On;

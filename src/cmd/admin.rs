@@ -266,7 +266,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     hub.unwatch(id);
     hub.unsubscribe_all(id);
     hub.remove_monitor(id);
-    hub.set_reply_mode(id, ReplyMode::On);
+    hub.reset_reply_mode(id);
     hub.set_no_evict(id, false);
     ctx.session.db = 0;
     ctx.session.proto = Protocol::Resp2;
