@@ -104,6 +104,15 @@ fn client_pause_write_holds_writes_only() -> TestResult {
     assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "abc"]), "ERR timeout is not an integer or out of range");
     assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "-1"]), "ERR timeout is negative");
     assert_eq!(err(&mut admin, &["CLIENT", "PAUSE", "10", "FOO"]), "ERR CLIENT PAUSE mode must be WRITE or ALL");
+    // The subcommand as the client wrote it, as Redis echoes it.
+    assert_eq!(
+        err(&mut admin, &["CLIENT", "Pause", "10", "ALL", "x"]),
+        "ERR unknown subcommand or wrong number of arguments for 'Pause'. Try CLIENT HELP."
+    );
+    assert_eq!(
+        err(&mut admin, &["client", "UNBLOCK", "1", "2", "3"]),
+        "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP."
+    );
     Ok(())
 }
 

@@ -125,11 +125,7 @@ pub fn client_pause(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         [m] if m.eq_ignore_ascii_case(b"write") => true,
         [m] if m.eq_ignore_ascii_case(b"all") => false,
         [_] => return Err(Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL")),
-        _ => {
-            return Err(Frame::error(
-                "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
-            ));
-        }
+        _ => return Err(super::pubsub::sub_arity(args.name(), "CLIENT")),
     };
     let until = ctx.now_ms.saturating_add(timeout as u64);
     ctx.server.hub.pause = Some(match ctx.server.hub.pause {

@@ -631,9 +631,7 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// UNBLOCK` (`ERROR`); 0 otherwise.
 fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.remaining() > 2 {
-        return Err(Frame::error(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        ));
+        return Err(super::pubsub::sub_arity(args.name(), "CLIENT"));
     }
     let id = args.next_i64()?;
     let error = match args.next_bytes() {
