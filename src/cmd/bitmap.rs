@@ -355,10 +355,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let result = bitop_compute(op, &srcs);
     let db = ctx.db();
     if result.is_empty() {
-        if ctx.lookup(&dest).is_some() {
-            ctx.apply(Effect::Del { db, key: dest.clone() });
-            ctx.notify('g', "del", &dest);
-        }
+        ctx.delete_destination(&dest);
         return Ok(Frame::Integer(0));
     }
     let len = result.len() as i64;

@@ -393,6 +393,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Deletes `key` in the selected database as the `STORE` forms do when
+    /// their result is empty: whatever is there goes, even past its
+    /// deadline, with a `del` event (Redis deletes the destination without
+    /// looking it up, so there is no `expired` event first).
+    pub fn delete_destination(&mut self, key: &Bytes) {
+        let db = self.db();
+        if self.ks.dbs[db as usize].get(key).is_some() {
+            self.apply(Effect::Del { db, key: key.clone() });
+            self.notify('g', "del", key);
+        }
+    }
+
     /// Counts `key` in the selected database as modified for `WATCH`
     /// without changing it: Redis signals some writes that leave a value as
     /// it was (a list rotated onto itself, `LTRIM` keeping everything).

@@ -424,10 +424,7 @@ fn difference(sets: &[Option<&Set>]) -> Vec<Bytes> {
 fn store(ctx: &mut Ctx, dst: &Bytes, result: Set, event: &'static str) -> CmdResult {
     let db = ctx.db();
     if result.is_empty() {
-        if ctx.lookup(dst).is_some() {
-            ctx.apply(Effect::Del { db, key: dst.clone() });
-            ctx.notify('g', "del", dst);
-        }
+        ctx.delete_destination(dst);
         return Ok(Frame::Integer(0));
     }
     let n = result.len() as i64;
@@ -529,6 +526,22 @@ mod tests {
             list.split(' ').filter(|s| !s.is_empty()).map(|s| Bytes::copy_from_slice(s.as_bytes())).collect();
         v.sort();
         v
+    }
+
+    /// An empty result deletes the destination as Redis does, without a
+    /// lookup: one past its deadline goes with a `del` event, not
+    /// `expired` (the same helper serves every `STORE` form).
+    #[test]
+    fn an_empty_store_deletes_an_expired_destination_with_del() {
+        let mut f = Harness::at(1);
+        f.run("SET k v PX 1");
+        f.take_events();
+        f.now_ms += 2;
+        assert_eq!(f.run("SINTERSTORE k nos"), Frame::Integer(0));
+        assert_eq!(f.take_event_names(), ["del"]);
+        assert_eq!(f.run("EXISTS k"), Frame::Integer(0));
+        assert_eq!(f.run("SINTERSTORE k nos"), Frame::Integer(0));
+        assert!(f.take_event_names().is_empty());
     }
 
     #[test]

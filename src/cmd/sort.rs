@@ -171,10 +171,7 @@ fn run(ctx: &mut Ctx, args: &mut Args, may_store: bool) -> CmdResult {
     let db = ctx.db();
     let n = values.len() as i64;
     if values.is_empty() {
-        if ctx.lookup(dst).is_some() {
-            ctx.apply(Effect::Del { db, key: dst.clone() });
-            ctx.notify('g', "del", dst);
-        }
+        ctx.delete_destination(dst);
     } else {
         // Stored, a missing value is an empty string.
         let list = values.into_iter().map(Option::unwrap_or_default).collect();

@@ -723,9 +723,8 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: ZSet, event: &'static str) -
     if n > 0 {
         ctx.apply(Effect::Put { db, key: dst.clone(), value: Value::ZSet(result), expire: ExpireChange::Clear });
         ctx.notify('z', event, dst);
-    } else if ctx.lookup(dst).is_some() {
-        ctx.apply(Effect::Del { db, key: dst.clone() });
-        ctx.notify('g', "del", dst);
+    } else {
+        ctx.delete_destination(dst);
     }
     Ok(Frame::Integer(n))
 }
