@@ -178,6 +178,8 @@ impl Config {
             ("cluster-enabled", "no".into()),
             ("set-max-intset-entries", crate::state::set::INTSET_MAX_ENTRIES.to_string()),
             ("hll-sparse-max-bytes", crate::state::hll::SPARSE_MAX_BYTES.to_string()),
+            // Lists are never compressed (Redis's default).
+            ("list-compress-depth", "0".into()),
             ("latency-monitor-threshold", "0".into()),
             ("latency-tracking", "yes".into()),
             ("enable-debug-command", "no".into()),

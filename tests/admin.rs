@@ -303,6 +303,11 @@ fn the_settings_clients_check_are_reported_and_role_is_master() -> TestResult {
     assert_eq!(v.get("hll-sparse-max-bytes").map(String::as_str), Some("3000"));
     assert_eq!(val(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]), Value::Okay);
     assert!(err(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "100"]).starts_with("ERR CONFIG SET failed"));
+    // Lists are never compressed: Redis's default depth, fixed.
+    let v: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("list-compress-depth").query(&mut c)?;
+    assert_eq!(v.get("list-compress-depth").map(String::as_str), Some("0"));
+    assert_eq!(val(&mut c, &["CONFIG", "SET", "list-compress-depth", "0"]), Value::Okay);
+    assert!(err(&mut c, &["CONFIG", "SET", "list-compress-depth", "1"]).starts_with("ERR CONFIG SET failed"));
     assert_eq!(
         val(&mut c, &["ROLE"]),
         Value::Array(vec![Value::BulkString(b"master".to_vec()), Value::Int(0), Value::Array(vec![])])

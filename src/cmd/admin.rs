@@ -488,6 +488,7 @@ const FIXED_HERE: &[&str] = &[
     "proto-max-bulk-len",
     "client-query-buffer-limit",
     "hll-sparse-max-bytes",
+    "list-compress-depth",
 ];
 
 fn parse_change(ctx: &Ctx, name: &str, v: &[u8]) -> Result<Change, Frame> {
